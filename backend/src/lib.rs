@@ -1,0 +1,2 @@
+//! QBR Dashboard backend: storage, REST API, CLI plumbing.
+pub mod pg_cluster;
