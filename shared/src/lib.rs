@@ -1,1 +1,18 @@
+//! Types and pure rules of the QBR Dashboard, compiled by both the backend and the SPA.
+//!
+//! Every business rule lives here exactly once: periods, the metric catalogue and its
+//! derived formulas, aggregation, the 18 SmartNumbers, thresholds and alerts, value
+//! formatting, and the REST API's request/response types.
+pub mod alerts;
+pub mod api;
+pub mod catalogue;
+pub mod error;
+pub mod expr;
+pub mod format;
 pub mod period;
+pub mod smartnumbers;
+pub mod thresholds;
+pub mod values;
+
+pub use error::ErrorCode;
+pub use period::{Month, Period, PeriodError, PeriodKind, Quarter};

@@ -1,0 +1,11 @@
+DROP TABLE audit_log;
+DROP TABLE api_keys;
+DROP TABLE sessions;
+DROP TABLE qbr_device_snapshots;
+DROP TABLE qbr_collection_log;
+DROP TABLE qbr_thresholds;
+DROP TABLE qbr_smartnumbers;
+DROP TABLE qbr_metric_history;
+DROP TABLE qbr_metrics_monthly;
+DROP TABLE vendor;
+DROP TABLE organization;

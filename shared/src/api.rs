@@ -1,0 +1,484 @@
+//! Request and response types of the REST API (`api.md`), shared by the server and
+//! the SPA so no JSON shape is written twice. Periods travel as their canonical strings
+//! (`2025-01`, `2025-Q1`); timestamps as RFC 3339 UTC.
+use crate::catalogue::{Aggregation, Category, Source, Unit};
+use crate::smartnumbers::{Better, SmartCategory};
+use crate::thresholds::{Bands, Status};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+macro_rules! api_type {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+        $vis struct $name { $($body)* }
+    };
+}
+
+/// Where a stored value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DataSource {
+    Collected,
+    Manual,
+    Imported,
+    Calculated,
+}
+
+impl DataSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataSource::Collected => "collected",
+            DataSource::Manual => "manual",
+            DataSource::Imported => "imported",
+            DataSource::Calculated => "calculated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DataSource> {
+        match s {
+            "collected" => Some(DataSource::Collected),
+            "manual" => Some(DataSource::Manual),
+            "imported" => Some(DataSource::Imported),
+            "calculated" => Some(DataSource::Calculated),
+            _ => None,
+        }
+    }
+}
+
+api_type! {
+    /// `GET /api/health`.
+    pub struct HealthResponse {
+        pub status: String,
+        pub version: String,
+        /// `ok` or `unavailable`.
+        pub db: String,
+    }
+}
+
+api_type! {
+    /// One stored monthly value.
+    pub struct MetricValue {
+        pub metric_name: String,
+        pub label: String,
+        pub category: Category,
+        pub unit: Unit,
+        pub value: Option<f64>,
+        pub vendor_id: i32,
+        pub vendor: String,
+        pub data_source: DataSource,
+        pub flags: Vec<String>,
+        pub notes: Option<String>,
+        pub entered_by: Option<String>,
+        pub collected_at: Option<DateTime<Utc>>,
+        pub updated_at: DateTime<Utc>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/metrics/monthly`.
+    pub struct MonthlyMetricsResponse {
+        pub period: String,
+        pub organization_id: i32,
+        pub metrics: Vec<MetricValue>,
+    }
+}
+
+api_type! {
+    /// One aggregated value of a quarter or year.
+    pub struct AggregatedValue {
+        pub metric_name: String,
+        pub label: String,
+        pub category: Category,
+        pub unit: Unit,
+        pub aggregation: Aggregation,
+        pub value: Option<f64>,
+        /// How many of the period's months had a value (derived metrics: 0).
+        pub months_with_data: u32,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/metrics/quarterly`.
+    pub struct QuarterlyMetricsResponse {
+        pub period: String,
+        pub organization_id: i32,
+        pub monthly_periods: Vec<String>,
+        pub metrics: Vec<AggregatedValue>,
+    }
+}
+
+api_type! {
+    /// One metric's row of the months × metrics matrix.
+    pub struct RangeRow {
+        pub metric_name: String,
+        /// One entry per month of `months`; null = no value.
+        pub values: Vec<Option<f64>>,
+        /// The data source of each cell (null where there is no value).
+        pub sources: Vec<Option<DataSource>>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/metrics/range`.
+    pub struct RangeResponse {
+        pub from: String,
+        pub to: String,
+        pub organization_id: i32,
+        pub months: Vec<String>,
+        pub metrics: Vec<RangeRow>,
+    }
+}
+
+api_type! {
+    /// One value of a manual entry; `metric_value: null` removes the stored value.
+    pub struct ManualMetricInput {
+        pub metric_name: String,
+        pub metric_value: Option<f64>,
+        #[serde(default)]
+        pub notes: Option<String>,
+    }
+}
+
+api_type! {
+    /// `POST /api/qbr/metrics/manual`.
+    pub struct ManualEntryRequest {
+        pub period: String,
+        #[serde(default)]
+        pub organization_id: Option<i32>,
+        pub metrics: Vec<ManualMetricInput>,
+    }
+}
+
+api_type! {
+    /// The answer to a manual entry.
+    pub struct ManualEntryResponse {
+        pub period: String,
+        pub organization_id: i32,
+        /// Values created, changed or removed.
+        pub updated_count: u32,
+        /// Values sent with the value they already had.
+        pub unchanged_count: u32,
+        /// The periods whose derived values and SmartNumbers were recomputed.
+        pub recomputed_periods: Vec<String>,
+    }
+}
+
+api_type! {
+    /// `POST /api/qbr/metrics/recollect`.
+    pub struct RecollectRequest {
+        pub period: String,
+        #[serde(default)]
+        pub organization_id: Option<i32>,
+        pub metric_names: Vec<String>,
+    }
+}
+
+api_type! {
+    pub struct RecollectResponse {
+        pub period: String,
+        /// Manual values handed back to the collector.
+        pub released_count: u32,
+    }
+}
+
+api_type! {
+    /// One change of a stored value.
+    pub struct HistoryEntry {
+        pub id: i64,
+        pub period: String,
+        pub metric_name: String,
+        pub old_value: Option<f64>,
+        pub new_value: Option<f64>,
+        pub old_data_source: Option<DataSource>,
+        pub new_data_source: Option<DataSource>,
+        pub changed_by: String,
+        pub changed_at: DateTime<Utc>,
+        pub notes: Option<String>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/metrics/history`.
+    pub struct HistoryResponse {
+        pub entries: Vec<HistoryEntry>,
+    }
+}
+
+api_type! {
+    /// One entry of the metric catalogue.
+    pub struct MetricDefinition {
+        pub key: String,
+        pub label: String,
+        pub category: Category,
+        pub unit: Unit,
+        pub source: Source,
+        pub aggregation: Aggregation,
+        pub formula: Option<String>,
+        pub description: String,
+        /// Whether a person may type the value (derived metrics can't be).
+        pub editable: bool,
+        /// Whether a collector normally provides it.
+        pub collected: bool,
+    }
+}
+
+api_type! {
+    /// One SmartNumber's definition, for the SPA.
+    pub struct SmartNumberDefinition {
+        pub key: String,
+        pub label: String,
+        pub category: SmartCategory,
+        pub unit: Unit,
+        pub better: Better,
+        pub formula: String,
+        pub inputs: Vec<String>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/metric-definitions`.
+    pub struct MetricDefinitionsResponse {
+        pub metrics: Vec<MetricDefinition>,
+        pub smartnumbers: Vec<SmartNumberDefinition>,
+    }
+}
+
+api_type! {
+    /// The previous period's value of a SmartNumber.
+    pub struct PreviousValue {
+        pub period: String,
+        pub value: Option<f64>,
+        pub status: Status,
+    }
+}
+
+api_type! {
+    /// One SmartNumber of a period.
+    pub struct SmartNumber {
+        pub key: String,
+        pub label: String,
+        pub category: SmartCategory,
+        pub value: Option<f64>,
+        pub unit: Unit,
+        pub status: Status,
+        pub better: Better,
+        pub previous: PreviousValue,
+        /// value − previous value (null if either is null).
+        pub change: Option<f64>,
+        /// Whether the change is an improvement (null when there is no change to judge).
+        pub improved: Option<bool>,
+        pub missing_inputs: Vec<String>,
+        /// "needs # of Technical Employees" or "# of First Time Appointments (FTA) is 0".
+        pub null_reason: Option<String>,
+        pub threshold: Option<Bands>,
+        /// The formula with metric keys.
+        pub formula: String,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/smartnumbers`.
+    pub struct SmartNumbersResponse {
+        pub period: String,
+        pub organization_id: i32,
+        pub monthly_periods: Vec<String>,
+        /// `m`: months of the period counted in per-month numbers.
+        pub months_counted: u32,
+        pub calculated_at: Option<DateTime<Utc>>,
+        pub smartnumbers: Vec<SmartNumber>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/smartnumbers?shape=flat`: the seed's shape, for existing consumers.
+    pub struct FlatSmartNumbersResponse {
+        pub period: String,
+        pub organization_id: i32,
+        pub smartnumbers: BTreeMap<String, Option<f64>>,
+    }
+}
+
+/// Month or quarter series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    Month,
+    Quarter,
+}
+
+api_type! {
+    /// One SmartNumber over time.
+    pub struct TrendSeries {
+        pub key: String,
+        pub label: String,
+        pub unit: Unit,
+        pub values: Vec<Option<f64>>,
+        pub statuses: Vec<Status>,
+        pub threshold: Option<Bands>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/smartnumbers/trend`.
+    pub struct TrendResponse {
+        pub granularity: Granularity,
+        pub from: String,
+        pub to: String,
+        pub periods: Vec<String>,
+        pub series: Vec<TrendSeries>,
+    }
+}
+
+api_type! {
+    /// A stored threshold.
+    pub struct Threshold {
+        pub metric_name: String,
+        pub label: String,
+        #[serde(flatten)]
+        pub bands: Bands,
+        pub updated_by: Option<String>,
+        pub updated_at: Option<DateTime<Utc>>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/thresholds`.
+    pub struct ThresholdsResponse {
+        pub organization_id: i32,
+        pub thresholds: Vec<Threshold>,
+    }
+}
+
+api_type! {
+    /// One threshold to create or update.
+    pub struct ThresholdInput {
+        pub metric_name: String,
+        #[serde(flatten)]
+        pub bands: Bands,
+    }
+}
+
+api_type! {
+    /// `POST /api/qbr/thresholds`: one or many thresholds, validated all first.
+    pub struct ThresholdsUpdateRequest {
+        pub thresholds: Vec<ThresholdInput>,
+    }
+}
+
+/// Why an alert was raised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// The number is red.
+    Red,
+    /// The number moved to a worse status than the previous period.
+    Worsened,
+    /// A collected input was flagged suspicious or changed sharply.
+    DataQuality,
+}
+
+api_type! {
+    /// One alert of a period.
+    pub struct Alert {
+        pub kind: AlertKind,
+        pub period: String,
+        /// The SmartNumber (or, for data quality, the input metric).
+        pub key: String,
+        pub label: String,
+        pub value: Option<f64>,
+        pub unit: Unit,
+        pub status: Status,
+        pub previous_status: Option<Status>,
+        /// The band it broke, e.g. "green ≤ 0.2, yellow ≤ 0.3".
+        pub band: Option<String>,
+        /// The inputs behind it (metric keys).
+        pub inputs: Vec<String>,
+        pub flags: Vec<String>,
+        pub message: String,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/alerts`.
+    pub struct AlertsResponse {
+        pub period: String,
+        pub alerts: Vec<Alert>,
+    }
+}
+
+api_type! {
+    /// One collection run.
+    pub struct CollectionRun {
+        pub id: i64,
+        pub trigger: String,
+        pub status: String,
+        pub started_at: DateTime<Utc>,
+        pub finished_at: Option<DateTime<Utc>>,
+        pub months: Vec<String>,
+        pub vendors: Vec<String>,
+        pub error: Option<String>,
+        pub duration_ms: Option<i64>,
+        pub request_count: i32,
+        pub values_written: i32,
+        pub flags: serde_json::Value,
+        pub drift: serde_json::Value,
+        pub progress_done: i32,
+        pub progress_total: i32,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/collection/log`.
+    pub struct CollectionLogResponse {
+        pub runs: Vec<CollectionRun>,
+    }
+}
+
+api_type! {
+    /// Freshness of one vendor's data.
+    pub struct VendorStatus {
+        pub vendor_id: i32,
+        pub vendor: String,
+        pub last_success: Option<DateTime<Utc>>,
+        pub last_failure: Option<DateTime<Utc>>,
+        pub last_error: Option<String>,
+        /// Hours since the last success (null if never).
+        pub hours_since_success: Option<f64>,
+        /// `fresh` (under 26 h), `stale` or `never`.
+        pub freshness: String,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/collection/status`.
+    pub struct CollectionStatusResponse {
+        pub vendors: Vec<VendorStatus>,
+        pub running: Option<CollectionRun>,
+    }
+}
+
+api_type! {
+    /// One client organization's devices.
+    pub struct ClientDevices {
+        pub organization: String,
+        pub endpoints: i64,
+        pub seats: i64,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/devices-by-client`.
+    pub struct DevicesByClientResponse {
+        pub period: String,
+        pub snapshot_date: Option<String>,
+        pub clients: Vec<ClientDevices>,
+        pub total_endpoints: i64,
+        pub total_seats: i64,
+    }
+}
