@@ -1,2 +1,13 @@
 //! QBR Dashboard backend: storage, REST API, CLI plumbing.
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod demo_load;
+pub mod error;
+pub mod middleware;
 pub mod pg_cluster;
+pub mod schema;
+pub mod server;
+pub mod state;
+pub mod store;

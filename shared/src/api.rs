@@ -482,3 +482,37 @@ api_type! {
         pub total_seats: i64,
     }
 }
+
+api_type! {
+    /// `GET /api/qbr/periods`: the periods that have data, newest first (for selectors).
+    pub struct PeriodsResponse {
+        pub organization_id: i32,
+        pub organization_name: String,
+        /// The month and quarter in progress in the organization's time zone.
+        pub current_month: String,
+        pub current_quarter: String,
+        pub months: Vec<String>,
+        pub quarters: Vec<String>,
+        pub years: Vec<String>,
+    }
+}
+
+api_type! {
+    /// One audit event.
+    pub struct AuditEntry {
+        pub id: i64,
+        pub occurred_at: DateTime<Utc>,
+        pub actor: String,
+        pub action: String,
+        pub target: Option<String>,
+        pub details: serde_json::Value,
+        pub ip: Option<String>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/audit`.
+    pub struct AuditResponse {
+        pub entries: Vec<AuditEntry>,
+    }
+}

@@ -1,0 +1,24 @@
+//! `GET /api/health`.
+use super::response::{ok, ApiOk};
+use super::state;
+use crate::error::AppResult;
+use diesel_async::RunQueryDsl;
+use qbr_shared::api::HealthResponse;
+use salvo::prelude::*;
+
+/// Liveness and database reachability; no sign-in needed.
+#[endpoint(tags("health"))]
+pub async fn get_health(depot: &mut Depot) -> AppResult<ApiOk<HealthResponse>> {
+    let db_ok = match state(depot)?.pool.get().await {
+        Ok(mut conn) => diesel::sql_query("SELECT 1")
+            .execute(&mut conn)
+            .await
+            .is_ok(),
+        Err(_) => false,
+    };
+    Ok(ok(HealthResponse {
+        status: if db_ok { "ok" } else { "degraded" }.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        db: if db_ok { "ok" } else { "unavailable" }.to_string(),
+    }))
+}

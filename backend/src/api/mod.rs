@@ -1,0 +1,91 @@
+//! The REST API (`api.md`): routes, and one module of thin handlers per resource.
+//! Handlers parse parameters, call `store::` queries and `qbr_shared` rules, and answer
+//! inside the envelope.
+pub mod alerts;
+pub mod collection;
+pub mod definitions;
+pub mod health;
+pub mod metrics;
+pub mod params;
+pub mod response;
+pub mod smartnumbers;
+pub mod thresholds;
+
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::org::{self, Org};
+use diesel_async::AsyncPgConnection;
+use salvo::prelude::*;
+
+/// Every route under `/api`. `protected` guards everything but the public endpoints.
+pub fn router(protected: impl Handler) -> Router {
+    Router::with_path("api")
+        .push(Router::with_path("health").get(health::get_health))
+        .push(
+            Router::with_path("qbr")
+                .hoop(protected)
+                .push(Router::with_path("periods").get(definitions::list_periods))
+                .push(
+                    Router::with_path("metric-definitions")
+                        .get(definitions::list_metric_definitions),
+                )
+                .push(Router::with_path("metrics/monthly").get(metrics::get_monthly))
+                .push(Router::with_path("metrics/quarterly").get(metrics::get_quarterly))
+                .push(Router::with_path("metrics/range").get(metrics::get_range))
+                .push(Router::with_path("metrics/manual").post(metrics::post_manual))
+                .push(Router::with_path("metrics/recollect").post(metrics::post_recollect))
+                .push(Router::with_path("metrics/history").get(metrics::get_history))
+                .push(Router::with_path("smartnumbers").get(smartnumbers::get_smartnumbers))
+                .push(Router::with_path("smartnumbers/trend").get(smartnumbers::get_trend))
+                .push(
+                    Router::with_path("thresholds")
+                        .get(thresholds::get_thresholds)
+                        .post(thresholds::post_thresholds),
+                )
+                .push(Router::with_path("alerts").get(alerts::get_alerts))
+                .push(Router::with_path("collection/status").get(collection::get_status))
+                .push(Router::with_path("collection/log").get(collection::get_log))
+                .push(Router::with_path("devices-by-client").get(collection::get_devices_by_client))
+                .push(Router::with_path("audit").get(definitions::get_audit)),
+        )
+}
+
+pub(crate) fn state(depot: &Depot) -> AppResult<&AppState> {
+    depot
+        .get_typed::<AppState>()
+        .map_err(|_| AppError::internal(anyhow::anyhow!("application state missing")))
+}
+
+/// A pooled connection (503 when the database can't be reached).
+pub(crate) async fn conn(depot: &Depot) -> AppResult<DbConn> {
+    Ok(state(depot)?.pool.get().await?)
+}
+
+/// Who is acting: the signed-in user once sign-in exists; until then the local user.
+pub(crate) fn actor(depot: &Depot) -> String {
+    depot
+        .get::<String>(ACTOR_KEY)
+        .ok()
+        .cloned()
+        .unwrap_or_else(|| "local".to_string())
+}
+
+pub(crate) const ACTOR_KEY: &str = "actor";
+
+/// The organization of the request: `organization_id` if given, else the server's default.
+pub(crate) async fn organization(
+    req: &Request,
+    depot: &Depot,
+    conn: &mut AsyncPgConnection,
+) -> AppResult<Org> {
+    let id = params::int(req, "organization_id", 1, i64::from(i32::MAX))?
+        .map_or(state(depot)?.org_id, |v| v as i32);
+    organization_by_id(conn, id).await
+}
+
+pub(crate) async fn organization_by_id(conn: &mut AsyncPgConnection, id: i32) -> AppResult<Org> {
+    org::load(conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("Organization {id} does not exist")))
+}

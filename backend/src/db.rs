@@ -1,0 +1,120 @@
+//! Database access: the connection pool, embedded migrations, and the choice between
+//! `DATABASE_URL` and the private PostgreSQL cluster started by `qbr` itself.
+use crate::pg_cluster::PgCluster;
+use anyhow::Context;
+use diesel::sql_query;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::path::Path;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
+
+/// A pool of async PostgreSQL connections.
+pub type DbPool = Pool<AsyncPgConnection>;
+/// One pooled connection.
+pub type DbConn = Object<AsyncPgConnection>;
+
+/// Advisory-lock key that serializes migrations when several servers start at once.
+const MIGRATION_LOCK: i64 = 0x5142_5201;
+/// Name of the database inside the private cluster.
+pub const LOCAL_DB_NAME: &str = "qbr";
+
+/// Builds a pool; connections are opened lazily.
+pub fn pool(url: &str, size: usize) -> anyhow::Result<DbPool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    Pool::builder(manager)
+        .max_size(size)
+        .build()
+        .context("building the database pool")
+}
+
+/// Runs pending migrations (blocking work on a blocking thread), holding an advisory
+/// lock so concurrent servers migrate one after the other.
+pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        type SyncConn = AsyncConnectionWrapper<AsyncPgConnection>;
+        let mut conn = <SyncConn as diesel::Connection>::establish(&url)
+            .context("connecting to run migrations")?;
+        diesel::RunQueryDsl::execute(
+            sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")),
+            &mut conn,
+        )?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        diesel::RunQueryDsl::execute(
+            sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")),
+            &mut conn,
+        )?;
+        Ok(applied)
+    })
+    .await
+    .context("migration task")?
+}
+
+/// Creates `name` in the cluster at `admin_url` unless it exists.
+pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    use diesel::QueryableByName;
+    use diesel_async::RunQueryDsl;
+    let mut conn = AsyncPgConnection::establish(admin_url)
+        .await
+        .context("connecting to the postgres database")?;
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        #[allow(dead_code)]
+        one: i32,
+    }
+    let found: Vec<Found> = sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .load(&mut conn)
+        .await?;
+    if found.is_empty() {
+        // Identifiers can't be bound; `name` is ours, never user input.
+        sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The database the server uses, and the private cluster when it started one.
+pub struct Database {
+    pub url: String,
+    pub pool: DbPool,
+    pub cluster: Option<PgCluster>,
+}
+
+/// Opens `DATABASE_URL`, or starts the private cluster under `data_dir/postgres`;
+/// then runs pending migrations.
+pub async fn open(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    pool_size: usize,
+) -> anyhow::Result<Database> {
+    let (url, cluster) = match database_url {
+        Some(url) => (url.to_string(), None),
+        None => {
+            let dir = data_dir.join("postgres");
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("creating {}", data_dir.display()))?;
+            let cluster =
+                tokio::task::spawn_blocking(move || PgCluster::start(&dir, None)).await??;
+            ensure_database(&cluster.database_url("postgres"), LOCAL_DB_NAME).await?;
+            (cluster.database_url(LOCAL_DB_NAME), Some(cluster))
+        }
+    };
+    let applied = run_migrations(&url).await?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied migrations");
+    }
+    let pool = pool(&url, pool_size)?;
+    Ok(Database { url, pool, cluster })
+}

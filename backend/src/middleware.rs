@@ -1,0 +1,159 @@
+//! Hoops that run on every request: request ids, access logs, security headers,
+//! the error catcher (so a 404 or a framework error also gets the error envelope),
+//! and the loopback guard that keeps the API private until sign-in exists.
+use crate::error::{write_error, AppError};
+use qbr_shared::ErrorCode;
+use salvo::http::header::{HeaderName, HeaderValue};
+use salvo::prelude::*;
+use std::time::Instant;
+
+const REQUEST_ID_KEY: &str = "request_id";
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The current request's id (set by [`request_context`]).
+pub fn request_id(depot: &Depot) -> Option<String> {
+    depot.get::<String>(REQUEST_ID_KEY).ok().cloned()
+}
+
+/// Accepts a caller's request id when it is short and printable (so proxies can trace
+/// a request end to end), else makes one.
+fn pick_request_id(req: &Request) -> String {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
+}
+
+/// Gives the request an id, answers with it in `X-Request-Id`, sets the security
+/// headers, and writes one structured log line per request.
+#[handler]
+pub async fn request_context(
+    req: &mut Request,
+    depot: &mut Depot,
+    res: &mut Response,
+    ctrl: &mut FlowCtrl,
+) {
+    let started = Instant::now();
+    let id = pick_request_id(req);
+    depot.insert(REQUEST_ID_KEY, id.clone());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+    }
+    security_headers(req, res);
+    ctrl.call_next(req, depot, res).await;
+    let status = res.status_code.map_or(200, |s| s.as_u16());
+    tracing::info!(
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        status,
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+}
+
+fn security_headers(req: &Request, res: &mut Response) {
+    let h = res.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        "referrer-policy",
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // The SPA is WebAssembly (needs 'wasm-unsafe-eval') and loads only its own files.
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        ),
+    );
+    if req.scheme() == &salvo::http::uri::Scheme::HTTPS {
+        h.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+}
+
+/// The error code a bare status gets when the framework (not a handler) answered.
+fn code_for_status(status: u16) -> ErrorCode {
+    match status {
+        401 => ErrorCode::Unauthenticated,
+        403 => ErrorCode::Forbidden,
+        404 | 405 => ErrorCode::NotFound,
+        409 => ErrorCode::Conflict,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::InvalidBody,
+        429 => ErrorCode::RateLimited,
+        400..=499 => ErrorCode::InvalidParameter,
+        _ => ErrorCode::Internal,
+    }
+}
+
+/// The catcher's goal: any error response without a body of ours gets the envelope.
+#[handler]
+pub async fn catch_errors(
+    req: &Request,
+    depot: &mut Depot,
+    res: &mut Response,
+    ctrl: &mut FlowCtrl,
+) {
+    let status = res.status_code.map_or(404, |s| s.as_u16());
+    let message = match status {
+        404 => format!("No route for {} {}", req.method(), req.uri().path()),
+        405 => format!(
+            "Method {} is not allowed on {}",
+            req.method(),
+            req.uri().path()
+        ),
+        413 => "Request body is too large".to_string(),
+        415 => "Unsupported media type: send application/json".to_string(),
+        s if s >= 500 => "Internal server error".to_string(),
+        _ => salvo::http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Request failed")
+            .to_string(),
+    };
+    let err = AppError::new(code_for_status(status), message).with_status(status);
+    write_error(res, request_id(depot).as_deref(), &err);
+    ctrl.skip_rest();
+}
+
+/// Until sign-in exists, only clients on this machine may use the protected API.
+#[handler]
+pub async fn loopback_only(
+    req: &mut Request,
+    depot: &mut Depot,
+    res: &mut Response,
+    ctrl: &mut FlowCtrl,
+) {
+    let local = req
+        .remote_addr()
+        .as_ipv4()
+        .map(|a| a.ip().is_loopback())
+        .unwrap_or(false)
+        || req
+            .remote_addr()
+            .as_ipv6()
+            .map(|a| a.ip().is_loopback())
+            .unwrap_or(false);
+    if !local {
+        let err = AppError::new(
+            ErrorCode::Unauthenticated,
+            "Sign-in required: the API answers only on this machine until sign-in is configured",
+        );
+        write_error(res, request_id(depot).as_deref(), &err);
+        ctrl.skip_rest();
+    }
+}

@@ -1,0 +1,168 @@
+//! Diesel table definitions, kept in step with `migrations/` by hand (and checked by
+//! the test suite, which runs every query against the migrated schema).
+diesel::table! {
+    organization (id) {
+        id -> Int4,
+        name -> Text,
+        timezone -> Text,
+        working_hours_per_tech -> Numeric,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vendor (id) {
+        id -> Int4,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    qbr_metrics_monthly (id) {
+        id -> Int8,
+        organization_id -> Int4,
+        period -> Varchar,
+        metric_name -> Varchar,
+        metric_value -> Numeric,
+        vendor_id -> Int4,
+        data_source -> Varchar,
+        flags -> Array<Text>,
+        notes -> Nullable<Text>,
+        entered_by -> Nullable<Text>,
+        collected_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    qbr_metric_history (id) {
+        id -> Int8,
+        organization_id -> Int4,
+        period -> Varchar,
+        metric_name -> Varchar,
+        old_value -> Nullable<Numeric>,
+        new_value -> Nullable<Numeric>,
+        old_data_source -> Nullable<Varchar>,
+        new_data_source -> Nullable<Varchar>,
+        changed_by -> Text,
+        changed_at -> Timestamptz,
+        notes -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    qbr_smartnumbers (id) {
+        id -> Int8,
+        organization_id -> Int4,
+        period -> Varchar,
+        kpi_name -> Varchar,
+        kpi_value -> Nullable<Numeric>,
+        missing_inputs -> Array<Text>,
+        null_reason -> Nullable<Text>,
+        months_counted -> Int4,
+        calculated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    qbr_thresholds (id) {
+        id -> Int8,
+        organization_id -> Int4,
+        metric_name -> Varchar,
+        green_min -> Nullable<Numeric>,
+        green_max -> Nullable<Numeric>,
+        yellow_min -> Nullable<Numeric>,
+        yellow_max -> Nullable<Numeric>,
+        updated_by -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    qbr_collection_log (id) {
+        id -> Int8,
+        organization_id -> Int4,
+        trigger -> Varchar,
+        status -> Varchar,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        months -> Array<Text>,
+        vendors -> Array<Text>,
+        error -> Nullable<Text>,
+        duration_ms -> Nullable<Int8>,
+        request_count -> Int4,
+        values_written -> Int4,
+        flags -> Jsonb,
+        drift -> Jsonb,
+        progress_done -> Int4,
+        progress_total -> Int4,
+    }
+}
+
+diesel::table! {
+    qbr_device_snapshots (id) {
+        id -> Int8,
+        organization_id -> Int4,
+        snapshot_date -> Date,
+        vendor_id -> Int4,
+        endpoints -> Int4,
+        seats -> Int4,
+        per_client -> Jsonb,
+        per_node_class -> Jsonb,
+        collected_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Bytea,
+        email -> Text,
+        name -> Nullable<Text>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Int8,
+        organization_id -> Int4,
+        name -> Text,
+        key_prefix -> Varchar,
+        key_hash -> Bytea,
+        scopes -> Array<Text>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        organization_id -> Nullable<Int4>,
+        occurred_at -> Timestamptz,
+        actor -> Text,
+        action -> Varchar,
+        target -> Nullable<Text>,
+        details -> Jsonb,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(qbr_metrics_monthly -> vendor (vendor_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    organization,
+    vendor,
+    qbr_metrics_monthly,
+    qbr_metric_history,
+    qbr_smartnumbers,
+    qbr_thresholds
+);

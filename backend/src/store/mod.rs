@@ -1,0 +1,25 @@
+//! Queries, one module per table family. Every function takes a connection (not the
+//! pool), so callers can run several of them in one transaction.
+pub mod audit;
+pub mod collection;
+pub mod devices;
+pub mod metrics;
+pub mod numeric;
+pub mod org;
+pub mod recompute;
+pub mod smartnumbers;
+pub mod thresholds;
+
+/// Serializes changes to one organization's inputs: derived values and SmartNumbers
+/// are recomputed from a consistent set of inputs even when two writes race.
+pub async fn lock_organization_writes(
+    conn: &mut diesel_async::AsyncPgConnection,
+    org_id: i32,
+) -> diesel::QueryResult<()> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<diesel::sql_types::BigInt, _>(0x5142_0000_i64 + i64::from(org_id))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,385 @@
+//! The envelope, routing, request ids, OpenAPI, read endpoints and failure modes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use common::*;
+use salvo::test::ResponseExt;
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_and_request_ids() {
+    let app = TestApp::spawn().await;
+    let res = app.http.get(app.url("/api/health")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .expect("request id")
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(id.len(), 36);
+    assert_eq!(
+        res.headers().get("x-content-type-options").unwrap(),
+        "nosniff"
+    );
+    assert!(res
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"success": true, "data": {"status": "ok", "version": env!("CARGO_PKG_VERSION"), "db": "ok"}})
+    );
+    // A caller's id is kept, a hostile one replaced.
+    let res = app
+        .http
+        .get(app.url("/api/health"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers().get("x-request-id").unwrap(), "abc-123");
+    let res = app
+        .http
+        .get(app.url("/api/health"))
+        .header("x-request-id", "bad id\twith tab")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        res.headers().get("x-request-id").unwrap(),
+        "bad id\twith tab"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_routes_and_methods_get_the_envelope() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/nope",
+        "/api/qbr/nope",
+        "/api/qbr/metrics/monthly/extra",
+        "/",
+    ] {
+        let res = app.http.get(app.url(path)).send().await.unwrap();
+        assert!(res.headers().get("x-request-id").is_some(), "{path}");
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap();
+        assert_error(&(status, body), 404, "NOT_FOUND");
+    }
+    let res = app
+        .http
+        .delete(app.url("/api/qbr/thresholds"))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["success"], false, "{status} {body}");
+    assert!(status == 404 || status == 405, "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_parameters_are_400_and_unknown_ones_ignored() {
+    let app = TestApp::spawn().await;
+    load_reference(&app).await;
+    assert_error(
+        &app.get("/api/qbr/metrics/monthly?period=2025-1").await,
+        400,
+        "INVALID_PERIOD",
+    );
+    assert_error(
+        &app.get("/api/qbr/metrics/monthly?period=2025-01&vendor_id=9")
+            .await,
+        400,
+        "INVALID_PARAMETER",
+    );
+    assert_error(
+        &app.get("/api/qbr/metrics/monthly?period=2025-01&metric_name=nope")
+            .await,
+        400,
+        "UNKNOWN_METRIC",
+    );
+    assert_error(
+        &app.get("/api/qbr/metrics/monthly?period=2025-01&organization_id=abc")
+            .await,
+        400,
+        "INVALID_PARAMETER",
+    );
+    assert_error(
+        &app.get("/api/qbr/metrics/monthly?period=2025-01&organization_id=2")
+            .await,
+        404,
+        "NOT_FOUND",
+    );
+    assert_error(
+        &app.get("/api/qbr/metrics/monthly?period=2020-01").await,
+        404,
+        "NO_DATA",
+    );
+    assert_error(
+        &app.get("/api/qbr/smartnumbers?period=2020-Q1").await,
+        404,
+        "NO_DATA",
+    );
+    assert_error(
+        &app.get("/api/qbr/smartnumbers?period=Q1-2025").await,
+        400,
+        "INVALID_PERIOD",
+    );
+    assert_error(
+        &app.get("/api/qbr/metrics/history?limit=0").await,
+        400,
+        "INVALID_PARAMETER",
+    );
+    assert_error(
+        &app.get("/api/qbr/collection/log?limit=x").await,
+        400,
+        "INVALID_PARAMETER",
+    );
+    let (status, body) = app
+        .get("/api/qbr/metrics/monthly?period=2025-01&whatever=1")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // Default period: the latest month with data.
+    let (_, body) = app.get("/api/qbr/metrics/monthly").await;
+    assert_eq!(body["data"]["period"], "2025-03");
+    let (_, body) = app
+        .get("/api/qbr/metrics/monthly?period=2025-01&vendor_id=1&metric_name=mrr")
+        .await;
+    let m = &body["data"]["metrics"];
+    assert_eq!(m.as_array().unwrap().len(), 1);
+    assert_eq!(m[0]["vendor"], "manual");
+    assert_eq!(m[0]["label"], "Monthly Recurring Revenue (MRR)");
+    assert_eq!(m[0]["entered_by"], "local");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn range_matrix_for_the_review_table() {
+    let app = TestApp::spawn().await;
+    load_reference(&app).await;
+    let (status, body) = app
+        .get("/api/qbr/metrics/range?from=2024-12&to=2025-03&metric_name=mrr,total_revenue")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["months"],
+        json!(["2024-12", "2025-01", "2025-02", "2025-03"])
+    );
+    let rows = body["data"]["metrics"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0]["values"],
+        json!([null, 109682.0, 110274.0, 110003.0])
+    );
+    assert_eq!(
+        rows[1]["sources"],
+        json!([null, "calculated", "calculated", "calculated"])
+    );
+    let (_, all) = app
+        .get("/api/qbr/metrics/range?from=2025-01&to=2025-03")
+        .await;
+    assert_eq!(
+        all["data"]["metrics"].as_array().unwrap().len(),
+        qbr_shared::catalogue::METRICS.len()
+    );
+    assert_error(
+        &app.get("/api/qbr/metrics/range?from=2020-01&to=2025-03")
+            .await,
+        400,
+        "INVALID_PARAMETER",
+    );
+    assert_error(
+        &app.get("/api/qbr/metrics/range?from=2025-01").await,
+        400,
+        "INVALID_PARAMETER",
+    );
+    assert_error(
+        &app.get("/api/qbr/metrics/range?from=2025-01&to=2025-Q1")
+            .await,
+        400,
+        "INVALID_PERIOD",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn definitions_periods_and_empty_collection_views() {
+    let app = TestApp::spawn().await;
+    let (_, defs) = app.get("/api/qbr/metric-definitions").await;
+    assert_eq!(
+        defs["data"]["metrics"].as_array().unwrap().len(),
+        qbr_shared::catalogue::METRICS.len()
+    );
+    assert_eq!(defs["data"]["smartnumbers"].as_array().unwrap().len(), 18);
+    let total = defs["data"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "total_revenue")
+        .unwrap();
+    assert_eq!(total["editable"], false);
+    assert_eq!(
+        total["formula"],
+        "(nrr + mrr + orr + product_sales + misc_revenue)"
+    );
+    assert_error(&app.get("/api/qbr/smartnumbers").await, 404, "NO_DATA");
+    let (_, status) = app.get("/api/qbr/collection/status").await;
+    assert_eq!(status["data"]["vendors"][0]["freshness"], "never");
+    assert_eq!(status["data"]["running"], Value::Null);
+    let (_, log) = app.get("/api/qbr/collection/log").await;
+    assert_eq!(log["data"]["runs"], json!([]));
+    let (status, devices) = app.get("/api/qbr/devices-by-client?period=2025-01").await;
+    assert_eq!(status, 200);
+    assert_eq!(devices["data"]["clients"], json!([]));
+    load_reference(&app).await;
+    let (_, periods) = app.get("/api/qbr/periods").await;
+    assert_eq!(
+        periods["data"]["months"],
+        json!(["2025-03", "2025-02", "2025-01"])
+    );
+    assert_eq!(periods["data"]["quarters"], json!(["2025-Q1"]));
+    assert_eq!(periods["data"]["organization_name"], "Enersystems, LLC");
+    // No period: the quarter in progress has no data, so the latest quarter with data.
+    let (status, sn) = app.get("/api/qbr/smartnumbers").await;
+    assert_eq!(status, 200);
+    assert_eq!(sn["data"]["period"], "2025-Q1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn openapi_document_lists_the_api() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with('3'));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/health",
+        "/api/qbr/smartnumbers",
+        "/api/qbr/metrics/manual",
+        "/api/qbr/metrics/range",
+        "/api/qbr/thresholds",
+        "/api/qbr/alerts",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from {:?}",
+            paths.keys().collect::<Vec<_>>()
+        );
+    }
+    assert!(doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .any(|k| k.contains("ManualEntryRequest")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_loopback_clients_until_sign_in_exists() {
+    use salvo::test::TestClient;
+    let db = TestDb::new().await;
+    let service = backend::server::service(
+        backend::state::AppState {
+            pool: db.pool.clone(),
+            org_id: 1,
+        },
+        std::path::Path::new("/nonexistent"),
+    );
+    let mut req = TestClient::get("http://example.com/api/qbr/thresholds").build();
+    *req.remote_addr_mut() =
+        salvo::conn::SocketAddr::from(std::net::SocketAddr::from(([203, 0, 113, 9], 40000)));
+    let mut res = service.handle(req).await;
+    let body: Value = serde_json::from_str(&res.take_string().await.unwrap()).unwrap();
+    assert_error(
+        &(res.status_code.unwrap().as_u16(), body),
+        401,
+        "UNAUTHENTICATED",
+    );
+    // Health stays public.
+    let mut req = TestClient::get("http://example.com/api/health").build();
+    *req.remote_addr_mut() =
+        salvo::conn::SocketAddr::from(std::net::SocketAddr::from(([203, 0, 113, 9], 40000)));
+    assert_eq!(service.handle(req).await.status_code.unwrap().as_u16(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_database_is_a_503_without_internals() {
+    let db = TestDb::new().await;
+    let broken = backend::db::pool(&db.url.replace("/t", "/gone_"), 2).unwrap();
+    let service = backend::server::service(
+        backend::state::AppState {
+            pool: broken,
+            org_id: 1,
+        },
+        std::path::Path::new("/nonexistent"),
+    );
+    let local =
+        || salvo::conn::SocketAddr::from(std::net::SocketAddr::from(([127, 0, 0, 1], 40000)));
+    let mut req = salvo::test::TestClient::get("http://127.0.0.1/api/qbr/thresholds").build();
+    *req.remote_addr_mut() = local();
+    let mut res = service.handle(req).await;
+    let text = res.take_string().await.unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_error(
+        &(res.status_code.unwrap().as_u16(), body.clone()),
+        503,
+        "INTERNAL",
+    );
+    assert!(!text.contains("gone_"), "no internals in {text}");
+    let mut req = salvo::test::TestClient::get("http://127.0.0.1/api/health").build();
+    *req.remote_addr_mut() = local();
+    let mut res = service.handle(req).await;
+    let body: Value = serde_json::from_str(&res.take_string().await.unwrap()).unwrap();
+    assert_eq!(body["data"]["db"], "unavailable");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serves_the_spa_with_a_fallback_but_never_for_api_paths() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<html><body>QBR SPA</body></html>",
+    )
+    .unwrap();
+    std::fs::write(dist.path().join("app.js"), "console.log(1)").unwrap();
+    let app = TestApp::spawn_with_dist(dist.path()).await;
+    let text = app
+        .http
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("QBR SPA"));
+    let text = app
+        .http
+        .get(app.url("/dashboard/2025-Q1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("QBR SPA"),
+        "client-side routes get index.html"
+    );
+    assert_eq!(
+        app.http
+            .get(app.url("/app.js"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "console.log(1)"
+    );
+    assert_error(&app.get("/api/qbr/unknown").await, 404, "NOT_FOUND");
+}
