@@ -5,6 +5,7 @@ pub mod db;
 pub mod demo;
 pub mod demo_load;
 pub mod error;
+pub mod maintenance;
 pub mod middleware;
 pub mod pg_cluster;
 pub mod schema;

@@ -91,6 +91,7 @@ async fn serve(config: &Config, database: &db::Database, demo: bool) -> anyhow::
             tracing::info!("database already has data; demo not loaded");
         }
     }
+    backend::maintenance::spawn_refresh(database.pool.clone(), state.org_id);
     if !config.listen.ip().is_loopback() {
         tracing::warn!(addr = %config.listen, "listening beyond this machine: the API answers only loopback clients until sign-in is configured");
     }

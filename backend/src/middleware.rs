@@ -32,34 +32,56 @@ fn pick_request_id(req: &Request) -> String {
 
 /// Gives the request an id, answers with it in `X-Request-Id`, sets the security
 /// headers, and writes one structured log line per request.
-#[handler]
-pub async fn request_context(
-    req: &mut Request,
-    depot: &mut Depot,
-    res: &mut Response,
-    ctrl: &mut FlowCtrl,
-) {
-    let started = Instant::now();
-    let id = pick_request_id(req);
-    depot.insert(REQUEST_ID_KEY, id.clone());
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
-    }
-    security_headers(req, res);
-    ctrl.call_next(req, depot, res).await;
-    let status = res.status_code.map_or(200, |s| s.as_u16());
-    tracing::info!(
-        request_id = %id,
-        method = %req.method(),
-        path = %req.uri().path(),
-        status,
-        micros = started.elapsed().as_micros() as u64,
-        "request"
-    );
+pub struct RequestContext {
+    csp: HeaderValue,
 }
 
-fn security_headers(req: &Request, res: &mut Response) {
+impl RequestContext {
+    /// `inline_script_hashes`: CSP sources (`'sha256-…'`) of the SPA's inline bootstrap
+    /// scripts, so the policy can forbid every other inline script.
+    pub fn new(inline_script_hashes: &[String]) -> Self {
+        let scripts = inline_script_hashes.join(" ");
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        );
+        let csp = HeaderValue::from_str(&policy).unwrap_or_else(|_| {
+            HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'")
+        });
+        RequestContext { csp }
+    }
+}
+
+#[async_trait]
+impl Handler for RequestContext {
+    async fn handle(
+        &self,
+        req: &mut Request,
+        depot: &mut Depot,
+        res: &mut Response,
+        ctrl: &mut FlowCtrl,
+    ) {
+        let started = Instant::now();
+        let id = pick_request_id(req);
+        depot.insert(REQUEST_ID_KEY, id.clone());
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            res.headers_mut()
+                .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+        }
+        security_headers(req, res, self.csp.clone());
+        ctrl.call_next(req, depot, res).await;
+        let status = res.status_code.map_or(200, |s| s.as_u16());
+        tracing::info!(
+            request_id = %id,
+            method = %req.method(),
+            path = %req.uri().path(),
+            status,
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
+}
+
+fn security_headers(req: &Request, res: &mut Response, csp: HeaderValue) {
     let h = res.headers_mut();
     h.insert(
         "x-content-type-options",
@@ -70,19 +92,41 @@ fn security_headers(req: &Request, res: &mut Response) {
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    // The SPA is WebAssembly (needs 'wasm-unsafe-eval') and loads only its own files.
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        ),
-    );
+    h.insert("content-security-policy", csp);
     if req.scheme() == &salvo::http::uri::Scheme::HTTPS {
         h.insert(
             "strict-transport-security",
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
+}
+
+/// CSP sources for the inline `<script>` blocks of an HTML page (Trunk's bootstrap).
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(open) = rest.find("<script") {
+        let after_open = &rest[open..];
+        let Some(tag_end) = after_open.find('>') else {
+            break;
+        };
+        let tag = &after_open[..tag_end];
+        let body_start = &after_open[tag_end + 1..];
+        let Some(close) = body_start.find("</script>") else {
+            break;
+        };
+        if !tag.contains("src=") {
+            let digest = Sha256::digest(&body_start.as_bytes()[..close]);
+            out.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        rest = &body_start[close..];
+    }
+    out
 }
 
 /// The error code a bare status gets when the framework (not a handler) answered.
@@ -155,5 +199,20 @@ pub async fn loopback_only(
         );
         write_error(res, request_id(depot).as_deref(), &err);
         ctrl.skip_rest();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_only_inline_scripts() {
+        let html = r#"<script src="/a.js"></script><script type="module">alert(1)</script>"#;
+        assert_eq!(
+            inline_script_hashes(html),
+            vec!["'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='".to_string()]
+        );
+        assert!(inline_script_hashes("<p>no scripts</p>").is_empty());
     }
 }

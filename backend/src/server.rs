@@ -14,13 +14,15 @@ use std::path::Path;
 pub fn service(state: AppState, dist_dir: &Path) -> Service {
     let api = api::router(middleware::loopback_only);
     let doc = OpenApi::new("QBR Dashboard API", env!("CARGO_PKG_VERSION")).merge_router(&api);
+    let mut script_hashes = Vec::new();
     let mut root = Router::new()
         .hoop(salvo::affix_state::inject(state))
         .push(Router::with_path("api/openapi.json").get(doc))
         .push(api)
         // Unknown /api paths are API 404s (the envelope), never the SPA's index.html.
         .push(Router::with_path("api/{**rest}").goal(api_not_found));
-    if dist_dir.join("index.html").is_file() {
+    if let Ok(index) = std::fs::read_to_string(dist_dir.join("index.html")) {
+        script_hashes = middleware::inline_script_hashes(&index);
         let files = StaticDir::new([dist_dir.to_path_buf()])
             .defaults("index.html")
             .fallback("index.html");
@@ -29,7 +31,7 @@ pub fn service(state: AppState, dist_dir: &Path) -> Service {
         tracing::info!(dir = %dist_dir.display(), "no built SPA found; serving the API only");
     }
     Service::new(root)
-        .hoop(middleware::request_context)
+        .hoop(middleware::RequestContext::new(&script_hashes))
         .hoop(salvo::prelude::CatchPanic::new())
         .catcher(Catcher::default().hoop(middleware::catch_errors))
 }

@@ -415,3 +415,53 @@ async fn thresholds_validate_and_recolour() {
         .iter()
         .any(|e| e["action"] == "thresholds.update"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn periods_in_progress_count_only_elapsed_months_and_are_refreshed() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let tz: chrono_tz::Tz = "America/Chicago".parse().unwrap();
+    let current = qbr_shared::Month::containing(chrono::Utc::now(), tz);
+    let body = entry(
+        &current.to_string(),
+        json!([{"metric_name": "reactive_tickets_closed", "metric_value": 120}, {"metric_name": "technical_employees", "metric_value": 4}]),
+    );
+    assert_eq!(app.post("/api/qbr/metrics/manual", &body).await.0, 200);
+    let quarter = current.quarter();
+    let elapsed = current.month() - quarter.months()[0].month() + 1;
+    let (_, sn) = app
+        .get(&format!("/api/qbr/smartnumbers?period={quarter}"))
+        .await;
+    assert_eq!(sn["data"]["months_counted"], elapsed);
+    let per_tech = sn["data"]["smartnumbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["key"] == "tickets_per_tech_per_month")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    assert!((per_tech - 120.0 / 4.0 / f64::from(elapsed)).abs() < 1e-9);
+    // A stale stored value (as after a month boundary) is put right by the refresh job.
+    let mut conn = app.db.conn().await;
+    diesel::sql_query("UPDATE qbr_smartnumbers SET months_counted = 99, kpi_value = 0")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    backend::maintenance::refresh_current_periods(&app.db.pool, 1)
+        .await
+        .unwrap();
+    let (_, sn) = app
+        .get(&format!("/api/qbr/smartnumbers?period={quarter}"))
+        .await;
+    assert_eq!(sn["data"]["months_counted"], elapsed);
+    let again = sn["data"]["smartnumbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["key"] == "tickets_per_tech_per_month")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(again, per_tech);
+}
