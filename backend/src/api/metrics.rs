@@ -205,16 +205,17 @@ pub async fn get_range(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<
     } else {
         wanted
     };
+    let index: std::collections::HashMap<(&str, &str), &MetricRow> = rows
+        .iter()
+        .map(|r| ((r.period.as_str(), r.metric_name.as_str()), r))
+        .collect();
+    let periods: Vec<String> = months.iter().map(Month::to_string).collect();
     let metrics = defs
         .iter()
         .map(|d| {
-            let cells: Vec<Option<&MetricRow>> = months
+            let cells: Vec<Option<&MetricRow>> = periods
                 .iter()
-                .map(|m| {
-                    let p = m.to_string();
-                    rows.iter()
-                        .find(|r| r.period == p && r.metric_name == d.key)
-                })
+                .map(|p| index.get(&(p.as_str(), d.key)).copied())
                 .collect();
             RangeRow {
                 metric_name: d.key.to_string(),
