@@ -51,14 +51,8 @@ pub struct Http {
     requests: Arc<AtomicU64>,
 }
 
-fn install_crypto() {
-    // reqwest is built without a default TLS provider: ring is installed once.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 impl Http {
     pub fn new(settings: HttpSettings) -> anyhow::Result<Http> {
-        install_crypto();
         let client = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
