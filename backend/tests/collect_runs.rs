@@ -321,13 +321,49 @@ async fn manual_values_stay_frozen_months_record_drift_and_force_recollects() {
     assert_eq!(status, 200);
     assert_eq!(body["data"]["runs"][0]["drift"], *drift);
 
+    // A value collected while its month was in progress is not final: the first run
+    // after the month closed rewrites it once (no drift).
+    {
+        use diesel_async::RunQueryDsl;
+        let mut conn = db.conn().await;
+        diesel::sql_query("UPDATE qbr_metrics_monthly SET collected_at = '2025-03-01T04:30:00Z' WHERE period = '2025-02' AND data_source = 'collected'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let report = collect(
+        db,
+        &cfg,
+        &opts(VendorChoice::ConnectWise, "2025-02", "2025-03"),
+    )
+    .await
+    .unwrap();
+    assert!(report.drift.is_empty(), "{:?}", report.drift);
+    assert_eq!(
+        value(db, "2025-02", "reactive_tickets_closed").await,
+        Some(2.0)
+    );
+    cw.data.lock().unwrap().tickets.pop();
+    let report = collect(
+        db,
+        &cfg,
+        &opts(VendorChoice::ConnectWise, "2025-02", "2025-03"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.drift.len(), 1, "final again: {:?}", report.drift);
+    assert_eq!(
+        value(db, "2025-02", "reactive_tickets_closed").await,
+        Some(2.0)
+    );
+
     // --force re-collects, but still never a manual value.
     let mut forced = opts(VendorChoice::ConnectWise, "2025-02", "2025-03");
     forced.force = true;
     collect(db, &cfg, &forced).await.unwrap();
     assert_eq!(
         value(db, "2025-02", "reactive_tickets_closed").await,
-        Some(2.0)
+        Some(1.0)
     );
     assert_eq!(
         value(db, "2025-02", "reactive_tickets_created").await,

@@ -625,7 +625,10 @@ async fn store_run(
                 Outcome::KeptManual
             }
             Some(row)
-                if *month < current && row.source() == DataSource::Collected && !opts.force =>
+                if *month < current
+                    && row.source() == DataSource::Collected
+                    && is_final(row, *month, org)
+                    && !opts.force =>
             {
                 if (row.value() - value).abs() > 1e-6 {
                     report.drift.push(Drift {
@@ -673,6 +676,14 @@ async fn store_run(
         return Err(TxError::DryRun(Box::new(report)));
     }
     Ok(report)
+}
+
+/// A collected value is final (frozen) once it was collected after its month ended; a
+/// value read while the month was in progress (e.g. at 22:30 on its last day) is
+/// rewritten once by the first run after the month closes.
+fn is_final(row: &crate::store::metrics::MetricRow, month: Month, org: &org::Org) -> bool {
+    let (_, end) = month.utc_bounds(org.timezone);
+    row.collected_at.is_none_or(|at| at >= end)
 }
 
 async fn store_snapshot(
