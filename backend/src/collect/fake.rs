@@ -764,3 +764,58 @@ pub fn device(id: i64, org: i64, location: i64, class: &str, name: &str) -> Valu
         "offline": false
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> Value {
+        json!({
+            "id": 7, "board": {"name": "Help Desk"}, "status": {"name": ">Closed"},
+            "parentTicketId": null, "dateEntered": "2025-03-01T05:59:59Z", "actualHours": 1.5
+        })
+    }
+
+    fn holds(c: &str) -> bool {
+        eval(&parse_conditions(c).unwrap(), &row())
+    }
+
+    #[test]
+    fn conditions_follow_the_documented_syntax() {
+        assert!(holds(
+            r#"board/name in ("Help Desk", "Triage") AND parentTicketId = null"#
+        ));
+        assert!(!holds(r#"board/name not in ("Help Desk")"#));
+        assert!(
+            holds(r#"board/name = "help desk""#),
+            "string comparison ignores case"
+        );
+        assert!(holds("dateEntered < [2025-03-01T06:00:00Z]"));
+        assert!(!holds("dateEntered >= [2025-03-01T06:00:00Z]"));
+        assert!(holds("id in (1, 7) and actualHours > 1"));
+        assert!(holds(
+            r#"(id = 1 OR id = 7) AND NOT status/name = "Completed""#
+        ));
+        assert!(
+            !holds("id = 1 OR id = 2 AND id = 7"),
+            "AND binds tighter than OR"
+        );
+        assert!(holds(r#"status/name like "%Closed%""#));
+        assert!(!holds("parentTicketId != null"));
+        assert!(
+            !holds("closedDate >= [2025-01-01T00:00:00Z]"),
+            "missing field"
+        );
+        assert!(parse_conditions("id = ").is_err());
+        assert!(parse_conditions("(id = 1").is_err());
+        assert!(parse_conditions("dateEntered > [not a date]").is_err());
+    }
+
+    #[test]
+    fn fields_keep_only_what_is_asked() {
+        assert_eq!(
+            project(&row(), "id,board/name"),
+            json!({"id": 7, "board": {"name": "Help Desk"}})
+        );
+    }
+}
