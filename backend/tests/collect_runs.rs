@@ -556,6 +556,19 @@ async fn the_schedule_fires_real_runs() {
         Some(1205.0)
     );
 
+    // The default schedule: 22:30 in Chicago, whatever the season.
+    let mut nightly = config(None, Some(&ninja));
+    nightly.enabled = true;
+    let mut schedule = backend::collect::schedule::start(db.pool.clone(), nightly, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let next = schedule.next_run().await.expect("a next run");
+    schedule.shutdown().await;
+    let local = next.with_timezone(&chrono_tz::America::Chicago);
+    assert_eq!(local.format("%H:%M:%S").to_string(), "22:30:00", "{next}");
+    assert!(next > chrono::Utc::now() && next - chrono::Utc::now() <= chrono::Duration::hours(24));
+
     // Disabled: nothing starts.
     let mut off = config(None, Some(&ninja));
     off.enabled = false;

@@ -15,9 +15,16 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 pub struct Schedule {
     scheduler: JobScheduler,
     watcher: tokio::task::JoinHandle<()>,
+    job_id: Arc<std::sync::Mutex<uuid::Uuid>>,
 }
 
 impl Schedule {
+    /// When the next run starts.
+    pub async fn next_run(&mut self) -> Option<chrono::DateTime<Utc>> {
+        let id = *self.job_id.lock().ok()?;
+        self.scheduler.next_tick_for_job(id).await.ok().flatten()
+    }
+
     pub async fn shutdown(mut self) {
         self.watcher.abort();
         let _ = self.scheduler.shutdown().await;
@@ -80,9 +87,12 @@ pub async fn start(
     }
     let cfg = Arc::new(cfg);
     let scheduler = JobScheduler::new().await?;
-    let mut job_id = scheduler
-        .add(make_job(pool.clone(), cfg.clone(), org_id)?)
-        .await?;
+    let job_id = Arc::new(std::sync::Mutex::new(
+        scheduler
+            .add(make_job(pool.clone(), cfg.clone(), org_id)?)
+            .await?,
+    ));
+    let current_job = job_id.clone();
     scheduler.start().await?;
     tracing::info!(cron = %cfg.cron, timezone = %cfg.timezone, "collection schedule started");
     let sched = scheduler.clone();
@@ -95,15 +105,26 @@ pub async fn start(
                 continue;
             }
             offset = now;
-            let _ = sched.remove(&job_id).await;
+            let old = current_job.lock().ok().map(|id| *id);
+            if let Some(old) = old {
+                let _ = sched.remove(&old).await;
+            }
             match make_job(pool.clone(), cfg.clone(), org_id) {
                 Ok(job) => match sched.add(job).await {
-                    Ok(id) => job_id = id,
+                    Ok(id) => {
+                        if let Ok(mut current) = current_job.lock() {
+                            *current = id;
+                        }
+                    }
                     Err(e) => tracing::error!(error = %e, "could not re-create the collection job"),
                 },
                 Err(e) => tracing::error!(error = %e, "could not re-create the collection job"),
             }
         }
     });
-    Ok(Some(Schedule { scheduler, watcher }))
+    Ok(Some(Schedule {
+        scheduler,
+        watcher,
+        job_id,
+    }))
 }
