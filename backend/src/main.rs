@@ -1,8 +1,11 @@
 //! `qbr`: the QBR Dashboard server and its command line.
 use anyhow::Context;
+use backend::collect::run::{RunError, RunOptions, Trigger};
+use backend::collect::{CollectorConfig, VendorChoice};
 use backend::config::Config;
 use backend::{db, demo_load, server, state::AppState};
 use clap::{Parser, Subcommand};
+use qbr_shared::Month;
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +28,30 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Collect metric values from ConnectWise and NinjaOne (one all-or-nothing run).
+    Collect(CollectArgs),
+}
+
+#[derive(clap::Args)]
+struct CollectArgs {
+    /// Which vendor to read: connectwise, ninjaone or all.
+    #[arg(long, default_value = "all")]
+    vendor: VendorChoice,
+    /// One month (YYYY-MM).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    month: Option<Month>,
+    /// First month of a range (YYYY-MM); with --to.
+    #[arg(long, requires = "to")]
+    from: Option<Month>,
+    /// Last month of a range (YYYY-MM); with --from.
+    #[arg(long, requires = "from")]
+    to: Option<Month>,
+    /// Re-collect closed months that already have a collected value (manual values are kept).
+    #[arg(long)]
+    force: bool,
+    /// Read and check everything, print what would be written, write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 fn init_logging(json: bool) {
@@ -67,6 +94,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { demo } => serve(&config, &database, demo).await,
+        Command::Collect(args) => collect(&database, args).await,
     };
     // The private cluster (if any) stops when `database` is dropped, after the server.
     drop(database);
@@ -92,9 +120,59 @@ async fn serve(config: &Config, database: &db::Database, demo: bool) -> anyhow::
         }
     }
     backend::maintenance::spawn_refresh(database.pool.clone(), state.org_id);
+    let schedule = backend::collect::schedule::start(
+        database.pool.clone(),
+        CollectorConfig::from_env()?,
+        state.org_id,
+    )
+    .await?;
     if !config.listen.ip().is_loopback() {
         tracing::warn!(addr = %config.listen, "listening beyond this machine: the API answers only loopback clients until sign-in is configured");
     }
     println!("QBR Dashboard: http://{}/", config.listen);
-    server::serve(server::service(state, &config.dist_dir), config.listen).await
+    let served = server::serve(server::service(state, &config.dist_dir), config.listen).await;
+    if let Some(schedule) = schedule {
+        schedule.shutdown().await;
+    }
+    served
+}
+
+async fn collect(database: &db::Database, args: CollectArgs) -> anyhow::Result<()> {
+    let cfg = CollectorConfig::from_env()?;
+    let opts = RunOptions {
+        organization_id: 1,
+        trigger: Trigger::Cli,
+        vendors: args.vendor,
+        months: args.month.map(|m| (m, m)).or(args.from.zip(args.to)),
+        force: args.force,
+        dry_run: args.dry_run,
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} collecting [{bar:30}] {pos}/{len} {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let progress = |done: u32, total: u32| {
+        bar.set_length(u64::from(total));
+        bar.set_position(u64::from(done));
+    };
+    let outcome = backend::collect::run::run(&database.pool, &cfg, &opts, &progress).await;
+    bar.finish_and_clear();
+    match outcome {
+        Ok(report) => {
+            print!("{}", report.summary_table());
+            Ok(())
+        }
+        Err(RunError::Refused) => anyhow::bail!("refused: another collection run is in progress"),
+        Err(RunError::Failed(e)) => {
+            anyhow::bail!("collection failed: {}", one_line(&format!("{e:#}")))
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
