@@ -83,6 +83,10 @@ async fn main() {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    let auth_config = match &command {
+        Command::Serve { demo } => auth_config(&config, *demo)?,
+        _ => AuthConfig::default(),
+    };
     let database = db::open(
         config.database_url.as_deref(),
         &config.data_dir,
@@ -94,7 +98,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::Serve { demo } => serve(&config, &database, demo).await,
+        Command::Serve { demo } => serve(&config, &database, auth_config, demo).await,
         Command::Apikey { command } => apikey(&database, command).await,
     };
     // The private cluster (if any) stops when `database` is dropped, after the server.
@@ -155,7 +159,8 @@ async fn apikey(database: &db::Database, command: ApikeyCommand) -> anyhow::Resu
     Ok(())
 }
 
-async fn serve(config: &Config, database: &db::Database, demo: bool) -> anyhow::Result<()> {
+/// The sign-in settings of `qbr serve`; refuses unsafe ones before anything starts.
+fn auth_config(config: &Config, demo: bool) -> anyhow::Result<AuthConfig> {
     let mut auth_config = AuthConfig::from_env(config.listen)?;
     if demo {
         auth_config.dev_login = true;
@@ -164,6 +169,15 @@ async fn serve(config: &Config, database: &db::Database, demo: bool) -> anyhow::
         }
     }
     auth_config.check(config.listen)?;
+    Ok(auth_config)
+}
+
+async fn serve(
+    config: &Config,
+    database: &db::Database,
+    auth_config: AuthConfig,
+    demo: bool,
+) -> anyhow::Result<()> {
     if auth_config.dev_login {
         tracing::warn!("development sign-in is ON (AUTH_DEV_LOGIN / --demo): anyone on this machine can sign in as an allow-listed user");
     }

@@ -680,3 +680,24 @@ async fn a_session_survives_a_restart_and_works_on_another_replica() {
         401
     );
 }
+
+#[test]
+fn dev_sign_in_refuses_to_start_beyond_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qbr"))
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env("QBR_DATA_DIR", dir.path().join("data"))
+        .env("QBR_LISTEN", "0.0.0.0:5999")
+        .env("AUTH_DEV_LOGIN", "true")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("AUTH_DEV_LOGIN"), "{err}");
+    assert!(
+        !dir.path().join("data").exists(),
+        "refused before starting anything"
+    );
+}
