@@ -366,6 +366,30 @@ async fn api_keys_read_and_write_scopes() {
         403,
         "FORBIDDEN",
     );
+    let other_org = json!({"period": "2025-01", "organization_id": 2,
+        "metrics": [{"metric_name": "mrr", "metric_value": 1}]});
+    assert_error(
+        &send(
+            app.anon
+                .post(app.url("/api/qbr/metrics/manual"))
+                .bearer_auth(&write)
+                .json(&other_org),
+        )
+        .await,
+        403,
+        "FORBIDDEN",
+    );
+    // The audit log says who and from where.
+    let (_, audit) = app.get("/api/qbr/audit?limit=10").await;
+    let entry = audit["data"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "metrics.manual_entry")
+        .unwrap()
+        .clone();
+    assert_eq!(entry["actor"], "apikey:writer");
+    assert_eq!(entry["ip"], "127.0.0.1");
     // Keys can't manage keys.
     assert_error(
         &send(

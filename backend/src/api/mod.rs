@@ -81,25 +81,34 @@ pub(crate) fn actor(depot: &Depot) -> String {
 
 pub(crate) const ACTOR_KEY: &str = "actor";
 
-/// The organization of the request: an API key's own; else `organization_id` if
-/// given, else the server's default. A key naming another organization gets 403.
+/// The organization of the request: `organization_id` if given, else the server's
+/// default (see [`organization_id`]).
 pub(crate) async fn organization(
     req: &Request,
     depot: &Depot,
     conn: &mut AsyncPgConnection,
 ) -> AppResult<Org> {
     let asked = params::int(req, "organization_id", 1, i64::from(i32::MAX))?.map(|v| v as i32);
-    let id = match (crate::auth::key_organization(depot), asked) {
-        (Some(key_org), Some(asked)) if asked != key_org => {
-            return Err(AppError::new(
-                qbr_shared::ErrorCode::Forbidden,
-                "This API key belongs to another organization",
-            ))
-        }
-        (Some(key_org), _) => key_org,
-        (None, asked) => asked.unwrap_or(state(depot)?.org_id),
-    };
-    organization_by_id(conn, id).await
+    organization_by_id(conn, organization_id(depot, asked)?).await
+}
+
+/// The organization a request acts on: an API key's own (a key naming another one gets
+/// 403: the organization comes from the key, never from the request); else `asked`,
+/// else the server's default.
+pub(crate) fn organization_id(depot: &Depot, asked: Option<i32>) -> AppResult<i32> {
+    match (crate::auth::key_organization(depot), asked) {
+        (Some(key_org), Some(asked)) if asked != key_org => Err(AppError::new(
+            qbr_shared::ErrorCode::Forbidden,
+            "This API key belongs to another organization",
+        )),
+        (Some(key_org), _) => Ok(key_org),
+        (None, asked) => Ok(asked.unwrap_or(state(depot)?.org_id)),
+    }
+}
+
+/// The client's address, for the audit log.
+pub(crate) fn client_ip(req: &Request) -> Option<String> {
+    crate::auth::client_ip(req)
 }
 
 pub(crate) async fn organization_by_id(conn: &mut AsyncPgConnection, id: i32) -> AppResult<Org> {
