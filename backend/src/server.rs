@@ -14,7 +14,9 @@ use std::path::Path;
 pub fn service(state: AppState, dist_dir: &Path) -> Service {
     let cors = crate::auth::csrf::cors(&state.auth.config);
     let api = api::router(crate::auth::require_auth);
-    let doc = OpenApi::new("QBR Dashboard API", env!("CARGO_PKG_VERSION")).merge_router(&api);
+    let doc = crate::auth::document_security(
+        OpenApi::new("QBR Dashboard API", env!("CARGO_PKG_VERSION")).merge_router(&api),
+    );
     let mut script_hashes = Vec::new();
     let mut root = Router::new()
         .hoop(salvo::affix_state::inject(state))

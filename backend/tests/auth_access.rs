@@ -58,6 +58,12 @@ async fn every_protected_route_refuses_anonymous_requests() {
                 }
             } else {
                 assert_error(&resp, 401, "UNAUTHENTICATED");
+                assert!(
+                    ops[method]["security"]
+                        .as_array()
+                        .is_some_and(|s| !s.is_empty()),
+                    "{method} {path} documents how to authenticate"
+                );
                 checked.push(format!("{method} {path}"));
             }
         }
@@ -77,6 +83,12 @@ async fn every_protected_route_refuses_anonymous_requests() {
         );
     }
     assert!(checked.len() >= 18, "{checked:?}");
+    for scheme in ["session", "bearer", "api_key"] {
+        assert!(
+            doc["components"]["securitySchemes"][scheme].is_object(),
+            "{scheme}"
+        );
+    }
     // A junk cookie or key is no better.
     assert_error(
         &send(

@@ -259,3 +259,55 @@ pub fn router() -> Router {
                 .push(Router::with_path("microsoft/callback").get(oauth::callback)),
         )
 }
+
+/// The paths anyone may call (everything else is behind [`require_auth`]).
+pub fn is_public_path(path: &str) -> bool {
+    path == "/api/health" || path == "/api/openapi.json" || path.starts_with("/api/auth/")
+}
+
+/// Declares the ways to authenticate in the OpenAPI document and marks every
+/// protected operation with them (API-key management: the session only).
+pub fn document_security(doc: salvo::oapi::OpenApi) -> salvo::oapi::OpenApi {
+    use salvo::oapi::security::{
+        ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+    };
+    let mut doc = doc
+        .add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                session::COOKIE_NAME,
+                "Session cookie set by Microsoft sign-in",
+            ))),
+        )
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                Http::new(HttpAuthScheme::Bearer)
+                    .description("API key: `Authorization: Bearer qbr_...`"),
+            ),
+        )
+        .add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "API key: `X-API-Key: qbr_...`",
+            ))),
+        );
+    for (path, item) in doc.paths.iter_mut() {
+        if is_public_path(path) {
+            continue;
+        }
+        let schemes: &[&str] = if path.starts_with("/api/admin/") {
+            &["session"]
+        } else {
+            &["session", "bearer", "api_key"]
+        };
+        for op in item.operations.values_mut() {
+            let securities = op.securities.get_or_insert_default();
+            for name in schemes {
+                securities.push(SecurityRequirement::new(*name, Vec::<String>::new()));
+            }
+        }
+    }
+    doc
+}
