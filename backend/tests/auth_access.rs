@@ -193,8 +193,12 @@ async fn logout_ends_the_session_server_side() {
         .to_string();
     assert!(cleared.starts_with("qbr_session=;"), "{cleared}");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
-    // The server forgot it: the old cookie no longer works anywhere.
-    assert_error(&send(get()).await, 401, "UNAUTHENTICATED");
+    // The server forgot it: the old cookie no longer works anywhere, and the browser
+    // is told to drop it.
+    let res = get().send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let cleared = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
     assert!(audit_actions(&app)
         .await
         .contains(&("auth.logout".into(), TEST_USER.into())));
@@ -736,4 +740,78 @@ fn dev_sign_in_refuses_to_start_beyond_loopback() {
         !dir.path().join("data").exists(),
         "refused before starting anything"
     );
+}
+
+/// `qbr apikey create|list|revoke` against a test database.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_keys_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    let qbr = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_qbr"))
+            .args(["apikey"])
+            .args(args)
+            .env("DATABASE_URL", &app.db.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (ok, key, err) = qbr(&[
+        "create",
+        "--name",
+        "exporter",
+        "--scope",
+        "read",
+        "--created-by",
+        "ops@example.com",
+    ]);
+    assert!(ok, "{err}");
+    let key = key.trim().to_string();
+    assert!(key.starts_with("qbr_"), "{key}");
+    assert_eq!(
+        send(
+            app.anon
+                .get(app.url("/api/qbr/thresholds"))
+                .bearer_auth(&key)
+        )
+        .await
+        .0,
+        200
+    );
+    let (ok, list, _) = qbr(&["list"]);
+    assert!(ok);
+    assert!(
+        list.contains("exporter") && list.contains("ops@example.com"),
+        "{list}"
+    );
+    assert!(!list.contains(&key), "never the key itself");
+    let id = list
+        .lines()
+        .find(|l| l.contains("exporter"))
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    let (ok, out, err) = qbr(&["revoke", &id]);
+    assert!(ok, "{err}");
+    assert!(out.contains("revoked"), "{out}");
+    assert_error(
+        &send(
+            app.anon
+                .get(app.url("/api/qbr/thresholds"))
+                .bearer_auth(&key),
+        )
+        .await,
+        401,
+        "UNAUTHENTICATED",
+    );
+    let (ok, _, err) = qbr(&["revoke", &id]);
+    assert!(!ok && err.contains("no active API key"), "{err}");
+    let (ok, _, _) = qbr(&["create", "--name", "x", "--scope", "admin"]);
+    assert!(!ok, "unknown scope refused");
 }

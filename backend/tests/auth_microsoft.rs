@@ -36,6 +36,8 @@ struct Grant {
 struct Idp {
     user: Option<FakeUser>,
     deny: bool,
+    /// Answers with an ID token for another sign-in (a replayed/injected token).
+    wrong_nonce: bool,
     codes: HashMap<String, Grant>,
     tokens: HashMap<String, FakeUser>,
     /// Why the token endpoint refused, for assertions.
@@ -152,8 +154,13 @@ async fn idp_token(req: &mut Request, depot: &mut Depot, res: &mut Response) {
     }
     let access = format!("at-{}", rand::random::<u64>());
     idp.tokens.insert(access.clone(), grant.user);
+    let nonce = if idp.wrong_nonce {
+        "someone-elses-nonce".to_string()
+    } else {
+        grant.nonce
+    };
     let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(json!({"nonce": grant.nonce, "aud": CLIENT_ID}).to_string());
+        .encode(json!({"nonce": nonce, "aud": CLIENT_ID}).to_string());
     res.render(Json(json!({
         "access_token": access,
         "token_type": "Bearer",
@@ -579,4 +586,19 @@ async fn without_azure_settings_login_explains_and_the_server_still_runs() {
     assert_eq!(res.status(), 503);
     assert!(res.text().await.unwrap().contains("not configured"));
     assert_eq!(app.get("/api/health").await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_id_token_for_another_sign_in_is_refused() {
+    let (app, _, idp) = setup().await;
+    {
+        let mut idp = idp.lock().unwrap();
+        idp.user = Some(user("alice@example.com"));
+        idp.wrong_nonce = true;
+    }
+    let callback = authorize_at_idp(&app, &start_login(&app).await).await;
+    let res = app.anon.get(&callback).send().await.unwrap();
+    assert_eq!(res.status(), 502);
+    assert!(res.headers().get("set-cookie").is_none());
+    assert_eq!(sessions_of(&app, "alice@example.com").await, 0);
 }

@@ -173,6 +173,12 @@ pub async fn require_auth(
             depot.insert_typed(identity);
         }
         Err(rejection) => {
+            // A browser holding a dead session forgets it.
+            if rejection.error.status == 401 && session::cookie_token(req).is_some() {
+                if let Ok(auth) = auth_state(depot) {
+                    res.add_cookie(session::cleared_cookie(&auth.config));
+                }
+            }
             rejection.write(depot, res);
             ctrl.skip_rest();
         }

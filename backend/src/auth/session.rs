@@ -70,7 +70,7 @@ pub fn session_cookie(config: &AuthConfig, token: String) -> Cookie<'static> {
 }
 
 /// A cookie that makes the browser forget the session.
-fn cleared_cookie(config: &AuthConfig) -> Cookie<'static> {
+pub fn cleared_cookie(config: &AuthConfig) -> Cookie<'static> {
     Cookie::build((COOKIE_NAME, ""))
         .http_only(true)
         .secure(config.secure_cookie)
