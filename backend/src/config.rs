@@ -9,6 +9,9 @@
 //! | `QBR_DB_POOL_SIZE` | `16` | database connections per server process |
 //! | `QBR_LOG_FORMAT` | `text` | `json` for one JSON object per log line |
 //! | `RUST_LOG` | `info` | log filter |
+//!
+//! Sign-in settings (`QBR_AUTHORIZED_USERS`, `AZURE_*`, `CORS_ORIGINS`, ...) are read by
+//! `auth::config::AuthConfig::from_env`, which lists them.
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;

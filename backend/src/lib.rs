@@ -1,5 +1,6 @@
 //! QBR Dashboard backend: storage, REST API, CLI plumbing.
 pub mod api;
+pub mod auth;
 pub mod collect;
 pub mod config;
 pub mod db;

@@ -1,6 +1,7 @@
 //! Background upkeep that any replica may run (each step is idempotent and takes the
 //! organization's write lock): the SmartNumbers of the periods in progress divide by
-//! the months elapsed, so they are refreshed when a month begins.
+//! the months elapsed, so they are refreshed when a month begins. Expired sessions and
+//! sign-ins in progress are deleted.
 use crate::db::DbPool;
 use crate::store::{lock_organization_writes, org, recompute};
 use chrono::Utc;
@@ -42,6 +43,61 @@ pub fn spawn_refresh(pool: DbPool, org_id: i32) -> tokio::task::JoinHandle<()> {
             tick.tick().await;
             if let Err(e) = refresh_current_periods(&pool, org_id).await {
                 tracing::warn!(error = %format!("{e:#}"), "refreshing the periods in progress failed");
+            }
+        }
+    })
+}
+
+/// How often expired sessions and abandoned sign-ins are removed.
+const AUTH_CLEANUP_EVERY: Duration = Duration::from_secs(300);
+
+/// Deletes expired sessions (each recorded as `auth.session_expired`) and expired
+/// sign-ins in progress; returns how many of each.
+pub async fn cleanup_auth(pool: &DbPool) -> anyhow::Result<(usize, usize)> {
+    use crate::store::{audit, login_states, sessions};
+    let mut conn = pool.get().await?;
+    let (expired, states) = conn
+        .transaction::<_, anyhow::Error, _>(async |conn| {
+            let expired = sessions::delete_expired(conn).await?;
+            for email in &expired {
+                audit::record(
+                    conn,
+                    audit::AuditEvent {
+                        organization_id: None,
+                        actor: email,
+                        action: "auth.session_expired",
+                        target: None,
+                        details: serde_json::json!({}),
+                        ip: None,
+                    },
+                )
+                .await?;
+            }
+            let states = login_states::delete_expired(conn).await?;
+            Ok((expired.len(), states))
+        })
+        .await?;
+    Ok((expired, states))
+}
+
+/// Runs [`cleanup_auth`] every five minutes; also lets the rate limiters forget idle keys.
+pub fn spawn_auth_cleanup(
+    pool: DbPool,
+    auth: std::sync::Arc<crate::auth::Auth>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(AUTH_CLEANUP_EVERY);
+        loop {
+            tick.tick().await;
+            auth.limiters.forget_idle();
+            match cleanup_auth(&pool).await {
+                Ok((0, 0)) => {}
+                Ok((sessions, logins)) => {
+                    tracing::info!(sessions, logins, "removed expired sessions and sign-ins")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "cleaning up expired sessions failed")
+                }
             }
         }
     })

@@ -1,6 +1,6 @@
 //! Hoops that run on every request: request ids, access logs, security headers,
-//! the error catcher (so a 404 or a framework error also gets the error envelope),
-//! and the loopback guard that keeps the API private until sign-in exists.
+//! and the error catcher (so a 404 or a framework error also gets the error envelope).
+//! Authentication is `crate::auth`.
 use crate::error::{write_error, AppError};
 use qbr_shared::ErrorCode;
 use salvo::http::header::{HeaderName, HeaderValue};
@@ -172,34 +172,6 @@ pub async fn catch_errors(
     let err = AppError::new(code_for_status(status), message).with_status(status);
     write_error(res, request_id(depot).as_deref(), &err);
     ctrl.skip_rest();
-}
-
-/// Until sign-in exists, only clients on this machine may use the protected API.
-#[handler]
-pub async fn loopback_only(
-    req: &mut Request,
-    depot: &mut Depot,
-    res: &mut Response,
-    ctrl: &mut FlowCtrl,
-) {
-    let local = req
-        .remote_addr()
-        .as_ipv4()
-        .map(|a| a.ip().is_loopback())
-        .unwrap_or(false)
-        || req
-            .remote_addr()
-            .as_ipv6()
-            .map(|a| a.ip().is_loopback())
-            .unwrap_or(false);
-    if !local {
-        let err = AppError::new(
-            ErrorCode::Unauthenticated,
-            "Sign-in required: the API answers only on this machine until sign-in is configured",
-        );
-        write_error(res, request_id(depot).as_deref(), &err);
-        ctrl.skip_rest();
-    }
 }
 
 #[cfg(test)]

@@ -145,6 +145,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_states (state_hash) {
+        state_hash -> Bytea,
+        pkce_verifier -> Text,
+        nonce -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Int8,
         organization_id -> Nullable<Int4>,

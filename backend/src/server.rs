@@ -1,5 +1,5 @@
-//! The HTTP service: API routes, OpenAPI document, the SPA's files, error catcher and
-//! hoops; and serving it with graceful shutdown.
+//! The HTTP service: API routes (protected by `auth::require_auth`), OpenAPI document,
+//! the SPA's files, error catcher, CORS and other hoops; and serving it with graceful shutdown.
 use crate::api;
 use crate::middleware;
 use crate::state::AppState;
@@ -12,8 +12,11 @@ use std::path::Path;
 
 /// The whole service. `dist_dir` is served at `/` when it holds a built SPA.
 pub fn service(state: AppState, dist_dir: &Path) -> Service {
-    let api = api::router(middleware::loopback_only);
-    let doc = OpenApi::new("QBR Dashboard API", env!("CARGO_PKG_VERSION")).merge_router(&api);
+    let cors = crate::auth::csrf::cors(&state.auth.config);
+    let api = api::router(crate::auth::require_auth);
+    let doc = crate::auth::document_security(
+        OpenApi::new("QBR Dashboard API", env!("CARGO_PKG_VERSION")).merge_router(&api),
+    );
     let mut script_hashes = Vec::new();
     let mut root = Router::new()
         .hoop(salvo::affix_state::inject(state))
@@ -32,6 +35,7 @@ pub fn service(state: AppState, dist_dir: &Path) -> Service {
     }
     Service::new(root)
         .hoop(middleware::RequestContext::new(&script_hashes))
+        .hoop(cors)
         .hoop(salvo::prelude::CatchPanic::new())
         .catcher(Catcher::default().hoop(middleware::catch_errors))
 }

@@ -279,26 +279,29 @@ async fn openapi_document_lists_the_api() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn only_loopback_clients_until_sign_in_exists() {
+async fn anonymous_clients_are_refused_even_on_loopback() {
     use salvo::test::TestClient;
     let db = TestDb::new().await;
     let service = backend::server::service(
         backend::state::AppState {
             pool: db.pool.clone(),
             org_id: 1,
+            auth: backend::auth::Auth::new(test_auth_config()),
         },
         std::path::Path::new("/nonexistent"),
     );
-    let mut req = TestClient::get("http://example.com/api/qbr/thresholds").build();
-    *req.remote_addr_mut() =
-        salvo::conn::SocketAddr::from(std::net::SocketAddr::from(([203, 0, 113, 9], 40000)));
-    let mut res = service.handle(req).await;
-    let body: Value = serde_json::from_str(&res.take_string().await.unwrap()).unwrap();
-    assert_error(
-        &(res.status_code.unwrap().as_u16(), body),
-        401,
-        "UNAUTHENTICATED",
-    );
+    for ip in [[203, 0, 113, 9], [127, 0, 0, 1]] {
+        let mut req = TestClient::get("http://example.com/api/qbr/thresholds").build();
+        *req.remote_addr_mut() =
+            salvo::conn::SocketAddr::from(std::net::SocketAddr::from((ip, 40000)));
+        let mut res = service.handle(req).await;
+        let body: Value = serde_json::from_str(&res.take_string().await.unwrap()).unwrap();
+        assert_error(
+            &(res.status_code.unwrap().as_u16(), body),
+            401,
+            "UNAUTHENTICATED",
+        );
+    }
     // Health stays public.
     let mut req = TestClient::get("http://example.com/api/health").build();
     *req.remote_addr_mut() =
@@ -314,12 +317,16 @@ async fn a_lost_database_is_a_503_without_internals() {
         backend::state::AppState {
             pool: broken,
             org_id: 1,
+            auth: backend::auth::Auth::new(test_auth_config()),
         },
         std::path::Path::new("/nonexistent"),
     );
     let local =
         || salvo::conn::SocketAddr::from(std::net::SocketAddr::from(([127, 0, 0, 1], 40000)));
-    let mut req = salvo::test::TestClient::get("http://127.0.0.1/api/qbr/thresholds").build();
+    // Checking the API key needs the database too: 503, not 401.
+    let mut req = salvo::test::TestClient::get("http://127.0.0.1/api/qbr/thresholds")
+        .add_header("x-api-key", "qbr_something", true)
+        .build();
     *req.remote_addr_mut() = local();
     let mut res = service.handle(req).await;
     let text = res.take_string().await.unwrap();

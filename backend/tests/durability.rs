@@ -32,6 +32,33 @@ fn start_qbr(data_dir: &Path, port: u16) -> Child {
         .expect("start qbr")
 }
 
+/// Creates a write API key with `qbr apikey create` (before the server starts: the
+/// private cluster belongs to one `qbr` at a time).
+fn create_key(data_dir: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_qbr"))
+        .args([
+            "apikey",
+            "create",
+            "--name",
+            "durability",
+            "--scope",
+            "write",
+        ])
+        .env_remove("DATABASE_URL")
+        .env("QBR_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run qbr apikey create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(key.starts_with("qbr_"), "{key}");
+    key
+}
+
 /// Polls the health endpoint until the server answers (or gives up after 60 s).
 async fn wait_healthy(http: &reqwest::Client, base: &str, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -67,7 +94,12 @@ async fn killed_server_loses_no_committed_write() {
     let data_dir = dir.path().join("data");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-api-key", create_key(&data_dir).parse().unwrap());
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
 
     let mut qbr = start_qbr(&data_dir, port);
     wait_healthy(&http, &base, &mut qbr).await;

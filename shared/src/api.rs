@@ -516,3 +516,61 @@ api_type! {
         pub entries: Vec<AuditEntry>,
     }
 }
+
+api_type! {
+    /// The signed-in user.
+    pub struct AuthUser {
+        pub email: String,
+        pub name: Option<String>,
+    }
+}
+
+api_type! {
+    /// `GET /api/auth/status` when signed in.
+    pub struct AuthStatus {
+        pub authenticated: bool,
+        pub user: AuthUser,
+        pub expires_at: DateTime<Utc>,
+    }
+}
+
+api_type! {
+    /// An API key as listed (never the key itself).
+    pub struct ApiKeyInfo {
+        pub id: i64,
+        pub name: String,
+        /// The key's first characters, to recognize it.
+        pub key_prefix: String,
+        /// `read` and, for write keys, `write`.
+        pub scopes: Vec<String>,
+        pub organization_id: i32,
+        pub created_by: String,
+        pub created_at: DateTime<Utc>,
+        pub last_used_at: Option<DateTime<Utc>>,
+        pub revoked_at: Option<DateTime<Utc>>,
+    }
+}
+
+api_type! {
+    /// `GET /api/admin/api-keys`.
+    pub struct ApiKeyList {
+        pub keys: Vec<ApiKeyInfo>,
+    }
+}
+
+api_type! {
+    /// `POST /api/admin/api-keys` body.
+    pub struct ApiKeyCreateRequest {
+        pub name: String,
+        /// `read` or `write`.
+        pub scope: String,
+    }
+}
+
+api_type! {
+    /// `POST /api/admin/api-keys`: the key is shown this once.
+    pub struct ApiKeyCreated {
+        pub key: String,
+        pub info: ApiKeyInfo,
+    }
+}

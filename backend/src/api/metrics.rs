@@ -1,7 +1,7 @@
 //! Monthly values: read one month, a quarter or a range; manual entry; hand-back to
 //! the collector; history.
 use super::response::{ok, ApiOk};
-use super::{actor, conn, organization, organization_by_id, params, state};
+use super::{actor, client_ip, conn, organization, organization_by_id, organization_id, params};
 use crate::error::{AppError, AppResult};
 use crate::store::metrics::{self as store, MetricRow, ValueWrite, WriteOutcome};
 use crate::store::numeric::opt_to_f64;
@@ -351,11 +351,8 @@ pub async fn post_manual(
     let items = validate_items(&body.metrics)?;
     let actor = actor(depot);
     let mut conn = conn(depot).await?;
-    let org = organization_by_id(
-        &mut conn,
-        body.organization_id.unwrap_or(state(depot)?.org_id),
-    )
-    .await?;
+    let org = organization_by_id(&mut conn, organization_id(depot, body.organization_id)?).await?;
+    let ip = client_ip(req);
     let (updated, unchanged, periods) = conn
         .transaction::<_, AppError, _>(async |conn| {
             lock_organization_writes(conn, org.id).await?;
@@ -388,7 +385,7 @@ pub async fn post_manual(
                 action: "metrics.manual_entry",
                 target: Some(&month.to_string()),
                 details: serde_json::json!({"metrics": keys, "updated": updated, "unchanged": unchanged}),
-                ip: None,
+                ip: ip.as_deref(),
             })
             .await?;
             Ok((updated, unchanged, periods))
@@ -433,11 +430,8 @@ pub async fn post_recollect(
     }
     let actor = actor(depot);
     let mut conn = conn(depot).await?;
-    let org = organization_by_id(
-        &mut conn,
-        body.organization_id.unwrap_or(state(depot)?.org_id),
-    )
-    .await?;
+    let org = organization_by_id(&mut conn, organization_id(depot, body.organization_id)?).await?;
+    let ip = client_ip(req);
     let released = conn
         .transaction::<_, AppError, _>(async |conn| {
             lock_organization_writes(conn, org.id).await?;
@@ -456,7 +450,7 @@ pub async fn post_recollect(
                     action: "metrics.recollect",
                     target: Some(&month.to_string()),
                     details: serde_json::json!({"metrics": keys, "released": released}),
-                    ip: None,
+                    ip: ip.as_deref(),
                 },
             )
             .await?;

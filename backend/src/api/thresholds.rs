@@ -1,6 +1,6 @@
 //! Threshold bands: read all, create or update one or many.
 use super::response::{ok, ApiOk};
-use super::{actor, conn, organization, params};
+use super::{actor, client_ip, conn, organization, params};
 use crate::error::{AppError, AppResult};
 use crate::store::{audit, thresholds as store};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -87,6 +87,7 @@ pub async fn post_thresholds(
     let actor = actor(depot);
     let mut conn = conn(depot).await?;
     let org = organization(req, depot, &mut conn).await?;
+    let ip = client_ip(req);
     conn.transaction::<_, AppError, _>(async |conn| {
         for t in &items {
             let previous: Option<Bands> =
@@ -99,7 +100,7 @@ pub async fn post_thresholds(
                     action: "thresholds.update",
                     target: Some(&t.metric_name),
                     details: serde_json::json!({"before": previous, "after": t.bands}),
-                    ip: None,
+                    ip: ip.as_deref(),
                 },
             )
             .await?;

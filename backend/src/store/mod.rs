@@ -1,12 +1,15 @@
 //! Queries, one module per table family. Every function takes a connection (not the
 //! pool), so callers can run several of them in one transaction.
+pub mod api_keys;
 pub mod audit;
 pub mod collection;
 pub mod devices;
+pub mod login_states;
 pub mod metrics;
 pub mod numeric;
 pub mod org;
 pub mod recompute;
+pub mod sessions;
 pub mod smartnumbers;
 pub mod thresholds;
 

@@ -1,8 +1,15 @@
 //! Test harness: one throwaway PostgreSQL cluster per test binary (temp dir, free
 //! port, Unix socket), a template database migrated once, a fresh database per test,
 //! and the real server on a free loopback port, driven over real HTTP.
+//!
+//! `TestApp::spawn()` is signed in: the harness allow-lists [`TEST_USER`] (named
+//! `local`, the actor older tests expect), creates a session for it directly in the
+//! database, and `get`/`post`/`post_raw`/`http` send its cookie and a same-origin
+//! `Origin`. `TestApp::spawn_with(config)` takes any `AuthConfig` and an anonymous
+//! client (`anon`) for the sign-in tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use backend::auth::{Auth, AuthConfig};
 use backend::db::{self, DbPool};
 use backend::pg_cluster::PgCluster;
 use backend::server;
@@ -94,11 +101,90 @@ impl TestDb {
     }
 }
 
+/// The user the default harness signs in as (the actor older tests expect).
+pub const TEST_USER: &str = "local";
+
+/// The settings `TestApp::spawn()` uses: [`TEST_USER`] allow-listed, limits that
+/// ordinary tests never reach.
+pub fn test_auth_config() -> AuthConfig {
+    let mut config = AuthConfig::default();
+    config.allow_list.replace([TEST_USER]);
+    config.limits.key_reads_per_minute = 1_000_000;
+    config.limits.key_writes_per_minute = 1_000_000;
+    config.limits.sign_in_per_minute = 1_000_000;
+    config
+}
+
+/// Creates a session for `email` directly in the database; returns the cookie value.
+pub async fn create_session(db: &TestDb, email: &str, hours: i64) -> String {
+    let token = backend::auth::session::random_token();
+    let mut conn = db.conn().await;
+    backend::store::sessions::create(
+        &mut conn,
+        backend::store::sessions::NewSession {
+            id_hash: &backend::auth::session::hash(&token),
+            email,
+            name: Some("Test User"),
+            expires_at: chrono::Utc::now() + chrono::TimeDelta::hours(hours),
+            ip: None,
+            user_agent: None,
+        },
+    )
+    .await
+    .unwrap();
+    token
+}
+
+/// Creates an API key (`read` or `write`) directly in the database; returns the key.
+pub async fn create_api_key(db: &TestDb, name: &str, scope: &str) -> String {
+    let mut conn = db.conn().await;
+    backend::auth::apikey::create(&mut conn, 1, name, scope, "tests", None)
+        .await
+        .unwrap()
+        .key
+}
+
+/// A running server on a free loopback port.
+pub struct Running {
+    pub base: String,
+    pub auth: std::sync::Arc<Auth>,
+}
+
+/// Starts the real server over `pool` with the settings `config` makes from the
+/// server's base URL (known once the port is bound).
+pub async fn start_server(
+    pool: DbPool,
+    config: impl FnOnce(&str) -> AuthConfig,
+    dist: &Path,
+) -> Running {
+    use salvo::conn::Acceptor;
+    use salvo::prelude::*;
+    let acceptor = TcpListener::new("127.0.0.1:0").bind().await;
+    let addr = acceptor.holdings()[0].local_addr.clone();
+    let port = addr.into_std().expect("tcp address").port();
+    let base = format!("http://127.0.0.1:{port}");
+    let auth = Auth::new(config(&base));
+    let service = server::service(
+        AppState {
+            pool,
+            org_id: 1,
+            auth: auth.clone(),
+        },
+        dist,
+    );
+    tokio::spawn(async move { Server::new(acceptor).serve(service).await });
+    Running { base, auth }
+}
+
 /// The real server on a free loopback port.
 pub struct TestApp {
     pub db: TestDb,
     pub base: String,
+    /// Signed in as [`TEST_USER`] (cookie and same-origin `Origin` on every request).
     pub http: reqwest::Client,
+    /// No credentials, follows no redirects.
+    pub anon: reqwest::Client,
+    pub auth: std::sync::Arc<Auth>,
 }
 
 impl TestApp {
@@ -107,24 +193,36 @@ impl TestApp {
     }
 
     pub async fn spawn_with_dist(dist: &Path) -> TestApp {
-        use salvo::conn::Acceptor;
-        use salvo::prelude::*;
+        Self::start(|_| test_auth_config(), dist).await
+    }
+
+    /// A server with the settings `config` makes from its base URL; `http` is still
+    /// signed in as [`TEST_USER`], which works when the settings allow-list it.
+    pub async fn spawn_with(config: impl FnOnce(&str) -> AuthConfig) -> TestApp {
+        Self::start(config, Path::new("/nonexistent")).await
+    }
+
+    async fn start(config: impl FnOnce(&str) -> AuthConfig, dist: &Path) -> TestApp {
         let db = TestDb::new().await;
-        let service = server::service(
-            AppState {
-                pool: db.pool.clone(),
-                org_id: 1,
-            },
-            dist,
-        );
-        let acceptor = TcpListener::new("127.0.0.1:0").bind().await;
-        let addr = acceptor.holdings()[0].local_addr.clone();
-        let port = addr.into_std().expect("tcp address").port();
-        tokio::spawn(async move { Server::new(acceptor).serve(service).await });
+        let running = start_server(db.pool.clone(), config, dist).await;
+        let token = create_session(&db, TEST_USER, 8).await;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("cookie", format!("qbr_session={token}").parse().unwrap());
+        headers.insert("origin", running.base.parse().unwrap());
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        let anon = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
         TestApp {
             db,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
+            base: running.base,
+            http,
+            anon,
+            auth: running.auth,
         }
     }
 

@@ -1,0 +1,263 @@
+//! Sign-in settings (`auth.md`). `qbr serve` reads them from the environment
+//! ([`AuthConfig::from_env`]); tests build them directly.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `QBR_AUTHORIZED_USERS` | unset (nobody) | comma-separated emails allowed to sign in (case-insensitive) |
+//! | `SESSION_LIFETIME_HOURS` | `8` | session lifetime |
+//! | `AUTH_DEV_LOGIN` | `false` | enables `GET /api/auth/dev/login?email=` (loopback only) |
+//! | `CORS_ORIGINS` | `https://dashboards.enersystems.com,http://localhost:8080,http://localhost:3000` | origins allowed to call the API with credentials |
+//! | `API_BASE_URL` | `http://{QBR_LISTEN}` | public URL of this server (redirect URI base) |
+//! | `FRONTEND_URL` | `{API_BASE_URL}/` | where a successful sign-in lands |
+//! | `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET` | unset | the Azure app registration |
+//! | `AZURE_AUTHORITY_URL` | `https://login.microsoftonline.com` | Microsoft identity platform |
+//! | `GRAPH_URL` | `https://graph.microsoft.com` | Microsoft Graph |
+//! | `QBR_API_KEY_READS_PER_MINUTE` | `120` | per-key limit for GET requests |
+//! | `QBR_API_KEY_WRITES_PER_MINUTE` | `20` | per-key limit for POST/PUT/DELETE |
+//! | `QBR_SIGN_IN_PER_MINUTE` | `30` | per-client-IP limit on the sign-in endpoints |
+use anyhow::Context;
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+/// The emails allowed to sign in, lower-cased. Shared, so a running server's list can
+/// be replaced (tests; a future reload) and every request sees the new list.
+#[derive(Clone, Default, Debug)]
+pub struct AllowList(Arc<RwLock<BTreeSet<String>>>);
+
+impl AllowList {
+    pub fn new<I: IntoIterator<Item = S>, S: AsRef<str>>(emails: I) -> Self {
+        let list = AllowList::default();
+        list.replace(emails);
+        list
+    }
+
+    /// Parses `a@x.com, B@y.com`.
+    pub fn parse(text: &str) -> Self {
+        Self::new(text.split(','))
+    }
+
+    pub fn replace<I: IntoIterator<Item = S>, S: AsRef<str>>(&self, emails: I) {
+        let set: BTreeSet<String> = emails
+            .into_iter()
+            .map(|e| e.as_ref().trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect();
+        if let Ok(mut guard) = self.0.write() {
+            *guard = set;
+        }
+    }
+
+    pub fn contains(&self, email: &str) -> bool {
+        let email = email.trim().to_lowercase();
+        self.0.read().map(|s| s.contains(&email)).unwrap_or(false)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.read().map(|s| s.is_empty()).unwrap_or(true)
+    }
+
+    pub fn emails(&self) -> Vec<String> {
+        self.0
+            .read()
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The Azure app registration.
+#[derive(Clone, Debug)]
+pub struct MicrosoftConfig {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// Rate limits (per replica: the limiter state lives in the process).
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimitConfig {
+    pub key_reads_per_minute: u32,
+    pub key_writes_per_minute: u32,
+    pub sign_in_per_minute: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            key_reads_per_minute: 120,
+            key_writes_per_minute: 20,
+            sign_in_per_minute: 30,
+        }
+    }
+}
+
+pub const DEFAULT_CORS_ORIGINS: &str =
+    "https://dashboards.enersystems.com,http://localhost:8080,http://localhost:3000";
+
+/// Everything sign-in and access control need.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    pub allow_list: AllowList,
+    pub session_lifetime_hours: i64,
+    /// `Secure` on the session cookie; off only for plain-http loopback development.
+    pub secure_cookie: bool,
+    pub dev_login: bool,
+    /// Allowed origins, without a trailing slash.
+    pub cors_origins: Vec<String>,
+    pub api_base_url: String,
+    pub frontend_url: String,
+    /// `None` when the Azure settings are missing: Microsoft sign-in answers an error.
+    pub microsoft: Option<MicrosoftConfig>,
+    pub authority_url: String,
+    pub graph_url: String,
+    pub limits: RateLimitConfig,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            allow_list: AllowList::default(),
+            session_lifetime_hours: 8,
+            secure_cookie: true,
+            dev_login: false,
+            cors_origins: parse_origins(DEFAULT_CORS_ORIGINS),
+            api_base_url: "http://127.0.0.1:5400".into(),
+            frontend_url: "/".into(),
+            microsoft: None,
+            authority_url: "https://login.microsoftonline.com".into(),
+            graph_url: "https://graph.microsoft.com".into(),
+            limits: RateLimitConfig::default(),
+        }
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+    match var(name) {
+        Some(v) => v
+            .parse()
+            .ok()
+            .with_context(|| format!("{name} must be a positive number, got '{v}'")),
+        None => Ok(default),
+    }
+}
+
+fn parse_origins(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_string())
+        .filter(|o| !o.is_empty())
+        .collect()
+}
+
+fn flag(name: &str) -> bool {
+    var(name).is_some_and(|v| matches!(v.to_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+}
+
+impl AuthConfig {
+    /// Reads the environment for a server listening on `listen`.
+    pub fn from_env(listen: SocketAddr) -> anyhow::Result<AuthConfig> {
+        let api_base_url = var("API_BASE_URL")
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_string();
+        let hours: i64 = number("SESSION_LIFETIME_HOURS", 8)?;
+        anyhow::ensure!(
+            (1..=24 * 90).contains(&hours),
+            "SESSION_LIFETIME_HOURS must be between 1 and 2160, got {hours}"
+        );
+        let microsoft = match (
+            var("AZURE_TENANT_ID"),
+            var("AZURE_CLIENT_ID"),
+            var("AZURE_CLIENT_SECRET"),
+        ) {
+            (Some(tenant_id), Some(client_id), Some(client_secret)) => Some(MicrosoftConfig {
+                tenant_id,
+                client_id,
+                client_secret,
+            }),
+            _ => None,
+        };
+        let defaults = RateLimitConfig::default();
+        Ok(AuthConfig {
+            allow_list: AllowList::parse(&var("QBR_AUTHORIZED_USERS").unwrap_or_default()),
+            session_lifetime_hours: hours,
+            secure_cookie: !(api_base_url.starts_with("http://") && listen.ip().is_loopback()),
+            dev_login: flag("AUTH_DEV_LOGIN"),
+            cors_origins: parse_origins(
+                &var("CORS_ORIGINS").unwrap_or_else(|| DEFAULT_CORS_ORIGINS.into()),
+            ),
+            frontend_url: var("FRONTEND_URL").unwrap_or_else(|| format!("{api_base_url}/")),
+            api_base_url,
+            microsoft,
+            authority_url: var("AZURE_AUTHORITY_URL")
+                .unwrap_or_else(|| "https://login.microsoftonline.com".into())
+                .trim_end_matches('/')
+                .to_string(),
+            graph_url: var("GRAPH_URL")
+                .unwrap_or_else(|| "https://graph.microsoft.com".into())
+                .trim_end_matches('/')
+                .to_string(),
+            limits: RateLimitConfig {
+                key_reads_per_minute: number(
+                    "QBR_API_KEY_READS_PER_MINUTE",
+                    defaults.key_reads_per_minute,
+                )?,
+                key_writes_per_minute: number(
+                    "QBR_API_KEY_WRITES_PER_MINUTE",
+                    defaults.key_writes_per_minute,
+                )?,
+                sign_in_per_minute: number("QBR_SIGN_IN_PER_MINUTE", defaults.sign_in_per_minute)?,
+            },
+        })
+    }
+
+    /// Refuses settings that are unsafe for a server listening on `listen`.
+    pub fn check(&self, listen: SocketAddr) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.dev_login || listen.ip().is_loopback(),
+            "AUTH_DEV_LOGIN=true is allowed only when QBR_LISTEN is a loopback address (got {listen})"
+        );
+        Ok(())
+    }
+
+    /// The OAuth redirect URI registered in Azure.
+    pub fn redirect_uri(&self) -> String {
+        format!("{}/api/auth/microsoft/callback", self.api_base_url)
+    }
+
+    pub fn session_lifetime(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::hours(self.session_lifetime_hours)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_list_is_case_insensitive_and_trims() {
+        let list = AllowList::parse(" A@Example.com ,b@example.com,,");
+        assert!(list.contains("a@example.COM"));
+        assert!(list.contains("B@example.com"));
+        assert!(!list.contains("c@example.com"));
+        list.replace(["c@example.com"]);
+        assert!(!list.contains("a@example.com"));
+        assert!(list.contains("C@example.com"));
+    }
+
+    #[test]
+    fn dev_login_only_on_loopback() {
+        let config = AuthConfig {
+            dev_login: true,
+            ..AuthConfig::default()
+        };
+        assert!(config.check(([127, 0, 0, 1], 5400).into()).is_ok());
+        assert!(config.check(([0, 0, 0, 0], 5400).into()).is_err());
+    }
+}

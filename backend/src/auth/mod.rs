@@ -1,0 +1,319 @@
+//! Who is calling (`auth.md`): one hoop, [`require_auth`], in front of every protected
+//! route accepts a session cookie (`session.rs`) or an API key (`apikey.rs`), checks
+//! CSRF for cookie-authenticated writes (`csrf.rs`) and the per-key rate limits
+//! (`ratelimit.rs`), and puts the [`Identity`] and the actor's name in the depot.
+//! Microsoft sign-in is `oauth.rs`; the public `/api/auth/*` routes are [`router`].
+pub mod apikey;
+pub mod config;
+pub mod csrf;
+pub mod oauth;
+pub mod ratelimit;
+pub mod session;
+
+pub use config::{AllowList, AuthConfig};
+
+use crate::api::ACTOR_KEY;
+use crate::error::{write_error, AppError};
+use crate::middleware::request_id;
+use qbr_shared::ErrorCode;
+use salvo::http::{HeaderValue, Method};
+use salvo::prelude::*;
+use std::sync::Arc;
+
+/// Sign-in settings plus the process-local pieces built from them.
+pub struct Auth {
+    pub config: AuthConfig,
+    pub limiters: ratelimit::Limiters,
+    /// For the token exchange and Graph; never follows redirects (OAuth SSRF advice).
+    pub http: oauth2::reqwest::Client,
+}
+
+impl Auth {
+    pub fn new(config: AuthConfig) -> Arc<Auth> {
+        let http = oauth2::reqwest::Client::builder()
+            .redirect(oauth2::reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .unwrap_or_else(|_| oauth2::reqwest::Client::new());
+        Arc::new(Auth {
+            limiters: ratelimit::Limiters::new(&config.limits),
+            config,
+            http,
+        })
+    }
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// How the caller proved who it is.
+#[derive(Clone, Debug)]
+pub enum Identity {
+    Session {
+        email: String,
+        name: Option<String>,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    },
+    ApiKey {
+        id: i64,
+        name: String,
+        organization_id: i32,
+        write: bool,
+    },
+}
+
+impl Identity {
+    /// The name recorded as "who" in histories and the audit log.
+    pub fn actor(&self) -> String {
+        match self {
+            Identity::Session { email, .. } => email.clone(),
+            Identity::ApiKey { name, .. } => format!("apikey:{name}"),
+        }
+    }
+}
+
+/// The identity of the current request, once [`require_auth`] ran.
+pub fn identity(depot: &Depot) -> Option<&Identity> {
+    depot.get_typed::<Identity>().ok()
+}
+
+/// The organization an API key belongs to (a key never acts for another one).
+pub fn key_organization(depot: &Depot) -> Option<i32> {
+    match identity(depot) {
+        Some(Identity::ApiKey {
+            organization_id, ..
+        }) => Some(*organization_id),
+        _ => None,
+    }
+}
+
+pub(crate) fn auth_state(depot: &Depot) -> Result<Arc<Auth>, AppError> {
+    Ok(crate::api::state(depot)?.auth.clone())
+}
+
+/// The client's address as the server sees it (the proxy's, behind a reverse proxy).
+pub fn client_ip(req: &Request) -> Option<String> {
+    req.remote_addr()
+        .as_ipv4()
+        .map(|a| a.ip().to_string())
+        .or_else(|| req.remote_addr().as_ipv6().map(|a| a.ip().to_string()))
+}
+
+fn client_ip_addr(req: &Request) -> std::net::IpAddr {
+    req.remote_addr()
+        .as_ipv4()
+        .map(|a| std::net::IpAddr::V4(*a.ip()))
+        .or_else(|| {
+            req.remote_addr()
+                .as_ipv6()
+                .map(|a| std::net::IpAddr::V6(*a.ip()))
+        })
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
+/// Whether the method changes state (needs a write key; CSRF-checked for cookies).
+pub fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A refused request, with the seconds to wait when it was rate limited.
+pub struct Rejection {
+    pub error: AppError,
+    pub retry_after: Option<u64>,
+}
+
+impl From<AppError> for Rejection {
+    fn from(error: AppError) -> Self {
+        Rejection {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+impl From<diesel::result::Error> for Rejection {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl Rejection {
+    pub fn write(self, depot: &Depot, res: &mut Response) {
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert("retry-after", HeaderValue::from(secs.max(1)));
+        }
+        write_error(res, request_id(depot).as_deref(), &self.error);
+    }
+}
+
+pub fn unauthenticated() -> AppError {
+    AppError::new(
+        ErrorCode::Unauthenticated,
+        "Authentication required: sign in or send an API key",
+    )
+}
+
+/// The guard of every protected route: a valid API key or session, else 401.
+#[handler]
+pub async fn require_auth(
+    req: &mut Request,
+    depot: &mut Depot,
+    res: &mut Response,
+    ctrl: &mut FlowCtrl,
+) {
+    match authenticate(req, depot).await {
+        Ok(identity) => {
+            depot.insert(ACTOR_KEY, identity.actor());
+            depot.insert_typed(identity);
+        }
+        Err(rejection) => {
+            // A browser holding a dead session forgets it.
+            if rejection.error.status == 401 && session::cookie_token(req).is_some() {
+                if let Ok(auth) = auth_state(depot) {
+                    res.add_cookie(session::cleared_cookie(&auth.config));
+                }
+            }
+            rejection.write(depot, res);
+            ctrl.skip_rest();
+        }
+    }
+}
+
+async fn authenticate(req: &Request, depot: &Depot) -> Result<Identity, Rejection> {
+    let auth = auth_state(depot)?;
+    if let Some(key) = apikey::presented_key(req) {
+        return apikey::authenticate(req, depot, &auth, &key).await;
+    }
+    let Some(token) = session::cookie_token(req) else {
+        return Err(unauthenticated().into());
+    };
+    let mut conn = crate::api::conn(depot).await?;
+    let Some(s) = session::resolve(&mut conn, &auth.config, &token).await? else {
+        return Err(unauthenticated().into());
+    };
+    if is_write(req.method()) && !csrf::origin_allowed(req, &auth.config) {
+        return Err(AppError::new(
+            ErrorCode::CsrfRejected,
+            "Cross-site request refused: the Origin is not allowed",
+        )
+        .into());
+    }
+    Ok(Identity::Session {
+        email: s.email,
+        name: s.name,
+        expires_at: s.expires_at,
+    })
+}
+
+/// For routes only people may use (API-key management): a session, not a key.
+#[handler]
+pub async fn require_session(depot: &mut Depot, res: &mut Response, ctrl: &mut FlowCtrl) {
+    if !matches!(identity(depot), Some(Identity::Session { .. })) {
+        let err = AppError::new(
+            ErrorCode::Forbidden,
+            "Only a signed-in user may do this, not an API key",
+        );
+        write_error(res, request_id(depot).as_deref(), &err);
+        ctrl.skip_rest();
+    }
+}
+
+/// Per-client-IP limit on the sign-in endpoints.
+#[handler]
+pub async fn sign_in_rate_limit(
+    req: &mut Request,
+    depot: &mut Depot,
+    res: &mut Response,
+    ctrl: &mut FlowCtrl,
+) {
+    let Ok(auth) = auth_state(depot) else {
+        return;
+    };
+    if let Err(wait) = auth.limiters.sign_in(client_ip_addr(req)) {
+        Rejection {
+            error: AppError::new(
+                ErrorCode::RateLimited,
+                "Too many sign-in attempts; try again shortly",
+            ),
+            retry_after: Some(wait),
+        }
+        .write(depot, res);
+        ctrl.skip_rest();
+    }
+}
+
+/// The public `/api/auth/*` routes.
+pub fn router() -> Router {
+    Router::with_path("auth")
+        .push(Router::with_path("status").get(session::get_status))
+        .push(
+            Router::with_path("logout")
+                .get(session::logout)
+                .post(session::logout),
+        )
+        .push(
+            Router::new()
+                .hoop(sign_in_rate_limit)
+                .push(Router::with_path("dev/login").get(session::dev_login))
+                .push(Router::with_path("microsoft/login").get(oauth::login))
+                .push(Router::with_path("microsoft/callback").get(oauth::callback)),
+        )
+}
+
+/// The paths anyone may call (everything else is behind [`require_auth`]).
+pub fn is_public_path(path: &str) -> bool {
+    path == "/api/health" || path == "/api/openapi.json" || path.starts_with("/api/auth/")
+}
+
+/// Declares the ways to authenticate in the OpenAPI document and marks every
+/// protected operation with them (API-key management: the session only).
+pub fn document_security(doc: salvo::oapi::OpenApi) -> salvo::oapi::OpenApi {
+    use salvo::oapi::security::{
+        ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+    };
+    let mut doc = doc
+        .add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                session::COOKIE_NAME,
+                "Session cookie set by Microsoft sign-in",
+            ))),
+        )
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                Http::new(HttpAuthScheme::Bearer)
+                    .description("API key: `Authorization: Bearer qbr_...`"),
+            ),
+        )
+        .add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "API key: `X-API-Key: qbr_...`",
+            ))),
+        );
+    for (path, item) in doc.paths.iter_mut() {
+        if is_public_path(path) {
+            continue;
+        }
+        let schemes: &[&str] = if path.starts_with("/api/admin/") {
+            &["session"]
+        } else {
+            &["session", "bearer", "api_key"]
+        };
+        for op in item.operations.values_mut() {
+            let securities = op.securities.get_or_insert_default();
+            for name in schemes {
+                securities.push(SecurityRequirement::new(*name, Vec::<String>::new()));
+            }
+        }
+    }
+    doc
+}

@@ -1,0 +1,259 @@
+//! Sessions: a random 256-bit id in the `qbr_session` cookie, its SHA-256 hash in
+//! PostgreSQL (so sessions outlive a restart and work on every replica). Every request
+//! re-checks that the session exists, has not expired, and that its email is still on
+//! the allow-list. Also the status, logout and development sign-in endpoints.
+use super::config::AuthConfig;
+use super::{auth_state, client_ip};
+use crate::api::conn;
+use crate::api::response::{ok, ApiOk};
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, AuditEvent};
+use crate::store::sessions::{self, NewSession, SessionRow};
+use base64::Engine;
+use diesel_async::AsyncPgConnection;
+use qbr_shared::api::{AuthStatus, AuthUser};
+use qbr_shared::ErrorCode;
+use salvo::http::cookie::{time, Cookie, SameSite};
+use salvo::prelude::*;
+use sha2::{Digest, Sha256};
+
+pub const COOKIE_NAME: &str = "qbr_session";
+
+/// 32 random bytes, base64url without padding (43 characters).
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored instead of a secret.
+pub fn hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// The session id sent by the browser, if any.
+pub fn cookie_token(req: &Request) -> Option<String> {
+    req.cookie(COOKIE_NAME)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// The live session of `token` whose email is still allowed.
+pub async fn resolve(
+    conn: &mut AsyncPgConnection,
+    config: &AuthConfig,
+    token: &str,
+) -> AppResult<Option<SessionRow>> {
+    let id_hash = hash(token);
+    let Some(s) = sessions::find_live(conn, &id_hash).await? else {
+        return Ok(None);
+    };
+    if !config.allow_list.contains(&s.email) {
+        tracing::info!(email = %s.email, "session refused: email no longer on the allow-list");
+        return Ok(None);
+    }
+    sessions::touch(conn, &id_hash).await?;
+    Ok(Some(s))
+}
+
+/// The `qbr_session` cookie: HttpOnly, Secure (unless plain-http loopback
+/// development), SameSite=Lax, Path=/, Max-Age = the session lifetime.
+pub fn session_cookie(config: &AuthConfig, token: String) -> Cookie<'static> {
+    Cookie::build((COOKIE_NAME, token))
+        .http_only(true)
+        .secure(config.secure_cookie)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .max_age(time::Duration::hours(config.session_lifetime_hours))
+        .build()
+}
+
+/// A cookie that makes the browser forget the session.
+pub fn cleared_cookie(config: &AuthConfig) -> Cookie<'static> {
+    Cookie::build((COOKIE_NAME, ""))
+        .http_only(true)
+        .secure(config.secure_cookie)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .max_age(time::Duration::ZERO)
+        .build()
+}
+
+/// Creates a session for an allowed user, sets the cookie and records the sign-in.
+pub async fn start(
+    req: &Request,
+    res: &mut Response,
+    conn: &mut AsyncPgConnection,
+    config: &AuthConfig,
+    email: &str,
+    name: Option<&str>,
+    method: &str,
+) -> AppResult<()> {
+    let token = random_token();
+    let ip = client_ip(req);
+    let user_agent = req
+        .headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(300).collect::<String>());
+    sessions::create(
+        conn,
+        NewSession {
+            id_hash: &hash(&token),
+            email,
+            name,
+            expires_at: chrono::Utc::now() + config.session_lifetime(),
+            ip: ip.as_deref(),
+            user_agent: user_agent.as_deref(),
+        },
+    )
+    .await?;
+    audit::record(
+        conn,
+        AuditEvent {
+            organization_id: None,
+            actor: email,
+            action: "auth.sign_in",
+            target: None,
+            details: serde_json::json!({"method": method}),
+            ip: ip.as_deref(),
+        },
+    )
+    .await?;
+    tracing::info!(%email, method, "signed in");
+    res.add_cookie(session_cookie(config, token));
+    Ok(())
+}
+
+/// `GET /api/auth/status` when not signed in (401), or a failure.
+pub enum NotSignedIn {
+    No,
+    Failed(AppError),
+}
+
+impl From<AppError> for NotSignedIn {
+    fn from(e: AppError) -> Self {
+        NotSignedIn::Failed(e)
+    }
+}
+
+#[async_trait]
+impl Writer for NotSignedIn {
+    async fn write(self, req: &mut Request, depot: &mut Depot, res: &mut Response) {
+        match self {
+            NotSignedIn::Failed(e) => e.write(req, depot, res).await,
+            NotSignedIn::No => {
+                let err = AppError::new(ErrorCode::Unauthenticated, "Not signed in");
+                let mut body = serde_json::to_value(err.envelope()).unwrap_or_default();
+                body["authenticated"] = serde_json::Value::Bool(false);
+                res.status_code(salvo::http::StatusCode::UNAUTHORIZED);
+                res.render(Json(body));
+            }
+        }
+    }
+}
+
+impl salvo::oapi::EndpointOutRegister for NotSignedIn {
+    fn register(components: &mut salvo::oapi::Components, operation: &mut salvo::oapi::Operation) {
+        <AppError as salvo::oapi::EndpointOutRegister>::register(components, operation);
+        operation.responses.insert(
+            "401",
+            salvo::oapi::Response::new(
+                "Not signed in: the error envelope plus `\"authenticated\": false`",
+            ),
+        );
+    }
+}
+
+/// Whether the browser is signed in: 200 with the user, else 401.
+#[endpoint(tags("auth"))]
+pub async fn get_status(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> Result<ApiOk<AuthStatus>, NotSignedIn> {
+    let auth = auth_state(depot)?;
+    let Some(token) = cookie_token(req) else {
+        return Err(NotSignedIn::No);
+    };
+    let mut conn = conn(depot).await?;
+    let Some(s) = resolve(&mut conn, &auth.config, &token).await? else {
+        return Err(NotSignedIn::No);
+    };
+    Ok(ok(AuthStatus {
+        authenticated: true,
+        user: AuthUser {
+            email: s.email,
+            name: s.name,
+        },
+        expires_at: s.expires_at,
+    }))
+}
+
+/// Ends the session server-side and clears the cookie (POST, or GET for links).
+#[endpoint(tags("auth"))]
+pub async fn logout(
+    req: &mut Request,
+    depot: &mut Depot,
+    res: &mut Response,
+) -> AppResult<ApiOk<serde_json::Value>> {
+    let auth = auth_state(depot)?;
+    if let Some(token) = cookie_token(req) {
+        let mut conn = conn(depot).await?;
+        if let Some(email) = sessions::delete(&mut conn, &hash(&token)).await? {
+            let ip = client_ip(req);
+            audit::record(
+                &mut conn,
+                AuditEvent {
+                    organization_id: None,
+                    actor: &email,
+                    action: "auth.logout",
+                    target: None,
+                    details: serde_json::json!({}),
+                    ip: ip.as_deref(),
+                },
+            )
+            .await?;
+            tracing::info!(%email, "signed out");
+        }
+    }
+    res.add_cookie(cleared_cookie(&auth.config));
+    Ok(ok(serde_json::json!({"authenticated": false})))
+}
+
+/// Development sign-in (`AUTH_DEV_LOGIN=true`, loopback only): signs in an allow-listed
+/// email without Microsoft and lands on the SPA.
+#[endpoint(tags("auth"), parameters(("email" = String, Query, description = "An allow-listed email")))]
+pub async fn dev_login(req: &mut Request, depot: &mut Depot, res: &mut Response) -> AppResult<()> {
+    let auth = auth_state(depot)?;
+    if !auth.config.dev_login {
+        return Err(AppError::not_found("Development sign-in is not enabled"));
+    }
+    let email = crate::api::params::raw(req, "email")
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| AppError::invalid_parameter("Query parameter 'email' is required"))?;
+    let mut conn = conn(depot).await?;
+    if !auth.config.allow_list.contains(&email) {
+        let ip = client_ip(req);
+        audit::record(
+            &mut conn,
+            AuditEvent {
+                organization_id: None,
+                actor: &email,
+                action: "auth.sign_in_denied",
+                target: None,
+                details: serde_json::json!({"method": "dev"}),
+                ip: ip.as_deref(),
+            },
+        )
+        .await?;
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "Access denied — your account is not authorized",
+        ));
+    }
+    start(req, res, &mut conn, &auth.config, &email, None, "dev").await?;
+    res.render(Redirect::found(auth.config.frontend_url.clone()));
+    Ok(())
+}

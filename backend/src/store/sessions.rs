@@ -1,0 +1,90 @@
+//! Server-side sessions: only the SHA-256 hash of the cookie's random id is stored.
+use crate::schema::sessions;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// A stored session.
+#[derive(Debug, Clone, Queryable)]
+pub struct SessionRow {
+    pub email: String,
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// A session to create.
+pub struct NewSession<'a> {
+    pub id_hash: &'a [u8],
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub expires_at: DateTime<Utc>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+pub async fn create(conn: &mut AsyncPgConnection, s: NewSession<'_>) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id_hash.eq(s.id_hash),
+            sessions::email.eq(s.email),
+            sessions::name.eq(s.name),
+            sessions::expires_at.eq(s.expires_at),
+            sessions::ip.eq(s.ip),
+            sessions::user_agent.eq(s.user_agent),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// The session with this id hash, unless it has expired.
+pub async fn find_live(
+    conn: &mut AsyncPgConnection,
+    id_hash: &[u8],
+) -> QueryResult<Option<SessionRow>> {
+    sessions::table
+        .filter(sessions::id_hash.eq(id_hash))
+        .filter(sessions::expires_at.gt(diesel::dsl::now))
+        .select((
+            sessions::email,
+            sessions::name,
+            sessions::created_at,
+            sessions::expires_at,
+            sessions::last_seen_at,
+        ))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Records activity, at most once a minute per session (a write per request would
+/// cost more than the information is worth).
+pub async fn touch(conn: &mut AsyncPgConnection, id_hash: &[u8]) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE sessions SET last_seen_at = now() \
+         WHERE id_hash = $1 AND last_seen_at < now() - interval '1 minute'",
+    )
+    .bind::<diesel::sql_types::Bytea, _>(id_hash)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Deletes the session; its email when there was one.
+pub async fn delete(conn: &mut AsyncPgConnection, id_hash: &[u8]) -> QueryResult<Option<String>> {
+    diesel::delete(sessions::table.filter(sessions::id_hash.eq(id_hash)))
+        .returning(sessions::email)
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Deletes every expired session; the emails of the sessions removed.
+pub async fn delete_expired(conn: &mut AsyncPgConnection) -> QueryResult<Vec<String>> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(diesel::dsl::now)))
+        .returning(sessions::email)
+        .get_results(conn)
+        .await
+}

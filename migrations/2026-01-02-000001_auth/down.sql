@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS sessions_email;
+DROP TABLE IF EXISTS login_states;
