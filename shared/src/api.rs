@@ -516,3 +516,62 @@ api_type! {
         pub entries: Vec<AuditEntry>,
     }
 }
+
+api_type! {
+    /// The signed-in user.
+    pub struct AuthUser {
+        pub email: String,
+        pub name: Option<String>,
+    }
+}
+
+api_type! {
+    /// `GET /api/auth/status`: 200 when signed in, 401 `{authenticated: false}` when not.
+    pub struct AuthStatusResponse {
+        pub authenticated: bool,
+        #[serde(default)]
+        pub user: Option<AuthUser>,
+        #[serde(default)]
+        pub expires_at: Option<DateTime<Utc>>,
+    }
+}
+
+api_type! {
+    /// One API key as listed (never the secret).
+    pub struct ApiKeyInfo {
+        pub id: i64,
+        pub name: String,
+        /// The first characters of the key, to recognise it (`qbr_ab12…`).
+        pub prefix: String,
+        #[serde(default)]
+        pub scopes: Vec<String>,
+        pub created_by: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub last_used_at: Option<DateTime<Utc>>,
+        pub revoked_at: Option<DateTime<Utc>>,
+    }
+}
+
+api_type! {
+    /// `GET /api/admin/api-keys`.
+    pub struct ApiKeysResponse {
+        pub keys: Vec<ApiKeyInfo>,
+    }
+}
+
+api_type! {
+    /// `POST /api/admin/api-keys`.
+    pub struct CreateApiKeyRequest {
+        pub name: String,
+        #[serde(default)]
+        pub scopes: Vec<String>,
+    }
+}
+
+api_type! {
+    /// The answer to creating a key: the secret is shown this once.
+    pub struct CreatedApiKeyResponse {
+        pub key: String,
+        pub info: ApiKeyInfo,
+    }
+}
