@@ -97,7 +97,7 @@ pub fn value(unit: Unit, v: Option<f64>) -> String {
 }
 
 /// A change between two periods, signed, in the unit's terms: "+1.2 pts" for
-/// percentages (points, not percent of percent), "-$2,044", "+0.03 h", "+4.5".
+/// percentages (points, not percent of percent), "-$2,044", "+2 min", "+4.5".
 pub fn change(unit: Unit, delta: f64) -> String {
     let sign = if delta > 0.0 { "+" } else { "" };
     match unit {
@@ -119,15 +119,20 @@ pub fn change(unit: Unit, delta: f64) -> String {
             };
             format!("{sign}{body}")
         }
-        Unit::Hours => {
-            let body = format!("{delta:.2}");
-            let sign = if body.starts_with('-') || body == "0.00" {
-                ""
+        // Small changes of hours read better in minutes: "+2 min", "-30 min".
+        Unit::Hours if delta.abs() < 1.0 => {
+            let minutes = (delta * 60.0).round();
+            if minutes == 0.0 {
+                "0 min".to_string()
             } else {
-                sign
-            };
-            format!("{sign}{body} h")
+                format!(
+                    "{}{} min",
+                    if minutes > 0.0 { "+" } else { "-" },
+                    minutes.abs()
+                )
+            }
         }
+        Unit::Hours => format!("{sign}{} h", grouped(delta, 1)),
         Unit::Count | Unit::Ratio => {
             let body = if unit == Unit::Ratio {
                 ratio(delta)
@@ -214,8 +219,10 @@ mod tests {
         assert_eq!(change(Unit::Pct, 0.0), "0.0 pts");
         assert_eq!(change(Unit::Usd, -2044.0), "-$2,044");
         assert_eq!(change(Unit::Usd, 366.0), "+$366");
-        assert_eq!(change(Unit::Hours, 0.031), "+0.03 h");
-        assert_eq!(change(Unit::Hours, -0.5), "-0.50 h");
+        assert_eq!(change(Unit::Hours, 0.031), "+2 min");
+        assert_eq!(change(Unit::Hours, -0.5), "-30 min");
+        assert_eq!(change(Unit::Hours, -0.001), "0 min");
+        assert_eq!(change(Unit::Hours, 12.34), "+12.3 h");
         assert_eq!(change(Unit::Count, 4.5), "+4.5");
         assert_eq!(change(Unit::Count, 0.0), "0");
         assert_eq!(change(Unit::Ratio, -1.234), "-1.23");

@@ -50,6 +50,7 @@ pub fn year_total(def: &MetricDef, values: &[Option<f64>]) -> Option<f64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::catalogue::metric_def;

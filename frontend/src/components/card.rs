@@ -16,7 +16,10 @@ pub struct CardProps {
 fn change_line(n: &SmartNumber) -> Html {
     let Some(delta) = n.change else {
         let text = if n.value.is_some() && n.previous.value.is_none() {
-            format!("No value for {}", n.previous.period)
+            format!(
+                "No value for {}",
+                crate::pages::period_label(&n.previous.period)
+            )
         } else {
             String::new()
         };
@@ -38,9 +41,9 @@ fn change_line(n: &SmartNumber) -> Html {
         }
     };
     html! {
-        <div class={classes!("change", class)} title={format!("{word} than {}", n.previous.period)}>
+        <div class={classes!("change", class)} title={format!("{word} than {}", crate::pages::period_label(&n.previous.period))}>
             <span class="arrow" aria-hidden="true">{ arrow }</span>
-            { format!(" {} vs {}", format::change(n.unit, delta), n.previous.period) }
+            { format!(" {} vs {}", format::change(n.unit, delta), crate::pages::period_label(&n.previous.period)) }
             <span class="sr-only">{ format!(" ({word})") }</span>
         </div>
     }

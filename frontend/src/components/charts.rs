@@ -76,11 +76,13 @@ pub fn trend_chart(
     } else {
         (0.0, 1.0)
     };
-    let nice = |v: f64| {
-        let mag = 10f64.powf((hi - lo).abs().log10().floor() - 1.0);
-        (v / mag).round() * mag
-    };
-    let (lo, hi) = (nice(lo).min(lo), nice(hi).max(hi));
+    // Round the bounds to two significant digits of the span so the axis reads cleanly.
+    let mag = 10f64.powf((hi - lo).abs().max(1e-9).log10().floor() - 1.0);
+    let clean = |v: f64| (v * 1e9).round() / 1e9;
+    let (lo, hi) = (
+        clean((lo / mag).floor() * mag),
+        clean((hi / mag).ceil() * mag),
+    );
     let mut chart = Chart::new()
         .background_color("transparent")
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
@@ -94,8 +96,10 @@ pub fn trend_chart(
                 .axis_label(AxisLabel::new().formatter(axis_format(unit))),
         );
     if series.len() > 1 {
-        chart = chart.legend(Legend::new().top(0));
+        let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
+        chart = chart.legend(Legend::new().top(0).data(names));
     }
+    let mut band_series = None;
     for (i, s) in series.into_iter().enumerate() {
         let mut line = Line::new()
             .name(s.name)
@@ -147,7 +151,7 @@ pub fn trend_chart(
                         .data(vec![y]),
                 );
                 // A second, invisible series carries the green band on top.
-                chart = chart.series(
+                band_series = Some(
                     Line::new()
                         .name("green band")
                         .data(Vec::<Option<f64>>::new())
@@ -161,6 +165,10 @@ pub fn trend_chart(
             }
         }
         chart = chart.series(line);
+    }
+    // Added last so the real lines keep the palette's first colours.
+    if let Some(b) = band_series {
+        chart = chart.series(b);
     }
     chart
 }

@@ -298,10 +298,10 @@ pub fn review() -> Html {
                 <div class={classes!("toast", if *ok { "ok" } else { "bad" })} role="status" aria-live="polite" id="review-notice">{ msg }</div>
             }
             <div class="legend-note small muted">
-                <span class="src-key manual">{ "manual" }</span>
-                <span class="src-key collected">{ "collected" }</span>
+                <span class="src-key manual">{ "manual (click to edit)" }</span>
+                <span class="src-key collected">{ "collected (read-only)" }</span>
                 <span class="src-key imported">{ "imported" }</span>
-                <span class="src-key calculated">{ "calculated" }</span>
+                <span class="src-key calculated">{ "calculated (grey, read-only)" }</span>
             </div>
             { table }
         </div>
