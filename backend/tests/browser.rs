@@ -370,6 +370,7 @@ async fn dashboard_numbers_editing_thresholds_theme_and_login() {
         )
         .await;
     let b = Browser::start("America/Chicago").await;
+    b.resize(1280, 800).await;
 
     // The worked example, formatted as specified.
     b.goto(&server.url("/dashboard/2025-Q1")).await;

@@ -64,7 +64,7 @@ pub fn trend_chart(
         .copied()
         .fold(f64::NEG_INFINITY, f64::max);
     let (lo, hi) = if lo.is_finite() && hi.is_finite() {
-        let pad = ((hi - lo).abs() * 0.15)
+        let pad = ((hi - lo).abs() * 0.1)
             .max(hi.abs().max(lo.abs()) * 0.05)
             .max(1e-6);
         let lo = if lo >= 0.0 && lo - pad < 0.0 {
@@ -76,12 +76,19 @@ pub fn trend_chart(
     } else {
         (0.0, 1.0)
     };
-    // Round the bounds to two significant digits of the span so the axis reads cleanly.
-    let mag = 10f64.powf((hi - lo).abs().max(1e-9).log10().floor() - 1.0);
+    // A "nice" step (1, 2, 2.5 or 5 × 10^k) for about five intervals, and bounds on it,
+    // so the axis reads cleanly.
+    let raw = ((hi - lo) / 5.0).max(1e-9);
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|f| f * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
     let clean = |v: f64| (v * 1e9).round() / 1e9;
     let (lo, hi) = (
-        clean((lo / mag).floor() * mag),
-        clean((hi / mag).ceil() * mag),
+        clean((lo / step).floor() * step),
+        clean((hi / step).ceil() * step),
     );
     let mut chart = Chart::new()
         .background_color("transparent")
@@ -93,6 +100,7 @@ pub fn trend_chart(
                 .type_(AxisType::Value)
                 .min(lo)
                 .max(hi)
+                .interval(step)
                 .axis_label(AxisLabel::new().formatter(axis_format(unit))),
         );
     if series.len() > 1 {

@@ -163,8 +163,10 @@ pub fn dashboard(props: &DashboardProps) -> Html {
                     if numbers.months_counted > 0 && numbers.monthly_periods.len() as u32 > numbers.months_counted {
                         <div class="note">{ format!("Period in progress: per-month numbers count {} elapsed month{}.", numbers.months_counted, if numbers.months_counted == 1 { "" } else { "s" }) }</div>
                     }
+                    <div class="sections">
                     { for SmartCategory::ALL.iter().map(|cat| html! {
-                        <section class="section" aria-labelledby={format!("sec-{}", cat.label())}>
+                        <section class="section" aria-labelledby={format!("sec-{}", cat.label())}
+                            style={format!("--span:{}", numbers.smartnumbers.iter().filter(|n| n.category == *cat).count().clamp(1, 5))}>
                             <h2 id={format!("sec-{}", cat.label())}>{ cat.label() }</h2>
                             <div class="cards">
                                 { for numbers.smartnumbers.iter().filter(|n| n.category == *cat).map(|n| html! {
@@ -173,6 +175,7 @@ pub fn dashboard(props: &DashboardProps) -> Html {
                             </div>
                         </section>
                     }) }
+                    </div>
                 </>
             }) }
         </div>
