@@ -151,6 +151,7 @@ struct Browser {
     _driver: Proc,
     http: reqwest::Client,
     session: String,
+    size: std::sync::Mutex<(u32, u32)>,
 }
 
 impl Browser {
@@ -170,7 +171,7 @@ impl Browser {
             "goog:chromeOptions": {"binary": CHROMIUM, "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run", "--hide-scrollbars",
-                "--window-size=1280,800", "--lang=en-US"
+                "--window-size=1480,1500", "--lang=en-US"
             ]}
         }}});
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -192,6 +193,7 @@ impl Browser {
             _driver: Proc(driver),
             http,
             session: format!("{base}/session/{session}"),
+            size: std::sync::Mutex::new((1280, 800)),
         }
     }
 
@@ -310,11 +312,14 @@ impl Browser {
         .await;
     }
 
+    /// Sets the viewport (not the window) to `w`×`h` CSS pixels.
     async fn resize(&self, w: u32, h: u32) {
+        *self.size.lock().unwrap() = (w, h);
         self.cmd(
             reqwest::Method::POST,
-            "/window/rect",
-            json!({"width": w, "height": h}),
+            "/goog/cdp/execute",
+            json!({"cmd": "Emulation.setDeviceMetricsOverride",
+                   "params": {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": false}}),
         )
         .await;
     }
@@ -322,13 +327,22 @@ impl Browser {
     /// Saves a PNG of the viewport into `target/screenshots/<name>.png`.
     async fn screenshot(&self, name: &str) {
         use base64::Engine;
-        // Let charts finish their entry animation.
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        // Let layout and charts settle.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Through DevTools, so the image is exactly the emulated viewport (headless
+        // windows are capped by the virtual screen).
+        let (w, h) = *self.size.lock().unwrap();
         let v = self
-            .cmd(reqwest::Method::GET, "/screenshot", json!(null))
+            .cmd(
+                reqwest::Method::POST,
+                "/goog/cdp/execute",
+                json!({"cmd": "Page.captureScreenshot", "params": {"format": "png",
+                    "captureBeyondViewport": true,
+                    "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}}}),
+            )
             .await;
         let png = base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().unwrap())
+            .decode(v["data"].as_str().unwrap())
             .unwrap();
         let dir = workspace().join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();

@@ -10,6 +10,16 @@ use yew::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_namespace = echarts, js_name = dispose)]
     fn echarts_dispose(el: &web_sys::Element);
+
+    #[wasm_bindgen(js_namespace = echarts, js_name = getInstanceByDom)]
+    fn echarts_instance(el: &web_sys::Element) -> Option<charming::Echarts>;
+}
+
+/// Fits the chart in element `id` to its container's new size.
+fn resize(id: &str) {
+    if let Some(chart) = element(id).and_then(|el| echarts_instance(&el)) {
+        chart.resize(JsValue::UNDEFINED);
+    }
 }
 
 /// A chart definition; compared by identity so a new definition redraws.
@@ -63,7 +73,21 @@ pub fn echart(props: &ChartProps) -> Html {
                     .theme(theme)
                     .render(&id, &spec.0);
             }
+            // Follow the window's size (charts don't on their own).
+            let id_for_resize = id.clone();
+            let on_resize = Closure::<dyn Fn()>::new(move || resize(&id_for_resize));
+            let window = web_sys::window();
+            if let Some(w) = &window {
+                let _ = w
+                    .add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
+            }
             move || {
+                if let Some(w) = &window {
+                    let _ = w.remove_event_listener_with_callback(
+                        "resize",
+                        on_resize.as_ref().unchecked_ref(),
+                    );
+                }
                 if echarts_loaded() {
                     if let Some(el) = element(&id) {
                         echarts_dispose(&el);

@@ -92,6 +92,8 @@ pub fn trend_chart(
     );
     let mut chart = Chart::new()
         .background_color("transparent")
+        // No entry animation: a dashboard in a meeting should just show the numbers.
+        .animation(false)
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .grid(Grid::new().left(64).right(24).top(36).bottom(32))
         .x_axis(Axis::new().type_(AxisType::Category).data(labels.to_vec()))
@@ -113,6 +115,7 @@ pub fn trend_chart(
             .name(s.name)
             .connect_nulls(false)
             .symbol_size(7)
+            .show_symbol(true)
             .data(
                 s.values
                     .iter()
