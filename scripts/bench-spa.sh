@@ -12,6 +12,7 @@ if [ "${QBR_BENCH_SKIP_BUILD:-}" != 1 ]; then
 fi
 qbr=${QBR_BENCH_BIN:-target/release/qbr}
 data=$(mktemp -d /tmp/qbr-bench-XXXXXX)
+chmod o+x "$data"  # the private PostgreSQL may run as `postgres`
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 QBR_DATA_DIR="$data" QBR_LISTEN="127.0.0.1:$port" QBR_DIST_DIR="$PWD/dist" RUST_LOG=warn "$qbr" serve --demo &
 server=$!
