@@ -547,6 +547,13 @@ async fn dashboard_numbers_editing_thresholds_theme_and_login() {
     assert_ne!(before, after);
     assert_eq!(after, "dark");
     b.screenshot("dashboard-dark-1280x800").await;
+    b.goto(&server.url("/numbers/rhem/2025-Q1")).await;
+    b.wait_for(
+        "chart",
+        "return !!document.querySelector('#drill-chart canvas');",
+    )
+    .await;
+    b.screenshot("drilldown-dark-1280x800").await;
     b.goto(&server.url("/dashboard/2025-Q1")).await;
     b.element(&card_value("rhem")).await;
     assert_eq!(
