@@ -446,6 +446,10 @@ async fn dashboard_numbers_editing_thresholds_theme_and_login() {
         filled.contains("452.1 h") && filled.ends_with("0.25 h (15 min)"),
         "{filled}"
     );
+    assert_eq!(
+        b.text("#drill-bands").await,
+        "green ≤ 0.20 h (12 min), yellow ≤ 0.30 h (18 min)"
+    );
     b.wait_for(
         "chart",
         "return !!document.querySelector('#drill-chart canvas');",

@@ -126,6 +126,21 @@ fn formula_view(n: &SmartNumber, l: &Loaded) -> Html {
             if let Some(reason) = &n.null_reason {
                 <div class="na-reason">{ format!("N/A — {reason}") }</div>
             }
+            <h2 class="spaced">{ "Thresholds" }</h2>
+            <div id="drill-bands">
+                { n.threshold.filter(|b| !b.is_empty()).map_or_else(
+                    || "No threshold set.".to_string(),
+                    |b| qbr_shared::alerts::describe_bands(&b, n.unit)) }
+            </div>
+            <div class="muted small">{ match def.better {
+                qbr_shared::smartnumbers::Better::Higher => "Higher is better.",
+                qbr_shared::smartnumbers::Better::Lower => "Lower is better.",
+                qbr_shared::smartnumbers::Better::Range => "Best inside the green band; worse on either side.",
+            } }</div>
+            if let Some(prev) = n.previous.value {
+                <h2 class="spaced">{ "Previous period" }</h2>
+                <div>{ format!("{}: {}", period_label(&n.previous.period), format::value(n.unit, Some(prev))) }</div>
+            }
         </div>
     }
 }
