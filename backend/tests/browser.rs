@@ -71,6 +71,22 @@ impl Drop for Proc {
     }
 }
 
+/// chromedriver in a process group of its own, killed with the Chromium it started
+/// when dropped (also when a test fails before closing its session).
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        use nix::sys::signal::{killpg, Signal};
+        use nix::unistd::Pid;
+        let pid = i32::try_from(self.0.id()).unwrap_or(0);
+        if pid > 0 {
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        let _ = self.0.wait();
+    }
+}
+
 /// `qbr serve` on a fresh database.
 struct Server {
     _proc: Proc,
@@ -148,7 +164,7 @@ impl Server {
 
 /// A minimal WebDriver client (the few commands these tests need).
 struct Browser {
-    _driver: Proc,
+    _driver: Driver,
     http: reqwest::Client,
     session: String,
     size: std::sync::Mutex<(u32, u32)>,
@@ -157,8 +173,10 @@ struct Browser {
 impl Browser {
     async fn start(tz: &str) -> Browser {
         let port = free_port();
+        use std::os::unix::process::CommandExt;
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .env("TZ", tz)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -190,7 +208,7 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
         Browser {
-            _driver: Proc(driver),
+            _driver: Driver(driver),
             http,
             session: format!("{base}/session/{session}"),
             size: std::sync::Mutex::new((1280, 800)),
