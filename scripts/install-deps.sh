@@ -2,8 +2,8 @@
 # Installs what building and testing the QBR Dashboard needs on a Debian machine,
 # skipping whatever is already there. Usage: scripts/install-deps.sh [--frontend]
 #   (always)     apt: build tools, PostgreSQL server binaries, Node.js/npm; the wasm32 target
-#   --frontend   trunk, wasm-bindgen-cli (= Cargo.lock's version),
-#                and the npm packages (wasm-opt from binaryen, ECharts)
+#   --frontend   trunk, wasm-bindgen-cli (= Cargo.lock's version), the npm packages
+#                (wasm-opt from binaryen, ECharts), and Chromium + chromedriver (browser tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +53,11 @@ fi
 $want_frontend || exit 0
 
 # --- Front-end toolchain -----------------------------------------------------------------
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  say "Installing Chromium and chromedriver (browser tests)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends chromium chromium-driver
+fi
 if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
   say "Installing trunk $TRUNK_VERSION (takes a few minutes once)"
   cargo install trunk --version "$TRUNK_VERSION" --locked

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every check and test of the QBR Dashboard: formatting, clippy (server and, for
 # wasm32, the SPA), then the whole test suite against real PostgreSQL clusters that
-# the tests start and stop themselves. Installs missing tools first.
+# the tests start and stop themselves, and the SPA's browser tests in headless Chromium
+# against a freshly built dist/. Installs missing tools first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --frontend
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 echo "==> cargo fmt --check"
@@ -13,5 +14,7 @@ echo "==> cargo clippy (server, shared crate, tests)"
 cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 echo "==> cargo clippy (SPA, wasm32)"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+echo "==> trunk build (the SPA the browser tests load)"
+trunk build
 echo "==> cargo test"
 cargo test --workspace --exclude frontend --no-fail-fast

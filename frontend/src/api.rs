@@ -1,54 +1,257 @@
 //! The one place that talks to the backend: builds requests, sends cookies and the
 //! browser's time zone, and turns the response envelope into `Result<T, ApiError>`.
-use gloo_net::http::Request;
+//! A 401 from any call sends the user to the login page. One async fn per endpoint.
+use gloo_net::http::{Request, RequestBuilder, Response};
+use qbr_shared::api::*;
 use qbr_shared::error::{Envelope, ErrorEnvelope};
 use qbr_shared::ErrorCode;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::OnceLock;
 use web_sys::RequestCredentials;
+use yew_router::history::{BrowserHistory, History};
 
 /// A failed call, as the SPA sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
+    /// HTTP status (0: the request never got an answer).
+    pub status: u16,
     pub code: ErrorCode,
     pub message: String,
 }
 
-/// The browser's IANA time zone ("UTC" when it can't be told).
-pub fn browser_time_zone() -> String {
-    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-        .resolved_options();
-    js_sys::Reflect::get(&options, &"timeZone".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .filter(|z| !z.is_empty())
-        .unwrap_or_else(|| "UTC".to_string())
-}
-
-/// GETs `path` and decodes the envelope's `data`.
-pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let network = |e: gloo_net::Error| ApiError {
-        code: ErrorCode::Internal,
-        message: format!("Network error: {e}"),
-    };
-    let res = Request::get(path)
-        .credentials(RequestCredentials::Include)
-        .header("X-Timezone", &browser_time_zone())
-        .send()
-        .await
-        .map_err(network)?;
-    if res.ok() {
-        let env: Envelope<T> = res.json().await.map_err(network)?;
-        Ok(env.data)
-    } else {
-        match res.json::<ErrorEnvelope>().await {
-            Ok(e) => Err(ApiError {
-                code: e.error.code,
-                message: e.error.message,
-            }),
-            Err(_) => Err(ApiError {
-                code: ErrorCode::Internal,
-                message: format!("HTTP {}", res.status()),
-            }),
+impl ApiError {
+    fn network(e: impl std::fmt::Display) -> ApiError {
+        ApiError {
+            status: 0,
+            code: ErrorCode::Internal,
+            message: format!("The server could not be reached ({e})."),
         }
     }
+}
+
+static TIME_ZONE: OnceLock<String> = OnceLock::new();
+
+/// The browser's IANA time zone ("UTC" when it can't be told), detected once.
+pub fn browser_time_zone() -> &'static str {
+    TIME_ZONE.get_or_init(|| {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+        js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .filter(|z| !z.is_empty())
+            .unwrap_or_else(|| "UTC".to_string())
+    })
+}
+
+enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+fn builder(method: Method, path: &str) -> RequestBuilder {
+    let b = match method {
+        Method::Get => Request::get(path),
+        Method::Post => Request::post(path),
+        Method::Delete => Request::delete(path),
+    };
+    b.credentials(RequestCredentials::Include)
+        .header("X-Timezone", browser_time_zone())
+        .header("Accept", "application/json")
+}
+
+/// Sends a request and decodes the answer; the one request helper.
+async fn send<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<T, ApiError> {
+    let b = builder(method, path);
+    let res = match body {
+        Some(json) => b
+            .header("Content-Type", "application/json")
+            .body(json)
+            .map_err(ApiError::network)?
+            .send()
+            .await
+            .map_err(ApiError::network)?,
+        None => b.send().await.map_err(ApiError::network)?,
+    };
+    decode(res).await
+}
+
+async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
+    let status = res.status();
+    if res.ok() {
+        if status == 204 {
+            // An empty answer: decode `null` (for `()` and `Option`s).
+            return serde_json::from_str("null").map_err(ApiError::network);
+        }
+        let env: Envelope<T> = res.json().await.map_err(|e| ApiError {
+            status,
+            code: ErrorCode::Internal,
+            message: format!("Unexpected answer from the server: {e}"),
+        })?;
+        return Ok(env.data);
+    }
+    if status == 401 {
+        go_to_login();
+    }
+    Err(match res.json::<ErrorEnvelope>().await {
+        Ok(e) => ApiError {
+            status,
+            code: e.error.code,
+            message: e.error.message,
+        },
+        Err(_) => ApiError {
+            status,
+            code: ErrorCode::Internal,
+            message: format!("The server answered HTTP {status}."),
+        },
+    })
+}
+
+/// Sends the user to the login page (unless already there).
+pub fn go_to_login() {
+    let history = BrowserHistory::new();
+    if history.location().path() != "/login" {
+        history.push("/login");
+    }
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    send(Method::Get, path, None).await
+}
+
+async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    let json = serde_json::to_string(body).map_err(ApiError::network)?;
+    send(Method::Post, path, Some(json)).await
+}
+
+/// Encodes a query-string value.
+fn q(v: &str) -> String {
+    String::from(js_sys::encode_uri_component(v))
+}
+
+// --- Sign-in -------------------------------------------------------------------------
+
+/// The sign-in state: `Ok(None)` when the server has no sign-in (404),
+/// `Ok(Some(None))` when not signed in (401), `Ok(Some(Some(status)))` when signed in.
+pub async fn auth_status() -> Result<Option<Option<AuthStatus>>, ApiError> {
+    let res = builder(Method::Get, "/api/auth/status")
+        .send()
+        .await
+        .map_err(ApiError::network)?;
+    match res.status() {
+        404 => Ok(None),
+        401 => Ok(Some(None)),
+        _ => {
+            let text = res.text().await.map_err(ApiError::network)?;
+            serde_json::from_str::<Envelope<AuthStatus>>(&text)
+                .map(|e| Some(Some(e.data)))
+                .map_err(ApiError::network)
+        }
+    }
+}
+
+/// Ends the session (a 404 means there is no sign-in to end).
+pub async fn logout() {
+    let _ = builder(Method::Post, "/api/auth/logout").send().await;
+}
+
+// --- Periods, numbers, metrics ---------------------------------------------------------
+
+pub async fn periods() -> Result<PeriodsResponse, ApiError> {
+    get("/api/qbr/periods").await
+}
+
+pub async fn smartnumbers(period: &str) -> Result<SmartNumbersResponse, ApiError> {
+    get(&format!("/api/qbr/smartnumbers?period={}", q(period))).await
+}
+
+pub async fn trend(
+    from: &str,
+    to: &str,
+    granularity: Granularity,
+    keys: &[String],
+) -> Result<TrendResponse, ApiError> {
+    let g = match granularity {
+        Granularity::Month => "month",
+        Granularity::Quarter => "quarter",
+    };
+    get(&format!(
+        "/api/qbr/smartnumbers/trend?from={}&to={}&granularity={g}&keys={}",
+        q(from),
+        q(to),
+        q(&keys.join(","))
+    ))
+    .await
+}
+
+pub async fn alerts(period: &str) -> Result<AlertsResponse, ApiError> {
+    get(&format!("/api/qbr/alerts?period={}", q(period))).await
+}
+
+pub async fn monthly(period: &str) -> Result<MonthlyMetricsResponse, ApiError> {
+    get(&format!("/api/qbr/metrics/monthly?period={}", q(period))).await
+}
+
+pub async fn quarterly(period: &str) -> Result<QuarterlyMetricsResponse, ApiError> {
+    get(&format!("/api/qbr/metrics/quarterly?period={}", q(period))).await
+}
+
+pub async fn range(from: &str, to: &str) -> Result<RangeResponse, ApiError> {
+    get(&format!(
+        "/api/qbr/metrics/range?from={}&to={}",
+        q(from),
+        q(to)
+    ))
+    .await
+}
+
+pub async fn save_manual(req: &ManualEntryRequest) -> Result<ManualEntryResponse, ApiError> {
+    post("/api/qbr/metrics/manual", req).await
+}
+
+// --- Thresholds --------------------------------------------------------------------------
+
+pub async fn thresholds() -> Result<ThresholdsResponse, ApiError> {
+    get("/api/qbr/thresholds").await
+}
+
+pub async fn save_thresholds(
+    req: &ThresholdsUpdateRequest,
+) -> Result<ThresholdsResponse, ApiError> {
+    post("/api/qbr/thresholds", req).await
+}
+
+// --- Collection ----------------------------------------------------------------------------
+
+pub async fn collection_status() -> Result<CollectionStatusResponse, ApiError> {
+    get("/api/qbr/collection/status").await
+}
+
+pub async fn collection_log(limit: u32) -> Result<CollectionLogResponse, ApiError> {
+    get(&format!("/api/qbr/collection/log?limit={limit}")).await
+}
+
+pub async fn devices_by_client(period: &str) -> Result<DevicesByClientResponse, ApiError> {
+    get(&format!("/api/qbr/devices-by-client?period={}", q(period))).await
+}
+
+// --- API keys ----------------------------------------------------------------------------------
+
+pub async fn api_keys() -> Result<ApiKeyList, ApiError> {
+    get("/api/admin/api-keys").await
+}
+
+pub async fn create_api_key(req: &ApiKeyCreateRequest) -> Result<ApiKeyCreated, ApiError> {
+    post("/api/admin/api-keys", req).await
+}
+
+pub async fn revoke_api_key(id: i64) -> Result<serde_json::Value, ApiError> {
+    send(Method::Delete, &format!("/api/admin/api-keys/{id}"), None).await
 }

@@ -1,114 +1,106 @@
-//! QBR Dashboard SPA. For now one page: the SmartNumbers of the default period as
-//! status cards (the full SPA with routing, charts and editing builds on this).
+//! QBR Dashboard SPA: routing, the page layout and the session (who is signed in,
+//! the organization's periods, the theme). Pages live in `pages/`, reusable pieces in
+//! `components/`, every backend call in `api.rs`.
 mod api;
+mod components;
+mod pages;
+mod theme;
+mod time;
 
-use qbr_shared::api::{PeriodsResponse, SmartNumber, SmartNumbersResponse};
-use qbr_shared::format;
-use qbr_shared::smartnumbers::SmartCategory;
-use qbr_shared::thresholds::Status;
+use components::layout::Layout;
+use qbr_shared::api::{AuthUser, PeriodsResponse};
+use std::rc::Rc;
 use yew::prelude::*;
+use yew_router::prelude::*;
 
-/// A request's progress.
+/// Every page of the SPA.
+#[derive(Clone, Routable, PartialEq, Debug)]
+pub enum Route {
+    #[at("/")]
+    Home,
+    #[at("/dashboard/:period")]
+    Dashboard { period: String },
+    #[at("/numbers/:key/:period")]
+    Number { key: String, period: String },
+    #[at("/trends")]
+    Trends,
+    #[at("/review")]
+    Review,
+    #[at("/entry")]
+    Entry,
+    #[at("/thresholds")]
+    Thresholds,
+    #[at("/collection")]
+    Collection,
+    #[at("/settings")]
+    Settings,
+    #[at("/login")]
+    Login,
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+/// What every page may read: the signed-in user (None without sign-in), the
+/// organization's periods, and whether the dark theme is on.
 #[derive(Clone, PartialEq)]
-enum Fetch<T> {
-    Loading,
-    Done(T),
-    Failed(api::ApiError),
+pub struct Session {
+    pub user: Option<AuthUser>,
+    pub periods: Rc<PeriodsResponse>,
+    pub dark: bool,
 }
 
-fn status_class(s: Status) -> &'static str {
-    match s {
-        Status::Green => "green",
-        Status::Yellow => "yellow",
-        Status::Red => "red",
-        Status::None => "none",
+impl Session {
+    /// The default period of the dashboard: the current quarter when it has data,
+    /// else the newest quarter (or month) with data.
+    pub fn default_period(&self) -> String {
+        let p = &self.periods;
+        if p.quarters.contains(&p.current_quarter) {
+            p.current_quarter.clone()
+        } else {
+            p.quarters
+                .first()
+                .or(p.months.first())
+                .cloned()
+                .unwrap_or_else(|| p.current_quarter.clone())
+        }
     }
 }
 
-fn status_text(s: Status) -> &'static str {
-    match s {
-        Status::Green => "● On target",
-        Status::Yellow => "▲ Watch",
-        Status::Red => "■ Off target",
-        Status::None => "No threshold",
+fn switch(route: Route) -> Html {
+    use pages::*;
+    match route {
+        Route::Login => return html! { <login::Login /> },
+        Route::NotFound => {
+            return html! { <Layout><div class="empty"><h1>{ "Page not found" }</h1><Link<Route> to={Route::Home}>{ "Back to the dashboard" }</Link<Route>></div></Layout> }
+        }
+        _ => {}
     }
-}
-
-#[derive(Properties, PartialEq)]
-struct CardProps {
-    number: SmartNumber,
-}
-
-#[function_component(Card)]
-fn card(props: &CardProps) -> Html {
-    let n = &props.number;
-    let class = status_class(n.status);
-    html! {
-        <div class={classes!("card", class)} data-key={n.key.clone()}>
-            <div class="label">{ &n.label }</div>
-            <div class="value">{ format::value(n.unit, n.value) }</div>
-            if let Some(reason) = &n.null_reason {
-                <div class="na">{ format!("N/A — {reason}") }</div>
-            } else {
-                <span class={classes!("badge", class)}>{ status_text(n.status) }</span>
-            }
-        </div>
-    }
+    let page = match route {
+        Route::Home => html! { <dashboard::Dashboard period={None::<String>} /> },
+        Route::Dashboard { period } => html! { <dashboard::Dashboard period={Some(period)} /> },
+        Route::Number { key, period } => html! { <drilldown::Drilldown number={key} {period} /> },
+        Route::Trends => html! { <trends::Trends /> },
+        Route::Review => html! { <review::Review /> },
+        Route::Entry => html! { <entry::Entry /> },
+        Route::Thresholds => html! { <thresholds::Thresholds /> },
+        Route::Collection => html! { <collection::Collection /> },
+        Route::Settings => html! { <settings::Settings /> },
+        Route::Login | Route::NotFound => html! {},
+    };
+    html! { <Layout>{ page }</Layout> }
 }
 
 #[function_component(App)]
 fn app() -> Html {
-    let data = use_state(|| Fetch::<(PeriodsResponse, SmartNumbersResponse)>::Loading);
-    {
-        let data = data.clone();
-        use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                let result = async {
-                    let periods: PeriodsResponse = api::get("/api/qbr/periods").await?;
-                    let numbers: SmartNumbersResponse = api::get("/api/qbr/smartnumbers").await?;
-                    Ok((periods, numbers))
-                }
-                .await;
-                data.set(match result {
-                    Ok(v) => Fetch::Done(v),
-                    Err(e) => Fetch::Failed(e),
-                });
-            });
-        });
-    }
-    let body = match &*data {
-        Fetch::Loading => html! { <div class="message">{ "Loading…" }</div> },
-        Fetch::Failed(e) => {
-            html! { <div class="message">{ format!("Could not load the dashboard: {}", e.message) }</div> }
-        }
-        Fetch::Done((_, numbers)) => html! {
-            <>
-            { for SmartCategory::ALL.iter().map(|cat| html! {
-                <section>
-                    <h2>{ cat.label() }</h2>
-                    <div class="cards">
-                        { for numbers.smartnumbers.iter().filter(|n| n.category == *cat).map(|n| html! { <Card number={n.clone()} /> }) }
-                    </div>
-                </section>
-            }) }
-            </>
-        },
-    };
-    let (org, period) = match &*data {
-        Fetch::Done((p, n)) => (p.organization_name.clone(), n.period.clone()),
-        _ => (String::new(), String::new()),
-    };
     html! {
-        <>
-            <header>
-                <h1>{ "QBR Dashboard" }</h1>
-                <span class="org">{ format!("{org} · {period}") }</span>
-            </header>
-            <main>{ body }</main>
-        </>
+        <BrowserRouter>
+            <Switch<Route> render={switch} />
+        </BrowserRouter>
     }
 }
 
 fn main() {
+    theme::apply(theme::is_dark());
     yew::Renderer::<App>::new().render();
 }

@@ -13,6 +13,7 @@ pub mod period;
 pub mod smartnumbers;
 pub mod thresholds;
 pub mod values;
+pub mod workbook;
 
 pub use error::ErrorCode;
 pub use period::{Month, Period, PeriodError, PeriodKind, Quarter};

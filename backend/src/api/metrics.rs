@@ -199,28 +199,33 @@ pub async fn get_range(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<
         .collect::<AppResult<_>>()?;
     let mut conn = conn(depot).await?;
     let org = organization(req, depot, &mut conn).await?;
-    let rows = store::rows_for_months(&mut conn, org.id, &months).await?;
+    let cells = store::cells_for_months(&mut conn, org.id, &months).await?;
     let defs: Vec<&MetricDef> = if wanted.is_empty() {
         METRICS.iter().collect()
     } else {
         wanted
     };
-    let index: std::collections::HashMap<(&str, &str), &MetricRow> = rows
+    let index: std::collections::HashMap<(&str, &str), (f64, Option<DataSource>)> = cells
         .iter()
-        .map(|r| ((r.period.as_str(), r.metric_name.as_str()), r))
+        .map(|(p, m, v, src)| {
+            (
+                (p.as_str(), m.as_str()),
+                (crate::store::numeric::to_f64(v), DataSource::parse(src)),
+            )
+        })
         .collect();
     let periods: Vec<String> = months.iter().map(Month::to_string).collect();
     let metrics = defs
         .iter()
         .map(|d| {
-            let cells: Vec<Option<&MetricRow>> = periods
+            let cells: Vec<Option<&(f64, Option<DataSource>)>> = periods
                 .iter()
-                .map(|p| index.get(&(p.as_str(), d.key)).copied())
+                .map(|p| index.get(&(p.as_str(), d.key)))
                 .collect();
             RangeRow {
                 metric_name: d.key.to_string(),
-                values: cells.iter().map(|c| c.map(MetricRow::value)).collect(),
-                sources: cells.iter().map(|c| c.map(MetricRow::source)).collect(),
+                values: cells.iter().map(|c| c.map(|c| c.0)).collect(),
+                sources: cells.iter().map(|c| c.and_then(|c| c.1)).collect(),
             }
         })
         .collect();

@@ -62,6 +62,30 @@ pub async fn rows_for_months(
         .await
 }
 
+/// One cell of the months × metrics matrix: period, metric, value, data_source.
+pub type Cell = (String, String, BigDecimal, String);
+
+/// Just the cells of the given months (the review table and charts read many months;
+/// the narrow select keeps that cheap).
+pub async fn cells_for_months(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    months: &[Month],
+) -> QueryResult<Vec<Cell>> {
+    let periods: Vec<String> = months.iter().map(Month::to_string).collect();
+    qbr_metrics_monthly::table
+        .filter(qbr_metrics_monthly::organization_id.eq(org))
+        .filter(qbr_metrics_monthly::period.eq_any(periods))
+        .select((
+            qbr_metrics_monthly::period,
+            qbr_metrics_monthly::metric_name,
+            qbr_metrics_monthly::metric_value,
+            qbr_metrics_monthly::data_source,
+        ))
+        .load(conn)
+        .await
+}
+
 /// The input values (everything but `calculated` rows) of each month that has any.
 pub fn inputs_by_month(rows: &[MetricRow]) -> BTreeMap<Month, Values> {
     let mut out: BTreeMap<Month, Values> = BTreeMap::new();

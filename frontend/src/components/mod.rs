@@ -1,0 +1,7 @@
+//! Pieces shared by the pages.
+pub mod card;
+pub mod chart;
+pub mod charts;
+pub mod fetch;
+pub mod layout;
+pub mod status;

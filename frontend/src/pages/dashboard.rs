@@ -1,0 +1,183 @@
+//! The dashboard: the 18 SmartNumbers of a period in five sections, the alerts strip,
+//! and the period's header (organization, period, last updated, collection status).
+use super::{event_value, period_label};
+use crate::api::{self, ApiError};
+use crate::components::card::Card;
+use crate::components::fetch::{use_fetch, view_fetch};
+use crate::{time, Route, Session};
+use qbr_shared::api::{AlertKind, AlertsResponse, CollectionStatusResponse, SmartNumbersResponse};
+use qbr_shared::smartnumbers::SmartCategory;
+use std::sync::atomic::{AtomicBool, Ordering};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct DashboardProps {
+    pub period: Option<String>,
+}
+
+type Loaded = (
+    SmartNumbersResponse,
+    Option<AlertsResponse>,
+    Option<CollectionStatusResponse>,
+);
+
+async fn load(period: String) -> Result<Loaded, ApiError> {
+    let numbers = api::smartnumbers(&period).await?;
+    // The strip and the badge are extras: the cards show even if they fail.
+    let alerts = api::alerts(&period).await.ok();
+    let collection = api::collection_status().await.ok();
+    Ok((numbers, alerts, collection))
+}
+
+static FIRST_CARD_MARKED: AtomicBool = AtomicBool::new(false);
+
+/// Marks the first paint of SmartNumber cards for the benchmark (`first-card`).
+fn mark_first_card() {
+    if !FIRST_CARD_MARKED.swap(true, Ordering::Relaxed) {
+        if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = p.mark("first-card");
+        }
+    }
+}
+
+fn collection_badge(c: &Option<CollectionStatusResponse>) -> Html {
+    let (class, text) = match c {
+        None => ("none", "Collection: unknown".to_string()),
+        Some(c) if c.running.is_some() => ("yellow", "Collection: running".to_string()),
+        Some(c) if c.vendors.is_empty() || c.vendors.iter().all(|v| v.freshness == "never") => {
+            ("none", "Collection: not configured".to_string())
+        }
+        Some(c) if c.vendors.iter().any(|v| v.freshness == "stale") => {
+            ("red", "Collection: stale".to_string())
+        }
+        Some(_) => ("green", "Collection: up to date".to_string()),
+    };
+    html! {
+        <Link<Route> to={Route::Collection} classes={classes!("badge", class)}>
+            <span class="dot" aria-hidden="true"></span>{ text }
+        </Link<Route>>
+    }
+}
+
+fn alerts_strip(a: &Option<AlertsResponse>) -> Html {
+    let Some(a) = a else { return html! {} };
+    if a.alerts.is_empty() {
+        return html! { <div class="alerts ok" role="status"><span aria-hidden="true">{ "✓ " }</span>{ "No alerts for this period." }</div> };
+    }
+    let shown = 8;
+    let more = a.alerts.len().saturating_sub(shown);
+    html! {
+        <section class="alerts" aria-label="Alerts">
+            <div class="alerts-title">{ format!("{} alert{}", a.alerts.len(), if a.alerts.len() == 1 { "" } else { "s" }) }</div>
+            <ul>
+                { for a.alerts.iter().take(shown).map(|al| {
+                    let (icon, kind, class) = match al.kind {
+                        AlertKind::Red => ("✕", "Off target", "red"),
+                        AlertKind::Worsened => ("▼", "Worsened", "yellow"),
+                        AlertKind::DataQuality => ("⚑", "Data quality", "dq"),
+                    };
+                    html! {
+                        <li class={classes!("alert", class)} title={al.band.clone().unwrap_or_default()}>
+                            <span class="alert-icon" aria-hidden="true">{ icon }</span>
+                            <span class="alert-kind">{ kind }</span>
+                            <span>{ &al.message }</span>
+                        </li>
+                    }
+                }) }
+                if more > 0 { <li class="alert more">{ format!("and {more} more") }</li> }
+            </ul>
+        </section>
+    }
+}
+
+#[function_component(Dashboard)]
+pub fn dashboard(props: &DashboardProps) -> Html {
+    let session = use_context::<Session>();
+    let navigator = use_navigator();
+    let period = props
+        .period
+        .clone()
+        .or_else(|| session.as_ref().map(Session::default_period))
+        .unwrap_or_default();
+    let data = use_fetch(period.clone(), load);
+    use_effect_with(data.done().is_some(), |done| {
+        if *done {
+            mark_first_card();
+        }
+    });
+    let Some(session) = session else {
+        return html! {};
+    };
+    let p = &session.periods;
+
+    let on_period = Callback::from(move |e: Event| {
+        if let Some(n) = &navigator {
+            n.push(&Route::Dashboard {
+                period: event_value(&e),
+            });
+        }
+    });
+    let selector = html! {
+        <label class="field inline">
+            <span>{ "Period" }</span>
+            <select id="period-select" onchange={on_period} aria-label="Period">
+                if !p.quarters.contains(&period) && !p.months.contains(&period) {
+                    <option value={period.clone()} selected=true>{ period_label(&period) }</option>
+                }
+                <optgroup label="Quarters">
+                    { for p.quarters.iter().map(|q| html! { <option value={q.clone()} selected={*q == period}>{ period_label(q) }</option> }) }
+                </optgroup>
+                <optgroup label="Months">
+                    { for p.months.iter().map(|m| html! { <option value={m.clone()} selected={*m == period}>{ period_label(m) }</option> }) }
+                </optgroup>
+            </select>
+        </label>
+    };
+    let (updated, badge) = match data.done() {
+        Some((n, _, c)) => (
+            n.calculated_at
+                .as_ref()
+                .map_or_else(|| "not yet calculated".to_string(), time::format_timestamp),
+            collection_badge(c),
+        ),
+        None => (String::new(), html! {}),
+    };
+    html! {
+        <div class="page dashboard">
+            <div class="page-head">
+                <div>
+                    <h1>{ format!("{} · {}", p.organization_name, period_label(&period)) }</h1>
+                    <div class="meta">
+                        if !updated.is_empty() {
+                            <span id="last-updated">{ format!("Last updated {updated}") }</span>
+                        }
+                        { badge }
+                    </div>
+                </div>
+                <div class="head-actions">{ selector }</div>
+            </div>
+            { view_fetch("the SmartNumbers", &data, |(numbers, alerts, _)| html! {
+                <>
+                    { alerts_strip(alerts) }
+                    if numbers.months_counted > 0 && numbers.monthly_periods.len() as u32 > numbers.months_counted {
+                        <div class="note">{ format!("Period in progress: per-month numbers count {} elapsed month{}.", numbers.months_counted, if numbers.months_counted == 1 { "" } else { "s" }) }</div>
+                    }
+                    <div class="sections">
+                    { for SmartCategory::ALL.iter().map(|cat| html! {
+                        <section class="section" aria-labelledby={format!("sec-{}", cat.label())}
+                            style={format!("--span:{}", numbers.smartnumbers.iter().filter(|n| n.category == *cat).count().clamp(1, 5))}>
+                            <h2 id={format!("sec-{}", cat.label())}>{ cat.label() }</h2>
+                            <div class="cards">
+                                { for numbers.smartnumbers.iter().filter(|n| n.category == *cat).map(|n| html! {
+                                    <Card number={n.clone()} period={numbers.period.clone()} />
+                                }) }
+                            </div>
+                        </section>
+                    }) }
+                    </div>
+                </>
+            }) }
+        </div>
+    }
+}

@@ -1,0 +1,42 @@
+//! One module per page of `frontend.md`.
+pub mod collection;
+pub mod dashboard;
+pub mod drilldown;
+pub mod entry;
+pub mod login;
+pub mod review;
+pub mod settings;
+pub mod thresholds;
+pub mod trends;
+
+/// A period's label for people: "Q1 2025", "Jan 2025", "2025".
+pub fn period_label(p: &str) -> String {
+    p.parse::<qbr_shared::Period>()
+        .map(|p| p.label())
+        .unwrap_or_else(|_| p.to_string())
+}
+
+/// The value of an `<input>`/`<select>`/`<textarea>` that fired an event.
+pub fn event_value(e: &yew::Event) -> String {
+    use wasm_bindgen::JsCast;
+    let Some(t) = e.target() else {
+        return String::new();
+    };
+    if let Some(i) = t.dyn_ref::<web_sys::HtmlInputElement>() {
+        i.value()
+    } else if let Some(s) = t.dyn_ref::<web_sys::HtmlSelectElement>() {
+        s.value()
+    } else if let Some(a) = t.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        a.value()
+    } else {
+        String::new()
+    }
+}
+
+/// Whether an `<input type=checkbox>` that fired an event is checked.
+pub fn event_checked(e: &yew::Event) -> bool {
+    use wasm_bindgen::JsCast;
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .is_some_and(|i| i.checked())
+}
