@@ -468,6 +468,16 @@ async fn api_keys_are_managed_by_signed_in_users_and_revocation_is_immediate() {
         400,
         "INVALID_BODY",
     );
+    // One active key per name.
+    assert_error(
+        &app.post(
+            "/api/admin/api-keys",
+            &json!({"name": "Reporting", "scope": "write"}),
+        )
+        .await,
+        409,
+        "CONFLICT",
+    );
     // Revoke.
     let (status, revoked) = send(
         app.http

@@ -121,6 +121,16 @@ pub async fn create(
     }
     let scopes = scopes_for(scope)
         .ok_or_else(|| AppError::invalid_body("scope must be 'read' or 'write'"))?;
+    // Names tell keys apart in the list and the audit log (`apikey:<name>`): one active key per name.
+    let taken = api_keys::list(conn, Some(organization_id))
+        .await?
+        .iter()
+        .any(|k| k.revoked_at.is_none() && k.name.eq_ignore_ascii_case(name));
+    if taken {
+        return Err(AppError::conflict(format!(
+            "An active API key named '{name}' already exists; revoke it or choose another name"
+        )));
+    }
     let key = generate();
     let row = api_keys::create(
         conn,
