@@ -619,6 +619,20 @@ async fn development_sign_in() {
         c
     })
     .await;
+    // The login page learns how to sign in (anonymously).
+    let methods: serde_json::Value = app
+        .anon
+        .get(app.url("/api/auth/methods"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        methods["data"],
+        json!({"microsoft": false, "dev_login_users": ["local"]})
+    );
     let res = app
         .anon
         .get(app.url("/api/auth/dev/login?email=LOCAL"))
@@ -824,4 +838,21 @@ async fn api_keys_from_the_command_line() {
     assert!(!ok && err.contains("no active API key"), "{err}");
     let (ok, _, _) = qbr(&["create", "--name", "x", "--scope", "admin"]);
     assert!(!ok, "unknown scope refused");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_methods_hide_the_development_users_when_it_is_off() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .anon
+        .get(app.url("/api/auth/methods"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let methods: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        methods["data"],
+        json!({"microsoft": false, "dev_login_users": []})
+    );
 }

@@ -157,6 +157,11 @@ pub async fn auth_status() -> Result<Option<Option<AuthStatus>>, ApiError> {
     }
 }
 
+/// How one can sign in here (public).
+pub async fn sign_in_methods() -> Result<SignInMethods, ApiError> {
+    get("/api/auth/methods").await
+}
+
 /// Ends the session (a 404 means there is no sign-in to end).
 pub async fn logout() {
     let _ = builder(Method::Post, "/api/auth/logout").send().await;

@@ -574,3 +574,14 @@ api_type! {
         pub info: ApiKeyInfo,
     }
 }
+
+api_type! {
+    /// `GET /api/auth/methods` (public): the ways to sign in on this server, for the login page.
+    pub struct SignInMethods {
+        /// Whether Microsoft 365 sign-in is configured.
+        pub microsoft: bool,
+        /// With the development sign-in on (loopback servers only): the allow-listed
+        /// emails one may sign in as.
+        pub dev_login_users: Vec<String>,
+    }
+}

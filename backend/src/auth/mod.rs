@@ -252,6 +252,7 @@ pub async fn sign_in_rate_limit(
 pub fn router() -> Router {
     Router::with_path("auth")
         .push(Router::with_path("status").get(session::get_status))
+        .push(Router::with_path("methods").get(session::get_methods))
         .push(
             Router::with_path("logout")
                 .get(session::logout)

@@ -166,6 +166,21 @@ impl salvo::oapi::EndpointOutRegister for NotSignedIn {
     }
 }
 
+/// The ways to sign in on this server (public, for the login page). The development
+/// sign-in's users are listed only when it is on, which the server allows on loopback only.
+#[endpoint(tags("auth"))]
+pub async fn get_methods(depot: &mut Depot) -> AppResult<ApiOk<qbr_shared::api::SignInMethods>> {
+    let auth = auth_state(depot)?;
+    Ok(ok(qbr_shared::api::SignInMethods {
+        microsoft: auth.config.microsoft.is_some(),
+        dev_login_users: if auth.config.dev_login {
+            auth.config.allow_list.emails()
+        } else {
+            Vec::new()
+        },
+    }))
+}
+
 /// Whether the browser is signed in: 200 with the user, else 401.
 #[endpoint(tags("auth"))]
 pub async fn get_status(

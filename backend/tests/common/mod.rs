@@ -34,9 +34,36 @@ static TEMPLATE_READY: OnceCell<()> = OnceCell::const_new();
 static CREATE_LOCK: Mutex<()> = Mutex::const_new(());
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// Test binaries never drop their static cluster, so its folder outlives them: remove
+/// the folders of earlier runs whose server is gone (and that are not being set up now).
+fn remove_stale_clusters() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_ours = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("qbr-test-pg"));
+        let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| {
+            t.elapsed()
+                .is_ok_and(|age| age > std::time::Duration::from_secs(600))
+        });
+        let pid: Option<i32> = std::fs::read_to_string(path.join("pg/postmaster.pid"))
+            .ok()
+            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()));
+        let running = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if is_ours && old && !running {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
 fn cluster() -> &'static PgCluster {
     &CLUSTER
         .get_or_init(|| {
+            remove_stale_clusters();
             let dir = tempfile::Builder::new()
                 .prefix("qbr-test-pg")
                 .tempdir()

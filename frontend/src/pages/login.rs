@@ -25,6 +25,11 @@ fn query_error() -> Option<String> {
 #[function_component(Login)]
 pub fn login() -> Html {
     let error = use_memo((), |_| query_error());
+    let methods = crate::components::fetch::use_fetch((), |_| crate::api::sign_in_methods());
+    let (microsoft, dev_users) = match &*methods {
+        crate::components::fetch::Fetch::Done(m) => (m.microsoft, m.dev_login_users.clone()),
+        _ => (true, Vec::new()),
+    };
     html! {
         <main class="login-page" id="main">
             <div class="login-card">
@@ -46,6 +51,14 @@ pub fn login() -> Html {
                     </span>
                     { "Sign in with Microsoft" }
                 </a>
+                if !microsoft {
+                    <p class="muted small" id="ms-not-configured">{ "Microsoft sign-in is not configured on this server yet." }</p>
+                }
+                { for dev_users.iter().map(|email| html! {
+                    <a class="btn dev-btn" id="dev-login" href={format!("/api/auth/dev/login?email={}", String::from(js_sys::encode_uri_component(email)))}>
+                        { format!("Sign in as {email} (development)") }
+                    </a>
+                }) }
                 <p class="muted small">{ "For authorized users only. Access is logged." }</p>
             </div>
         </main>
