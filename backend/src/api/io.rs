@@ -18,7 +18,15 @@ const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadshe
 /// Downloads the stored values: `format=csv` (long layout, inputs only) or `xlsx`
 /// (one Monthly Business Review sheet per year and a SmartNumbers sheet).
 /// `from`/`to` (YYYY-MM) default to the current year.
-#[handler]
+#[endpoint(
+    tags("io"),
+    parameters(
+        ("format" = Option<String>, Query, description = "csv (default) or xlsx"),
+        ("from" = Option<String>, Query, description = "First month, YYYY-MM (default: January of the current year)"),
+        ("to" = Option<String>, Query, description = "Last month, YYYY-MM (default: December of from's year)"),
+        ("organization_id" = Option<i32>, Query, description = "Organization (default 1)"),
+    )
+)]
 pub async fn get_export(req: &mut Request, depot: &mut Depot, res: &mut Response) -> AppResult<()> {
     let format = params::choice(req, "format", &["csv", "xlsx"])?.unwrap_or("csv");
     let from = params::month(req, "from")?;
@@ -71,7 +79,14 @@ fn too_large() -> AppError {
 /// (multipart field `file`, at most 20 MiB). `commit=false` (default) previews what
 /// would be created, changed, left unchanged or skipped (collected/manual values are
 /// kept unless `overwrite=true`); `commit=true` applies it, all or nothing.
-#[handler]
+#[endpoint(
+    tags("io"),
+    parameters(
+        ("commit" = Option<bool>, Query, description = "false (default): preview only; true: apply"),
+        ("overwrite" = Option<bool>, Query, description = "Replace collected and manual values too"),
+        ("organization_id" = Option<i32>, Query, description = "Organization (default 1)"),
+    )
+)]
 pub async fn post_import(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<ImportResponse>> {
     let commit = params::choice(req, "commit", &["true", "false"])?.unwrap_or("false") == "true";
     let overwrite =
