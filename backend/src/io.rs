@@ -587,6 +587,17 @@ fn parse_xlsx(bytes: &[u8]) -> ParsedFile {
                     .then(|| year_in(&t))
                     .flatten()
             });
+        if let (Some(t), Some(n)) = (title_year, year_in(&name)) {
+            if t != n {
+                parsed.errors.push(issue(
+                    &name,
+                    r0 + 1,
+                    None,
+                    format!("Wrong year: the title says {t}, the sheet's name {n}"),
+                ));
+                continue;
+            }
+        }
         let Some(year) = title_year.or_else(|| year_in(&name)) else {
             parsed.errors.push(issue(
                 &name,

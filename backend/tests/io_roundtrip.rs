@@ -237,6 +237,24 @@ async fn malformed_files_fail_clearly_and_change_nothing() {
     );
     assert!(msg.contains("Unknown label 'Unicorn Revenue'"), "{msg}");
 
+    // Wrong year: the title and the sheet's name disagree.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("2024").unwrap();
+    ws.write_string(0, 0, "Monthly Business Review 2025")
+        .unwrap();
+    for (i, h) in MONTH_HEADERS.iter().enumerate() {
+        ws.write_string(1, i as u16 + 1, *h).unwrap();
+    }
+    ws.write_string(2, 0, "# of Reactive Tickets Created")
+        .unwrap();
+    ws.write_number(2, 1, 5.0).unwrap();
+    let book = wb.save_to_buffer().unwrap();
+    let resp = import(&app, "commit=true", "book.xlsx", &book).await;
+    assert_error(&resp, 400, "INVALID_BODY");
+    let msg = resp.1["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("Wrong year"), "{msg}");
+
     // 30 MB upload.
     let big = vec![b'a'; 30 * 1024 * 1024];
     let resp = import(&app, "commit=true", "big.csv", &big).await;

@@ -68,6 +68,22 @@ pub async fn get_export(req: &mut Request, depot: &mut Depot, res: &mut Response
     Ok(())
 }
 
+/// Most bytes of a refused upload read and thrown away, so that the client, still
+/// sending, gets the 413 instead of a broken pipe.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+async fn drain(req: &mut Request) {
+    use futures::StreamExt;
+    let mut body = req.take_body();
+    let mut seen = 0usize;
+    while let Some(Ok(frame)) = body.next().await {
+        seen += frame.data_ref().map_or(0, |d| d.len());
+        if seen > DRAIN_LIMIT {
+            break;
+        }
+    }
+}
+
 fn too_large() -> AppError {
     AppError::new(
         ErrorCode::PayloadTooLarge,
@@ -97,6 +113,7 @@ pub async fn post_import(req: &mut Request, depot: &mut Depot) -> AppResult<ApiO
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_IMPORT_BYTES + 64 * 1024) {
+        drain(req).await;
         return Err(too_large());
     }
     let form = req
