@@ -18,6 +18,10 @@ use std::io::Cursor;
 
 /// Largest accepted import file.
 pub const MAX_IMPORT_BYTES: usize = 20 * 1024 * 1024;
+/// Largest unpacked size of an imported workbook (its parts' declared sizes), and
+/// most parts: a zip bomb is refused before it is unpacked.
+const MAX_UNZIPPED_BYTES: u64 = 100 * 1024 * 1024;
+const MAX_ZIP_ENTRIES: usize = 10_000;
 /// Most validation errors listed in one answer.
 const MAX_LISTED_ERRORS: usize = 50;
 /// Longest note kept with a value.
@@ -524,11 +528,42 @@ fn cell_text(d: &Data) -> Option<String> {
     }
 }
 
+/// Refuses archives that would unpack to too much (or have too many parts).
+fn check_zip(bytes: &[u8]) -> Result<(), String> {
+    let mut ar = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| format!("The file is not a readable workbook: {e}"))?;
+    if ar.len() > MAX_ZIP_ENTRIES {
+        return Err(format!(
+            "The workbook has {} parts (at most {MAX_ZIP_ENTRIES}): refused",
+            ar.len()
+        ));
+    }
+    let mut total: u64 = 0;
+    for i in 0..ar.len() {
+        let f = ar
+            .by_index_raw(i)
+            .map_err(|e| format!("The file is not a readable workbook: {e}"))?;
+        total = total.saturating_add(f.size());
+    }
+    if total > MAX_UNZIPPED_BYTES {
+        return Err(format!(
+            "The workbook unpacks to {} MiB (at most {} MiB): refused as a possible zip bomb",
+            total / 1024 / 1024,
+            MAX_UNZIPPED_BYTES / 1024 / 1024
+        ));
+    }
+    Ok(())
+}
+
 fn parse_xlsx(bytes: &[u8]) -> ParsedFile {
     let mut parsed = ParsedFile {
         format: "xlsx",
         ..ParsedFile::default()
     };
+    if let Err(msg) = check_zip(bytes) {
+        parsed.errors.push(issue("", 0, None, msg));
+        return parsed;
+    }
     let mut wb: Xlsx<_> = match calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())) {
         Ok(wb) => wb,
         Err(e) => {

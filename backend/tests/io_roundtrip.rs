@@ -255,6 +255,25 @@ async fn malformed_files_fail_clearly_and_change_nothing() {
     let msg = resp.1["error"]["message"].as_str().unwrap();
     assert!(msg.contains("Wrong year"), "{msg}");
 
+    // A zip bomb: 101 MiB of zeros packed into a few hundred KiB.
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    z.start_file(
+        "xl/worksheets/sheet1.xml",
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated),
+    )
+    .unwrap();
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..101 {
+        std::io::Write::write_all(&mut z, &zeros).unwrap();
+    }
+    let bomb = z.finish().unwrap().into_inner();
+    assert!(bomb.len() < 2 * 1024 * 1024);
+    let resp = import(&app, "commit=true", "bomb.xlsx", &bomb).await;
+    assert_error(&resp, 400, "INVALID_BODY");
+    let msg = resp.1["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("zip bomb"), "{msg}");
+
     // 30 MB upload.
     let big = vec![b'a'; 30 * 1024 * 1024];
     let resp = import(&app, "commit=true", "big.csv", &big).await;
