@@ -7,6 +7,7 @@ pub mod db;
 pub mod demo;
 pub mod demo_load;
 pub mod error;
+pub mod io;
 pub mod maintenance;
 pub mod middleware;
 pub mod pg_cluster;

@@ -36,6 +36,18 @@ enum Command {
     },
     /// Collect metric values from ConnectWise and NinjaOne (one all-or-nothing run).
     Collect(CollectArgs),
+    /// Import a CSV (`period,metric,value,notes`) or a Monthly Business Review workbook
+    /// (.xlsx): prints the preview; writes only with --commit.
+    Import {
+        /// The file to read.
+        file: std::path::PathBuf,
+        /// Apply the import (all or nothing) instead of previewing it.
+        #[arg(long)]
+        commit: bool,
+        /// Replace collected and manual values too.
+        #[arg(long)]
+        overwrite: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -128,10 +140,55 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve { demo } => serve(&config, &database, auth_config, demo).await,
         Command::Apikey { command } => apikey(&database, command).await,
         Command::Collect(args) => collect(&database, args).await,
+        Command::Import {
+            file,
+            commit,
+            overwrite,
+        } => import(&database, &file, commit, overwrite).await,
     };
     // The private cluster (if any) stops when `database` is dropped, after the server.
     drop(database);
     outcome
+}
+
+async fn import(
+    database: &db::Database,
+    file: &std::path::Path,
+    commit: bool,
+    overwrite: bool,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    if bytes.len() > backend::io::MAX_IMPORT_BYTES {
+        anyhow::bail!("{} exceeds 20 MiB", file.display());
+    }
+    let parsed = backend::io::parse_file(file.to_str(), &bytes);
+    let mut conn = database.pool.get().await.context("connecting")?;
+    let org = backend::store::org::load(&mut conn, 1)
+        .await?
+        .context("organization 1 does not exist")?;
+    let out = backend::io::import(&mut conn, &org, &parsed, overwrite, commit, "cli", None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    println!("period\tmetric\taction\told\tnew\twhere");
+    for c in &out.cells {
+        let old = c.old_value.map(|v| v.to_string()).unwrap_or_default();
+        println!(
+            "{}\t{}\t{:?}\t{old}\t{}\t{} row {} column {}",
+            c.period, c.metric_name, c.action, c.new_value, c.sheet, c.row, c.column
+        );
+    }
+    for m in &out.total_mismatches {
+        println!("total mismatch: {} row {}: {}", m.sheet, m.row, m.message);
+    }
+    println!(
+        "{}: {} created, {} changed, {} unchanged, {} skipped (collected/manual; --overwrite replaces them)",
+        if commit { "imported" } else { "dry run (--commit applies it)" },
+        out.created_count,
+        out.changed_count,
+        out.unchanged_count,
+        out.skipped_count
+    );
+    Ok(())
 }
 
 async fn apikey(database: &db::Database, command: ApikeyCommand) -> anyhow::Result<()> {

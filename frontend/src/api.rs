@@ -243,6 +243,27 @@ pub async fn collection_log(limit: u32) -> Result<CollectionLogResponse, ApiErro
     get(&format!("/api/qbr/collection/log?limit={limit}")).await
 }
 
+/// Uploads an import file (multipart field `file`): the preview, or the import with `commit`.
+pub async fn import_file(
+    file: &web_sys::File,
+    commit: bool,
+    overwrite: bool,
+) -> Result<ImportResponse, ApiError> {
+    let form = web_sys::FormData::new().map_err(|_| ApiError::network("no FormData"))?;
+    form.append_with_blob_and_filename("file", file, &file.name())
+        .map_err(|_| ApiError::network("the file could not be attached"))?;
+    let res = builder(
+        Method::Post,
+        &format!("/api/qbr/import?commit={commit}&overwrite={overwrite}"),
+    )
+    .body(form)
+    .map_err(ApiError::network)?
+    .send()
+    .await
+    .map_err(ApiError::network)?;
+    decode(res).await
+}
+
 pub async fn devices_by_client(period: &str) -> Result<DevicesByClientResponse, ApiError> {
     get(&format!("/api/qbr/devices-by-client?period={}", q(period))).await
 }

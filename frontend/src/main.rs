@@ -34,6 +34,8 @@ pub enum Route {
     Collection,
     #[at("/settings")]
     Settings,
+    #[at("/import")]
+    Import,
     #[at("/login")]
     Login,
     #[not_found]
@@ -86,6 +88,7 @@ fn switch(route: Route) -> Html {
         Route::Thresholds => html! { <thresholds::Thresholds /> },
         Route::Collection => html! { <collection::Collection /> },
         Route::Settings => html! { <settings::Settings /> },
+        Route::Import => html! { <import::Import /> },
         Route::Login | Route::NotFound => html! {},
     };
     html! { <Layout>{ page }</Layout> }

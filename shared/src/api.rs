@@ -585,3 +585,68 @@ api_type! {
         pub dev_login_users: Vec<String>,
     }
 }
+
+/// What an import does with one cell of the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ImportAction {
+    /// No value stored yet: the import creates it.
+    Created,
+    /// A different value is stored: the import replaces it.
+    Changed,
+    /// The stored value is the same.
+    Unchanged,
+    /// The stored value is `collected` or `manual` and `overwrite` was not asked for.
+    Skipped,
+}
+
+api_type! {
+    /// One value of an import file and what the import does with it.
+    pub struct ImportCell {
+        /// YYYY-MM.
+        pub period: String,
+        pub metric_name: String,
+        pub action: ImportAction,
+        pub old_value: Option<f64>,
+        pub old_source: Option<DataSource>,
+        pub new_value: f64,
+        pub notes: Option<String>,
+        /// Where the value is in the file: sheet (or "csv"), 1-based row, column.
+        pub sheet: String,
+        pub row: u32,
+        pub column: String,
+    }
+}
+
+api_type! {
+    /// A problem found in an import file, with where it is (validation errors fail
+    /// the import with 400 `INVALID_BODY` listing them in the message).
+    pub struct ImportIssue {
+        pub sheet: String,
+        pub row: u32,
+        pub column: Option<String>,
+        pub message: String,
+    }
+}
+
+api_type! {
+    /// The preview (dry run) or the result (commit) of an import.
+    pub struct ImportResponse {
+        pub organization_id: i32,
+        /// "csv" or "xlsx".
+        pub format: String,
+        pub committed: bool,
+        pub overwrite: bool,
+        pub created_count: u32,
+        pub changed_count: u32,
+        pub unchanged_count: u32,
+        pub skipped_count: u32,
+        pub cells: Vec<ImportCell>,
+        /// Totals rows of the file that differ from the totals computed from its values
+        /// (reported, never imported).
+        pub total_mismatches: Vec<ImportIssue>,
+        /// The periods whose derived values and SmartNumbers were recomputed (commit).
+        pub recomputed_periods: Vec<String>,
+    }
+}

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod collection;
 pub mod definitions;
 pub mod health;
+pub mod io;
 pub mod metrics;
 pub mod params;
 pub mod response;
@@ -45,6 +46,8 @@ fn qbr_router() -> Router {
         .push(Router::with_path("metrics/manual").post(metrics::post_manual))
         .push(Router::with_path("metrics/recollect").post(metrics::post_recollect))
         .push(Router::with_path("metrics/history").get(metrics::get_history))
+        .push(Router::with_path("export").get(io::get_export))
+        .push(Router::with_path("import").post(io::post_import))
         .push(Router::with_path("smartnumbers").get(smartnumbers::get_smartnumbers))
         .push(Router::with_path("smartnumbers/trend").get(smartnumbers::get_trend))
         .push(

@@ -31,13 +31,14 @@ async fn load_session() -> Result<(Option<AuthUser>, PeriodsResponse), ApiError>
     Ok((user, api::periods().await?))
 }
 
-const NAV: [(&str, Route); 7] = [
+const NAV: [(&str, Route); 8] = [
     ("Dashboard", Route::Home),
     ("Trends", Route::Trends),
     ("Business Review", Route::Review),
     ("Data entry", Route::Entry),
     ("Thresholds", Route::Thresholds),
     ("Collection", Route::Collection),
+    ("Import", Route::Import),
     ("Settings", Route::Settings),
 ];
 

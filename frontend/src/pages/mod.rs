@@ -3,6 +3,7 @@ pub mod collection;
 pub mod dashboard;
 pub mod drilldown;
 pub mod entry;
+pub mod import;
 pub mod login;
 pub mod review;
 pub mod settings;

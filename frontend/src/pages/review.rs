@@ -290,8 +290,10 @@ pub fn review() -> Html {
                             { for years.iter().map(|y| html! { <option value={y.clone()} selected={y.parse::<i32>().ok() == Some(*year)}>{ y }</option> }) }
                         </select>
                     </label>
-                    <button class="btn" disabled=true title="Export arrives with the spreadsheet export feature">{ "Export CSV" }</button>
-                    <button class="btn" disabled=true title="Export arrives with the spreadsheet export feature">{ "Export XLSX" }</button>
+                    <a class="btn" id="export-csv" download="" title="Download this year's stored inputs as CSV (period,metric,value,data_source,notes)"
+                        href={format!("/api/qbr/export?format=csv&from={}-01&to={}-12", *year, *year)}>{ "Export CSV" }</a>
+                    <a class="btn" id="export-xlsx" download="" title="Download this year as a Monthly Business Review workbook"
+                        href={format!("/api/qbr/export?format=xlsx&from={}-01&to={}-12", *year, *year)}>{ "Export XLSX" }</a>
                 </div>
             </div>
             if let Some((ok, msg)) = &*notice {
