@@ -17,4 +17,9 @@ cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 echo "==> trunk build (the SPA the browser tests load)"
 trunk build
 echo "==> cargo test"
-cargo test --workspace --exclude frontend --no-fail-fast
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --exclude frontend --all-targets --no-fail-fast 2>&1 | tee "$log"
+# One closing line for the whole suite (cargo prints one per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
