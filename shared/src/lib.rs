@@ -10,6 +10,7 @@ pub mod error;
 pub mod expr;
 pub mod format;
 pub mod period;
+pub mod reference;
 pub mod smartnumbers;
 pub mod thresholds;
 pub mod values;
