@@ -177,41 +177,7 @@ pub async fn write_value(
             return Ok(WriteOutcome::Unchanged);
         }
     }
-    let now = Utc::now();
-    let entered_by = (w.source != DataSource::Collected && w.source != DataSource::Calculated)
-        .then_some(w.actor);
-    diesel::insert_into(qbr_metrics_monthly::table)
-        .values((
-            qbr_metrics_monthly::organization_id.eq(org),
-            qbr_metrics_monthly::period.eq(month.to_string()),
-            qbr_metrics_monthly::metric_name.eq(w.metric),
-            qbr_metrics_monthly::metric_value.eq(from_f64(w.value)),
-            qbr_metrics_monthly::vendor_id.eq(w.vendor_id),
-            qbr_metrics_monthly::data_source.eq(w.source.as_str()),
-            qbr_metrics_monthly::flags.eq(&w.flags),
-            qbr_metrics_monthly::notes.eq(w.notes),
-            qbr_metrics_monthly::entered_by.eq(entered_by),
-            qbr_metrics_monthly::collected_at.eq(w.collected_at),
-            qbr_metrics_monthly::updated_at.eq(now),
-        ))
-        .on_conflict((
-            qbr_metrics_monthly::organization_id,
-            qbr_metrics_monthly::period,
-            qbr_metrics_monthly::metric_name,
-        ))
-        .do_update()
-        .set((
-            qbr_metrics_monthly::metric_value.eq(from_f64(w.value)),
-            qbr_metrics_monthly::vendor_id.eq(w.vendor_id),
-            qbr_metrics_monthly::data_source.eq(w.source.as_str()),
-            qbr_metrics_monthly::flags.eq(&w.flags),
-            qbr_metrics_monthly::notes.eq(w.notes),
-            qbr_metrics_monthly::entered_by.eq(entered_by),
-            qbr_metrics_monthly::collected_at.eq(w.collected_at),
-            qbr_metrics_monthly::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
+    upsert_row(conn, org, month, w).await?;
     let change = HistoryWrite {
         metric: w.metric,
         old: existing.as_ref().map(|r| (r.value(), r.source())),
@@ -342,7 +308,20 @@ async fn upsert_calculated(
     month: Month,
     w: &ValueWrite<'_>,
 ) -> QueryResult<()> {
+    upsert_row(conn, org, month, w).await
+}
+
+/// Inserts the value, or replaces every field of the stored one (one row per
+/// organization, month and metric).
+async fn upsert_row(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    month: Month,
+    w: &ValueWrite<'_>,
+) -> QueryResult<()> {
     let now = Utc::now();
+    let entered_by = (w.source != DataSource::Collected && w.source != DataSource::Calculated)
+        .then_some(w.actor);
     diesel::insert_into(qbr_metrics_monthly::table)
         .values((
             qbr_metrics_monthly::organization_id.eq(org),
@@ -351,6 +330,10 @@ async fn upsert_calculated(
             qbr_metrics_monthly::metric_value.eq(from_f64(w.value)),
             qbr_metrics_monthly::vendor_id.eq(w.vendor_id),
             qbr_metrics_monthly::data_source.eq(w.source.as_str()),
+            qbr_metrics_monthly::flags.eq(&w.flags),
+            qbr_metrics_monthly::notes.eq(w.notes),
+            qbr_metrics_monthly::entered_by.eq(entered_by),
+            qbr_metrics_monthly::collected_at.eq(w.collected_at),
             qbr_metrics_monthly::updated_at.eq(now),
         ))
         .on_conflict((
@@ -361,6 +344,12 @@ async fn upsert_calculated(
         .do_update()
         .set((
             qbr_metrics_monthly::metric_value.eq(from_f64(w.value)),
+            qbr_metrics_monthly::vendor_id.eq(w.vendor_id),
+            qbr_metrics_monthly::data_source.eq(w.source.as_str()),
+            qbr_metrics_monthly::flags.eq(&w.flags),
+            qbr_metrics_monthly::notes.eq(w.notes),
+            qbr_metrics_monthly::entered_by.eq(entered_by),
+            qbr_metrics_monthly::collected_at.eq(w.collected_at),
             qbr_metrics_monthly::updated_at.eq(now),
         ))
         .execute(conn)
