@@ -15,7 +15,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages -------------------------------------------------------------
-packages=(build-essential pkg-config libssl-dev ca-certificates curl git postgresql)
+# poppler-utils: the tests read the PDF report back with pdfinfo, pdftotext and pdftoppm.
+packages=(build-essential pkg-config libssl-dev ca-certificates curl git postgresql poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -11,6 +11,7 @@ pub mod io;
 pub mod maintenance;
 pub mod middleware;
 pub mod pg_cluster;
+pub mod report;
 pub mod schema;
 pub mod server;
 pub mod state;

@@ -10,10 +10,11 @@ use chrono::Utc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use qbr_shared::api::*;
 use qbr_shared::catalogue::{metric_def, MetricDef, METRICS};
+use qbr_shared::expr::Values;
 use qbr_shared::values::{aggregate_inputs, average_monthly_expenses, PRIOR_YEAR_AVG_EXPENSES};
 use qbr_shared::{ErrorCode, Month, Period, Quarter};
 use salvo::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Most values one manual entry may carry.
 const MAX_ITEMS: usize = 200;
@@ -129,24 +130,14 @@ pub async fn get_quarterly(
             .ok_or_else(|| AppError::no_data("No data has been stored yet"))?
             .quarter(),
     };
-    let months = quarter.months();
-    let prior_year: Vec<Month> = (1..=12)
-        .filter_map(|m| Month::new(quarter.year() - 1, m).ok())
-        .collect();
-    let all: Vec<Month> = months
-        .iter()
-        .copied()
-        .chain(prior_year.iter().copied())
-        .collect();
-    let rows = store::rows_for_months(&mut conn, org.id, &all).await?;
-    let inputs = store::inputs_by_month(&rows);
-    let month_inputs: Vec<_> = months.iter().filter_map(|m| inputs.get(m)).collect();
+    let q = quarter_inputs(&mut conn, org.id, quarter).await?;
+    let month_inputs = q.month_inputs();
     if month_inputs.is_empty() {
         return Err(AppError::no_data(format!("No data for {quarter}")));
     }
-    let prior: Vec<_> = prior_year.iter().filter_map(|m| inputs.get(m)).collect();
-    let values = recompute::period_values(&month_inputs, average_monthly_expenses(&prior));
+    let values = q.quarter_values();
     let aggregated = aggregate_inputs(&month_inputs);
+    let months = q.months;
     let metrics = METRICS
         .iter()
         .map(|d| AggregatedValue {
@@ -172,6 +163,58 @@ pub async fn get_quarterly(
         monthly_periods: months.iter().map(Month::to_string).collect(),
         metrics,
     }))
+}
+
+/// A quarter's monthly inputs and the previous year's average monthly expenses, which
+/// some derived metrics need.
+pub(crate) struct QuarterInputs {
+    pub months: [Month; 3],
+    pub inputs: BTreeMap<Month, Values>,
+    pub prior_year_average: Option<f64>,
+}
+
+impl QuarterInputs {
+    /// The inputs of the quarter's months that have any.
+    pub fn month_inputs(&self) -> Vec<&Values> {
+        self.months
+            .iter()
+            .filter_map(|m| self.inputs.get(m))
+            .collect()
+    }
+
+    /// Every metric of the quarter: inputs aggregated, derived ones recomputed.
+    pub fn quarter_values(&self) -> Values {
+        recompute::period_values(&self.month_inputs(), self.prior_year_average)
+    }
+
+    /// Every metric of one month (`None` if the month has no value).
+    pub fn month_values(&self, month: Month) -> Option<Values> {
+        self.inputs
+            .get(&month)
+            .map(|v| recompute::period_values(&[v], self.prior_year_average))
+    }
+}
+
+/// Loads the inputs of `quarter` and of the previous year.
+pub(crate) async fn quarter_inputs(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    quarter: Quarter,
+) -> AppResult<QuarterInputs> {
+    let months = quarter.months();
+    let prior_year: Vec<Month> = (1..=12)
+        .filter_map(|m| Month::new(quarter.year() - 1, m).ok())
+        .collect();
+    let all: Vec<Month> = months.iter().chain(prior_year.iter()).copied().collect();
+    let rows = store::rows_for_months(conn, org, &all).await?;
+    let inputs = store::inputs_by_month(&rows);
+    let prior: Vec<&Values> = prior_year.iter().filter_map(|m| inputs.get(m)).collect();
+    let prior_year_average = average_monthly_expenses(&prior);
+    Ok(QuarterInputs {
+        months,
+        inputs,
+        prior_year_average,
+    })
 }
 
 fn month_range(req: &Request) -> AppResult<Vec<Month>> {

@@ -8,6 +8,7 @@ pub mod health;
 pub mod io;
 pub mod metrics;
 pub mod params;
+pub mod report;
 pub mod response;
 pub mod smartnumbers;
 pub mod thresholds;
@@ -48,6 +49,7 @@ fn qbr_router() -> Router {
         .push(Router::with_path("metrics/history").get(metrics::get_history))
         .push(Router::with_path("export").get(io::get_export))
         .push(Router::with_path("import").post(io::post_import))
+        .push(Router::with_path("report").get(report::get_report))
         .push(Router::with_path("smartnumbers").get(smartnumbers::get_smartnumbers))
         .push(Router::with_path("smartnumbers/trend").get(smartnumbers::get_trend))
         .push(

@@ -89,7 +89,7 @@ fn value_of(rows: &[SmartNumberRow], period: &str, key: &str) -> Option<f64> {
         .and_then(SmartNumberRow::value)
 }
 
-fn build_number(
+pub(crate) fn build_number(
     def: &SmartNumberDef,
     period: &Period,
     rows: &[SmartNumberRow],
@@ -194,6 +194,41 @@ pub async fn get_smartnumbers(
     Ok(())
 }
 
+/// The values and statuses of `defs` over `periods`, from stored rows.
+pub(crate) fn trend_series(
+    defs: &[&SmartNumberDef],
+    periods: &[Period],
+    rows: &[SmartNumberRow],
+    bands: &BTreeMap<String, Bands>,
+) -> Vec<TrendSeries> {
+    let names: Vec<String> = periods.iter().map(Period::to_string).collect();
+    let index: BTreeMap<(&str, &str), Option<f64>> = rows
+        .iter()
+        .map(|r| ((r.period.as_str(), r.kpi_name.as_str()), r.value()))
+        .collect();
+    defs.iter()
+        .map(|d| {
+            let values: Vec<Option<f64>> = names
+                .iter()
+                .map(|p| index.get(&(p.as_str(), d.key)).copied().flatten())
+                .collect();
+            let statuses = periods
+                .iter()
+                .zip(&values)
+                .map(|(p, v)| judge(d, p, bands.get(d.key), *v))
+                .collect();
+            TrendSeries {
+                key: d.key.to_string(),
+                label: d.label.to_string(),
+                unit: d.unit,
+                values,
+                statuses,
+                threshold: bands.get(d.key).copied(),
+            }
+        })
+        .collect()
+}
+
 fn trend_periods(req: &Request) -> AppResult<(Granularity, Vec<Period>)> {
     let from = params::required(params::period(req, "from")?, "from")?;
     let to = params::required(params::period(req, "to")?, "to")?;
@@ -255,32 +290,7 @@ pub async fn get_trend(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<
     let rows = load_rows(&mut conn, &org, &periods).await?;
     let bands = thresholds::bands_by_key(&mut conn, org.id).await?;
     let names: Vec<String> = periods.iter().map(Period::to_string).collect();
-    let index: BTreeMap<(&str, &str), Option<f64>> = rows
-        .iter()
-        .map(|r| ((r.period.as_str(), r.kpi_name.as_str()), r.value()))
-        .collect();
-    let series = defs
-        .iter()
-        .map(|d| {
-            let values: Vec<Option<f64>> = names
-                .iter()
-                .map(|p| index.get(&(p.as_str(), d.key)).copied().flatten())
-                .collect();
-            let statuses = periods
-                .iter()
-                .zip(&values)
-                .map(|(p, v)| judge(d, p, bands.get(d.key), *v))
-                .collect();
-            TrendSeries {
-                key: d.key.to_string(),
-                label: d.label.to_string(),
-                unit: d.unit,
-                values,
-                statuses,
-                threshold: bands.get(d.key).copied(),
-            }
-        })
-        .collect();
+    let series = trend_series(&defs, &periods, &rows, &bands);
     Ok(ok(TrendResponse {
         granularity,
         from: names.first().cloned().unwrap_or_default(),
