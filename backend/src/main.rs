@@ -48,6 +48,22 @@ enum Command {
         #[arg(long)]
         overwrite: bool,
     },
+    /// Write the printable QBR report of a quarter (PDF), as `GET /api/qbr/report` does.
+    Report {
+        /// The quarter (YYYY-Qn); default: the quarter in progress if it has data, else
+        /// the latest with data.
+        #[arg(long)]
+        period: Option<qbr_shared::Quarter>,
+        /// letter or a4.
+        #[arg(long, default_value = "letter", value_parser = ["letter", "a4"])]
+        paper: String,
+        /// IANA time zone of the generation time (default: the organization's).
+        #[arg(long)]
+        tz: Option<chrono_tz::Tz>,
+        /// Where to write it (default: qbr-YYYY-Qn.pdf in the current folder).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -145,6 +161,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             commit,
             overwrite,
         } => import(&database, &file, commit, overwrite).await,
+        Command::Report {
+            period,
+            paper,
+            tz,
+            out,
+        } => report(&database, period, &paper, tz, out).await,
     };
     // The private cluster (if any) stops when `database` is dropped, after the server.
     drop(database);
@@ -188,6 +210,33 @@ async fn import(
         out.unchanged_count,
         out.skipped_count
     );
+    Ok(())
+}
+
+async fn report(
+    database: &db::Database,
+    period: Option<qbr_shared::Quarter>,
+    paper: &str,
+    tz: Option<chrono_tz::Tz>,
+    out: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    use backend::api::report::{default_quarter, gather};
+    let fail = |e: backend::error::AppError| anyhow::anyhow!("{}", e.message);
+    let paper = backend::report::Paper::parse(paper).context("paper: letter or a4")?;
+    let mut conn = database.pool.get().await.context("connecting")?;
+    let org = backend::store::org::load(&mut conn, 1)
+        .await?
+        .context("organization 1 does not exist")?;
+    let quarter = match period {
+        Some(q) => q,
+        None => default_quarter(&mut conn, &org).await.map_err(fail)?,
+    };
+    let tz = tz.unwrap_or(org.timezone);
+    let data = gather(&mut conn, &org, quarter, tz).await.map_err(fail)?;
+    let pdf = backend::report::render(&data, paper)?;
+    let out = out.unwrap_or_else(|| format!("qbr-{quarter}.pdf").into());
+    std::fs::write(&out, &pdf).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {} ({} bytes)", out.display(), pdf.len());
     Ok(())
 }
 

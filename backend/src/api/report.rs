@@ -41,8 +41,17 @@ fn time_zone(req: &Request, org: &Org) -> AppResult<chrono_tz::Tz> {
     }
 }
 
+/// The dashboard's default: the quarter in progress if it has data, else the latest
+/// quarter with data.
+pub async fn default_quarter(conn: &mut AsyncPgConnection, org: &Org) -> AppResult<Quarter> {
+    Ok(default_period(conn, org, None)
+        .await?
+        .last_month()
+        .quarter())
+}
+
 /// Gathers what the report shows; 404 `NO_DATA` if the quarter has no numbers.
-async fn gather(
+pub async fn gather(
     conn: &mut AsyncPgConnection,
     org: &Org,
     quarter: Quarter,
@@ -131,10 +140,7 @@ pub async fn get_report(req: &mut Request, depot: &mut Depot, res: &mut Response
     let tz = time_zone(req, &org)?;
     let quarter = match quarter {
         Some(q) => q,
-        None => default_period(&mut conn, &org, None)
-            .await?
-            .last_month()
-            .quarter(),
+        None => default_quarter(&mut conn, &org).await?,
     };
     let data = gather(&mut conn, &org, quarter, tz).await?;
     drop(conn);

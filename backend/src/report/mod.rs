@@ -170,11 +170,15 @@ fn status_word(s: Status) -> &'static str {
     }
 }
 
-/// The green band as text: "≥ 25.00%", "0.30 – 0.45", "≤ 0.20 h".
+/// The green band as text: "≥ 25%", "95% – 105%", "≤ 0.300", "≤ 0.20 h".
 fn green_band(n: &SmartNumber) -> String {
     // Hours without the minutes in brackets: the band column is narrow.
     let edge = |v: f64| match n.unit {
         Unit::Hours => format!("{} h", format::grouped(v, 2)),
+        Unit::Pct => format!(
+            "{}%",
+            format::pct(v).trim_end_matches('%').trim_end_matches(".0")
+        ),
         unit => format::value(unit, Some(v)),
     };
     match n.threshold {
