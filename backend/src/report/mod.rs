@@ -46,16 +46,41 @@ pub struct ReportData {
     pub trends: Vec<TrendSeries>,
 }
 
+/// The report laid out in pages, ready to be written.
+pub struct Layout {
+    pages: Vec<Vec<layout::Item>>,
+    paper: Paper,
+    title: String,
+}
+
+impl Layout {
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// The PDF file.
+    pub fn to_pdf(&self) -> anyhow::Result<Vec<u8>> {
+        pdf::write(&self.pages, self.paper, &self.title)
+    }
+}
+
+/// Lays the report out for `paper`.
+pub fn lay_out(data: &ReportData, paper: Paper) -> anyhow::Result<Layout> {
+    let fonts = Fonts::load()?;
+    Ok(Layout {
+        pages: compose(data, &fonts, paper),
+        paper,
+        title: format!(
+            "Quarterly Business Review {} – {}",
+            data.quarter.label(),
+            data.organization
+        ),
+    })
+}
+
 /// The report as a PDF file.
 pub fn render(data: &ReportData, paper: Paper) -> anyhow::Result<Vec<u8>> {
-    let fonts = Fonts::load()?;
-    let pages = compose(data, &fonts, paper);
-    let title = format!(
-        "Quarterly Business Review {} – {}",
-        data.quarter.label(),
-        data.organization
-    );
-    pdf::write(&pages, paper, &title)
+    lay_out(data, paper)?.to_pdf()
 }
 
 fn compose(data: &ReportData, fonts: &Fonts, paper: Paper) -> Vec<Vec<layout::Item>> {
