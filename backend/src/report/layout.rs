@@ -83,12 +83,21 @@ const MARGIN_TOP: f32 = 46.0;
 /// Room kept at the bottom for the footer.
 const MARGIN_BOTTOM: f32 = 52.0;
 
+/// A heading's place, for the PDF's outline (bookmarks).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bookmark {
+    pub title: String,
+    pub page: usize,
+    pub y: f32,
+}
+
 /// Fills pages from the top; `y` is where the next block starts.
 pub struct Composer<'f> {
     pub fonts: &'f Fonts,
     pub paper: Paper,
     pages: Vec<Vec<Item>>,
     pub y: f32,
+    pub bookmarks: Vec<Bookmark>,
 }
 
 impl<'f> Composer<'f> {
@@ -98,6 +107,7 @@ impl<'f> Composer<'f> {
             paper,
             pages: vec![Vec::new()],
             y: MARGIN_TOP,
+            bookmarks: Vec::new(),
         }
     }
 
@@ -203,9 +213,14 @@ impl<'f> Composer<'f> {
     }
 
     /// A heading with a rule under it, kept on the same page as `keep_with` points of
-    /// what follows it.
+    /// what follows it, and bookmarked.
     pub fn heading(&mut self, text: &str, keep_with: f32) {
         self.ensure(26.0 + keep_with);
+        self.bookmarks.push(Bookmark {
+            title: text.to_string(),
+            page: self.pages.len() - 1,
+            y: self.y,
+        });
         let y = self.y + 14.0;
         let (left, right) = (self.left(), self.right());
         self.text(left, y, 13.0, Weight::Bold, ACCENT, Align::Left, text);

@@ -49,6 +49,7 @@ pub struct ReportData {
 /// The report laid out in pages, ready to be written.
 pub struct Layout {
     pages: Vec<Vec<layout::Item>>,
+    bookmarks: Vec<layout::Bookmark>,
     paper: Paper,
     title: String,
 }
@@ -60,15 +61,17 @@ impl Layout {
 
     /// The PDF file.
     pub fn to_pdf(&self) -> anyhow::Result<Vec<u8>> {
-        pdf::write(&self.pages, self.paper, &self.title)
+        pdf::write(&self.pages, &self.bookmarks, self.paper, &self.title)
     }
 }
 
 /// Lays the report out for `paper`.
 pub fn lay_out(data: &ReportData, paper: Paper) -> anyhow::Result<Layout> {
     let fonts = Fonts::load()?;
+    let (pages, bookmarks) = compose(data, &fonts, paper);
     Ok(Layout {
-        pages: compose(data, &fonts, paper),
+        pages,
+        bookmarks,
         paper,
         title: format!(
             "Quarterly Business Review {} – {}",
@@ -83,7 +86,11 @@ pub fn render(data: &ReportData, paper: Paper) -> anyhow::Result<Vec<u8>> {
     lay_out(data, paper)?.to_pdf()
 }
 
-fn compose(data: &ReportData, fonts: &Fonts, paper: Paper) -> Vec<Vec<layout::Item>> {
+fn compose(
+    data: &ReportData,
+    fonts: &Fonts,
+    paper: Paper,
+) -> (Vec<Vec<layout::Item>>, Vec<layout::Bookmark>) {
     let mut c = Composer::new(fonts, paper);
     title_block(&mut c, data);
     smartnumbers_table(&mut c, data);
@@ -95,7 +102,8 @@ fn compose(data: &ReportData, fonts: &Fonts, paper: Paper) -> Vec<Vec<layout::It
     trend_charts(&mut c, data);
     let footer_left = format!("{} · QBR {}", data.organization, data.quarter.label());
     let generated = format!("Generated {}", data.generated_at);
-    c.finish(|c, page, total| {
+    let bookmarks = std::mem::take(&mut c.bookmarks);
+    let pages = c.finish(|c, page, total| {
         let y = c.paper.size().1 - 28.0;
         let (l, r) = (c.left(), c.right());
         c.hline(l, r, y - 10.0, 0.5, RULE);
@@ -118,7 +126,8 @@ fn compose(data: &ReportData, fonts: &Fonts, paper: Paper) -> Vec<Vec<layout::It
             Align::Right,
             &format!("Page {page} of {total}"),
         );
-    })
+    });
+    (pages, bookmarks)
 }
 
 fn quarter_span(q: Quarter) -> String {

@@ -1,10 +1,12 @@
 //! Writes laid-out pages as a PDF with krilla: text in the embedded (subset) fonts,
 //! rectangles, lines and dots as vector paths.
 use super::fonts::{Fonts, Weight};
-use super::layout::{Item, Paper, Rgb};
+use super::layout::{Bookmark, Item, Paper, Rgb};
 use krilla::color::rgb;
+use krilla::destination::XyzDestination;
 use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::Metadata;
+use krilla::outline::{Outline, OutlineNode};
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke, StrokeDash};
 use krilla::surface::Surface;
@@ -121,8 +123,14 @@ fn draw_item(surface: &mut Surface, faces: &Faces, item: &Item) {
     }
 }
 
-/// The PDF file of `pages`, with `title` in its metadata.
-pub fn write(pages: &[Vec<Item>], paper: Paper, title: &str) -> anyhow::Result<Vec<u8>> {
+/// The PDF file of `pages`, with `title` in its metadata and the bookmarks as its
+/// outline.
+pub fn write(
+    pages: &[Vec<Item>],
+    bookmarks: &[Bookmark],
+    paper: Paper,
+    title: &str,
+) -> anyhow::Result<Vec<u8>> {
     let font = |w: Weight| {
         Font::new(Fonts::data(w).into(), 0).ok_or_else(|| anyhow::anyhow!("font unreadable"))
     };
@@ -139,6 +147,12 @@ pub fn write(pages: &[Vec<Item>], paper: Paper, title: &str) -> anyhow::Result<V
             .creator("QBR Dashboard".to_string())
             .language("en".to_string()),
     );
+    let mut outline = Outline::new();
+    for b in bookmarks.iter().filter(|b| b.page < pages.len()) {
+        let target = XyzDestination::new(b.page, Point::from_xy(0.0, b.y));
+        outline.push_child(OutlineNode::new(b.title.clone(), target));
+    }
+    document.set_outline(outline);
     for items in pages {
         let mut page = document.start_page_with(settings()?);
         let mut surface = page.surface();
