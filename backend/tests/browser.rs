@@ -373,6 +373,19 @@ impl Browser {
         .await;
     }
 
+    /// Presses and releases one key (WebDriver key codes, e.g. `\u{E004}` for Tab) on
+    /// whatever has the focus.
+    async fn press(&self, key: &str) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+                {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}
+            ]}]}),
+        )
+        .await;
+    }
+
     /// Picks the option with `value` of a `<select>`, as a click would.
     async fn select(&self, css: &str, value: &str) {
         self.click(&format!("{css} option[value={}]", json!(value)))
@@ -955,6 +968,14 @@ async fn report_and_export_links() {
         .await;
     b.wait_attr("#export-xlsx", "href", &export("xlsx", 2025))
         .await;
+    // Keyboard: Tab from the paper select reaches the report link, then the exports.
+    b.js("document.querySelector('#report-paper').focus();")
+        .await;
+    for next in ["report-pdf", "export-csv", "export-xlsx"] {
+        b.press("\u{E004}").await;
+        b.wait_eq("focus", "return document.activeElement.id;", next)
+            .await;
+    }
     // A4: the link follows at once and the choice survives a reload.
     b.select("#report-paper", "a4").await;
     b.wait_attr("#report-pdf", "href", &report("2025-Q1", "a4"))
