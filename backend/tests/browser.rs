@@ -361,6 +361,83 @@ impl Browser {
         .await;
     }
 
+    /// Chooses a file in an `<input type=file>` (WebDriver: its absolute path as keys).
+    async fn upload(&self, css: &str, path: &Path) {
+        let id = self.element(css).await;
+        let path = path.canonicalize().unwrap();
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({"text": path.to_str().unwrap()}),
+        )
+        .await;
+    }
+
+    /// Presses and releases one key (WebDriver key codes, e.g. `\u{E004}` for Tab) on
+    /// whatever has the focus.
+    async fn press(&self, key: &str) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+                {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}
+            ]}]}),
+        )
+        .await;
+    }
+
+    /// Picks the option with `value` of a `<select>`, as a click would.
+    async fn select(&self, css: &str, value: &str) {
+        self.click(&format!("{css} option[value={}]", json!(value)))
+            .await;
+        self.wait_for(
+            &format!("{css} = {value}"),
+            &format!(
+                "return document.querySelector({}).value === {};",
+                json!(css),
+                json!(value)
+            ),
+        )
+        .await;
+    }
+
+    /// Waits until `script` returns the string `expected` (15 s), saying what it
+    /// returned otherwise.
+    async fn wait_eq(&self, what: &str, script: &str, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let v = self.js(script).await;
+            if v.as_str() == Some(expected) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: expected {expected:?}, got {v}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the `attr` attribute of `css` is `expected`.
+    async fn wait_attr(&self, css: &str, attr: &str, expected: &str) {
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.getAttribute({}) : null;",
+            json!(css),
+            json!(attr)
+        );
+        self.wait_eq(&format!("{css} {attr}"), &script, expected)
+            .await;
+    }
+
+    /// Waits until the trimmed text of `css` is `expected`.
+    async fn wait_text(&self, css: &str, expected: &str) {
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.textContent.trim() : null;",
+            json!(css)
+        );
+        self.wait_eq(css, &script, expected).await;
+    }
+
     /// Sets the viewport (not the window) to `w`×`h` CSS pixels.
     async fn resize(&self, w: u32, h: u32) {
         *self.size.lock().unwrap() = (w, h);
@@ -650,5 +727,306 @@ async fn timestamps_show_in_the_browser_time_zone() {
         table.contains("GMT+9") && !table.contains("null"),
         "{table}"
     );
+    b.close().await;
+}
+
+/// A stored input as the API reports it: (value, data_source).
+async fn stored(server: &Server, period: &str, metric: &str) -> Option<(f64, String)> {
+    let v = server
+        .get(&format!("/api/qbr/metrics/monthly?period={period}"))
+        .await;
+    v["data"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric_name"] == metric)
+        .map(|m| {
+            (
+                m["value"].as_f64().unwrap(),
+                m["data_source"].as_str().unwrap().to_string(),
+            )
+        })
+}
+
+/// A row of the import preview: its class and its cells' text (period, metric,
+/// action, stored, file, where).
+async fn preview_row(b: &Browser, period: &str, metric: &str) -> (String, Vec<String>) {
+    let v = b
+        .wait_for(
+            &format!("preview row {period} {metric}"),
+            &format!(
+                "const r = document.querySelector('#import-preview tr[data-period=\"{period}\"][data-metric=\"{metric}\"]');
+                 return r ? {{cls: r.className, cells: [...r.cells].map(c => c.textContent.trim())}} : null;"
+            ),
+        )
+        .await;
+    let cells = v["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    (v["cls"].as_str().unwrap().to_string(), cells)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_page_previews_and_commits_a_csv() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    // Manual values for 2025-01..03 (new_mrr 2025-01 is 0, manual).
+    server.load_reference().await;
+    let dir = tempfile::tempdir().unwrap();
+    // An imported value to change: 2025-04 MRR, imported with the CLI.
+    let seed = dir.path().join("seed.csv");
+    std::fs::write(&seed, "period,metric,value,notes\n2025-04,mrr,111000,\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_qbr"))
+        .args(["import", seed.to_str().unwrap(), "--commit"])
+        .env("DATABASE_URL", &server._db.url)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run qbr import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stored(&server, "2025-04", "mrr").await,
+        Some((111000.0, "imported".into()))
+    );
+
+    let b = Browser::start("America/Chicago").await;
+    b.resize(1280, 800).await;
+    server.sign_in(&b).await;
+    b.goto(&server.url("/import")).await;
+
+    // One new value, one change of the imported value (by its label), one unknown label:
+    // the preview refuses the file, names the row, and nothing is written.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "period,metric,value,notes\n\
+         2025-04,cash_reserve,50000,new\n\
+         2025-04,Monthly Recurring Revenue,112500,price rise\n\
+         2025-04,Widgets Sold,3,\n",
+    )
+    .unwrap();
+    b.upload("#import-file", &bad).await;
+    b.click("#import-preview-btn").await;
+    let err = b.text("#import-error").await;
+    assert!(
+        err.contains("row 4") && err.contains("Unknown metric label 'Widgets Sold'"),
+        "{err}"
+    );
+    assert_eq!(
+        b.js("return document.querySelector('#import-preview') === null && document.querySelector('#import-commit-btn').disabled;").await,
+        true
+    );
+    assert_eq!(stored(&server, "2025-04", "cash_reserve").await, None);
+
+    // Fixed: the unknown row removed; a manual value added (2025-01 New MRR, 0 → 500).
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "period,metric,value,notes\n\
+         2025-04,cash_reserve,50000,new\n\
+         2025-04,Monthly Recurring Revenue,112500,price rise\n\
+         2025-01,new_mrr,500,\n",
+    )
+    .unwrap();
+    b.upload("#import-file", &good).await;
+    b.wait_for(
+        "the error to clear",
+        "return document.querySelector('#import-error') === null;",
+    )
+    .await;
+    b.click("#import-preview-btn").await;
+    b.wait_text(
+        "#import-summary",
+        "Preview: 1 created, 1 changed, 0 unchanged, 1 skipped.",
+    )
+    .await;
+    let (cls, cells) = preview_row(&b, "2025-04", "cash_reserve").await;
+    assert_eq!(cls, "created");
+    assert_eq!(cells[2..5], ["created", "", "50000"]);
+    let (cls, cells) = preview_row(&b, "2025-04", "mrr").await;
+    assert_eq!(cls, "changed");
+    assert_eq!(cells[2..5], ["changed", "111000", "112500"]);
+    // The manual value is protected unless overwrite is ticked.
+    let (cls, cells) = preview_row(&b, "2025-01", "new_mrr").await;
+    assert_eq!(cls, "skipped");
+    assert_eq!(cells[2..5], ["skipped (collected/manual)", "0", "500"]);
+    // Highlighted: created and changed rows have a background, skipped ones don't.
+    let bg = |sel: &str| {
+        format!(
+            "return getComputedStyle(document.querySelector('#import-preview tr{sel} td')).backgroundColor;"
+        )
+    };
+    let plain = b.js(&bg(".skipped")).await;
+    assert_ne!(b.js(&bg(".created")).await, plain);
+    assert_ne!(b.js(&bg(".changed")).await, plain);
+    b.screenshot("import-preview-1280x800").await;
+    // Nothing is written by a preview.
+    assert_eq!(stored(&server, "2025-04", "cash_reserve").await, None);
+
+    b.click("#import-commit-btn").await;
+    b.wait_text(
+        "#import-summary",
+        "Imported: 1 created, 1 changed, 0 unchanged, 1 skipped.",
+    )
+    .await;
+    let done = b.text("#import-done").await;
+    assert!(done.starts_with("Imported 2 values"), "{done}");
+    assert!(done.contains("2025-04"), "{done}");
+    assert_eq!(
+        stored(&server, "2025-04", "cash_reserve").await,
+        Some((50000.0, "imported".into()))
+    );
+    assert_eq!(
+        stored(&server, "2025-04", "mrr").await,
+        Some((112500.0, "imported".into()))
+    );
+    assert_eq!(
+        stored(&server, "2025-01", "new_mrr").await,
+        Some((0.0, "manual".into()))
+    );
+
+    // With overwrite ticked the manual value is changed too (the rest is now unchanged).
+    b.click("#import-overwrite").await;
+    b.wait_for(
+        "the preview to clear",
+        "return document.querySelector('#import-preview') === null;",
+    )
+    .await;
+    b.click("#import-preview-btn").await;
+    b.wait_text(
+        "#import-summary",
+        "Preview: 0 created, 1 changed, 2 unchanged, 0 skipped.",
+    )
+    .await;
+    let (cls, cells) = preview_row(&b, "2025-01", "new_mrr").await;
+    assert_eq!(cls, "changed");
+    assert_eq!(cells[2..5], ["changed", "0", "500"]);
+    assert_eq!(preview_row(&b, "2025-04", "mrr").await.0, "unchanged");
+    b.click("#import-commit-btn").await;
+    assert!(b.text("#import-done").await.starts_with("Imported 1 value"));
+    assert_eq!(
+        stored(&server, "2025-01", "new_mrr").await,
+        Some((500.0, "imported".into()))
+    );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_and_export_links() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    server.load_reference().await;
+    // Data in 2025-Q2 and in 2024-Q4 too.
+    for (period, value) in [("2025-05", 110500), ("2024-11", 105000)] {
+        server
+            .post(
+                "/api/qbr/metrics/manual",
+                &json!({"period": period, "metrics": [{"metric_name": "mrr", "metric_value": value}]}),
+            )
+            .await;
+    }
+    let b = Browser::start("America/Chicago").await;
+    b.resize(1280, 800).await;
+    server.sign_in(&b).await;
+    let report = |period: &str, paper: &str| {
+        format!("/api/qbr/report?period={period}&format=pdf&paper={paper}&tz=America%2FChicago")
+    };
+    let export = |format: &str, year: i32| {
+        format!("/api/qbr/export?format={format}&from={year}-01&to={year}-12")
+    };
+
+    // Dashboard: the shown quarter, Letter by default, the browser's zone.
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    assert_eq!(
+        b.js("return Intl.DateTimeFormat().resolvedOptions().timeZone;")
+            .await,
+        "America/Chicago"
+    );
+    b.wait_attr("#report-pdf", "href", &report("2025-Q1", "letter"))
+        .await;
+    assert_eq!(b.text("#report-pdf").await, "Report (PDF)");
+    assert_eq!(
+        b.js(
+            "const a = document.querySelector('#report-pdf'); const u = new URL(a.href); \
+              return [u.searchParams.get('tz'), a.hasAttribute('download'), a.tabIndex, \
+                      document.querySelector('#report-paper').labels[0].querySelector('span').textContent];"
+        )
+        .await,
+        json!(["America/Chicago", true, 0, "Paper"])
+    );
+    b.wait_attr("#export-csv", "href", &export("csv", 2025))
+        .await;
+    b.wait_attr("#export-xlsx", "href", &export("xlsx", 2025))
+        .await;
+    // Keyboard: Tab from the paper select reaches the report link, then the exports.
+    b.js("document.querySelector('#report-paper').focus();")
+        .await;
+    for next in ["report-pdf", "export-csv", "export-xlsx"] {
+        b.press("\u{E004}").await;
+        b.wait_eq("focus", "return document.activeElement.id;", next)
+            .await;
+    }
+    // A4: the link follows at once and the choice survives a reload.
+    b.select("#report-paper", "a4").await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q1", "a4"))
+        .await;
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q1", "a4"))
+        .await;
+    assert_eq!(
+        b.js("return document.querySelector('#report-paper').value;")
+            .await,
+        "a4"
+    );
+    b.screenshot("dashboard-downloads-1280x800").await;
+    // A month shows its quarter's report.
+    b.goto(&server.url("/dashboard/2025-05")).await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q2", "a4"))
+        .await;
+    b.wait_attr("#export-csv", "href", &export("csv", 2025))
+        .await;
+
+    // Business Review: the year's latest quarter with data, a quarter chooser, the
+    // remembered paper, the year's exports.
+    b.goto(&server.url("/review")).await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q2", "a4"))
+        .await;
+    assert_eq!(
+        b.js("return document.querySelector('#quarter-select').value;")
+            .await,
+        "2"
+    );
+    b.wait_attr("#export-csv", "href", &export("csv", 2025))
+        .await;
+    b.wait_attr("#export-xlsx", "href", &export("xlsx", 2025))
+        .await;
+    b.select("#quarter-select", "3").await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q3", "a4"))
+        .await;
+    b.select("#report-paper", "letter").await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q3", "letter"))
+        .await;
+    b.select("#year-select", "2024").await;
+    b.wait_attr("#report-pdf", "href", &report("2024-Q4", "letter"))
+        .await;
+    b.wait_attr("#export-csv", "href", &export("csv", 2024))
+        .await;
+    b.wait_attr("#export-xlsx", "href", &export("xlsx", 2024))
+        .await;
+    b.screenshot("review-downloads-1280x800").await;
+    // Letter, chosen here, is what the dashboard now uses.
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q1", "letter"))
+        .await;
     b.close().await;
 }

@@ -264,6 +264,27 @@ pub async fn import_file(
     decode(res).await
 }
 
+// --- Downloads (links, not fetches: the browser saves the attachment) --------------------
+
+/// The printable report of a quarter (`YYYY-Qn`) as a PDF, on `paper` (`letter`/`a4`),
+/// with timestamps in the browser's time zone.
+pub fn report_url(quarter: &str, paper: &str) -> String {
+    format!(
+        "/api/qbr/report?period={}&format=pdf&paper={}&tz={}",
+        q(quarter),
+        q(paper),
+        q(browser_time_zone())
+    )
+}
+
+/// A year's stored inputs as `csv` or `xlsx`.
+pub fn export_url(format: &str, year: i32) -> String {
+    format!(
+        "/api/qbr/export?format={}&from={year}-01&to={year}-12",
+        q(format)
+    )
+}
+
 pub async fn devices_by_client(period: &str) -> Result<DevicesByClientResponse, ApiError> {
     get(&format!("/api/qbr/devices-by-client?period={}", q(period))).await
 }

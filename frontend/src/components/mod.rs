@@ -2,6 +2,7 @@
 pub mod card;
 pub mod chart;
 pub mod charts;
+pub mod downloads;
 pub mod fetch;
 pub mod layout;
 pub mod status;

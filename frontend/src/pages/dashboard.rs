@@ -3,6 +3,7 @@
 use super::{event_value, period_label};
 use crate::api::{self, ApiError};
 use crate::components::card::Card;
+use crate::components::downloads::{ExportButtons, ReportButton};
 use crate::components::fetch::{use_fetch, view_fetch};
 use crate::{time, Route, Session};
 use qbr_shared::api::{AlertKind, AlertsResponse, CollectionStatusResponse, SmartNumbersResponse};
@@ -134,6 +135,21 @@ pub fn dashboard(props: &DashboardProps) -> Html {
             </select>
         </label>
     };
+    // The report covers the quarter shown (a month's quarter when a month is shown);
+    // the exports its year.
+    let quarter = period
+        .parse::<qbr_shared::Period>()
+        .ok()
+        .map(|p| p.last_month().quarter());
+    let downloads = match quarter {
+        Some(q) => html! {
+            <>
+                <ReportButton quarter={q.to_string()} />
+                <ExportButtons year={q.year()} />
+            </>
+        },
+        None => html! {},
+    };
     let (updated, badge) = match data.done() {
         Some((n, _, c)) => (
             n.calculated_at
@@ -155,7 +171,7 @@ pub fn dashboard(props: &DashboardProps) -> Html {
                         { badge }
                     </div>
                 </div>
-                <div class="head-actions">{ selector }</div>
+                <div class="head-actions">{ selector }{ downloads }</div>
             </div>
             { view_fetch("the SmartNumbers", &data, |(numbers, alerts, _)| html! {
                 <>

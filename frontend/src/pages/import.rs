@@ -15,13 +15,35 @@ fn action_label(a: ImportAction) -> &'static str {
     }
 }
 
+/// The row's highlight: created and changed rows stand out, skipped ones are dimmed.
+fn action_class(a: ImportAction) -> &'static str {
+    match a {
+        ImportAction::Created => "created",
+        ImportAction::Changed => "changed",
+        ImportAction::Unchanged => "unchanged",
+        ImportAction::Skipped => "skipped",
+    }
+}
+
 fn num(v: Option<f64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
 fn preview_table(r: &ImportResponse) -> Html {
+    let written = r.created_count + r.changed_count;
     html! {
         <>
+            if r.committed {
+                <div class="toast ok" role="status" id="import-done">{ format!(
+                    "Imported {written} value{}{}.",
+                    if written == 1 { "" } else { "s" },
+                    if r.recomputed_periods.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; SmartNumbers recomputed for {}", r.recomputed_periods.join(", "))
+                    }
+                ) }</div>
+            }
             <p id="import-summary">{ format!(
                 "{}: {} created, {} changed, {} unchanged, {} skipped.",
                 if r.committed { "Imported" } else { "Preview" },
@@ -35,19 +57,16 @@ fn preview_table(r: &ImportResponse) -> Html {
                     }) }</ul>
                 </div>
             }
-            <div class="table-wrap">
-            <table class="data-table" id="import-preview">
+            <div class="table-scroll">
+            <table class="table import-preview" id="import-preview">
                 <thead><tr>
                     <th>{ "Period" }</th><th>{ "Metric" }</th><th>{ "Action" }</th>
                     <th class="num">{ "Stored" }</th><th class="num">{ "File" }</th><th>{ "Where" }</th>
                 </tr></thead>
                 <tbody>
                 { for r.cells.iter().map(|c| html! {
-                    <tr class={classes!(match c.action {
-                        ImportAction::Created | ImportAction::Changed => Some("changed"),
-                        ImportAction::Skipped => Some("skipped"),
-                        ImportAction::Unchanged => None,
-                    })}>
+                    <tr class={action_class(c.action)} data-period={c.period.clone()}
+                        data-metric={c.metric_name.clone()}>
                         <td>{ &c.period }</td>
                         <td>{ &c.metric_name }</td>
                         <td>{ action_label(c.action) }</td>
@@ -134,7 +153,7 @@ pub fn import() -> Html {
                 </div>
             </div>
             <div class="head-actions">
-                <input type="file" id="import-file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" onchange={on_file} />
+                <input type="file" id="import-file" aria-label="File to import" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" onchange={on_file} />
                 <label class="field inline">
                     <input type="checkbox" id="import-overwrite" checked={*overwrite} onchange={on_overwrite} />
                     <span>{ "Overwrite collected and manual values" }</span>

@@ -3,11 +3,13 @@
 //! through the manual-entry API, undone visibly on error).
 use super::event_value;
 use crate::api::{self, ApiError};
+use crate::components::downloads::{ExportButtons, ReportButton};
 use crate::components::fetch::{use_fetch, view_fetch};
 use crate::Session;
 use qbr_shared::api::{DataSource, ManualEntryRequest, ManualMetricInput, RangeResponse};
 use qbr_shared::catalogue::{Aggregation, MetricDef};
 use qbr_shared::format;
+use qbr_shared::period::Quarter;
 use qbr_shared::workbook::{self, COMPARED_WITH_PREVIOUS_YEAR, MONTH_HEADERS};
 use std::collections::HashMap;
 use yew::prelude::*;
@@ -52,6 +54,8 @@ pub fn review() -> Html {
         .and_then(|s| s.periods.years.first().and_then(|y| y.parse().ok()))
         .unwrap_or(2025);
     let year = use_state(|| default_year);
+    // The report's quarter; None: the year's latest quarter with data (else Q1).
+    let quarter = use_state(|| None::<u32>);
     let reload = use_state(|| 0u32);
     let data = use_fetch((*year, *reload), load);
     let editing = use_state(|| None::<Editing>);
@@ -68,13 +72,35 @@ pub fn review() -> Html {
         .map(|s| s.periods.years.clone())
         .unwrap_or_default();
     let on_year = {
-        let year = year.clone();
+        let (year, quarter) = (year.clone(), quarter.clone());
         Callback::from(move |e: Event| {
             if let Ok(y) = event_value(&e).parse() {
                 year.set(y);
+                quarter.set(None);
             }
         })
     };
+    let on_quarter = {
+        let quarter = quarter.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(q) = event_value(&e).parse::<u32>() {
+                quarter.set(Some(q));
+            }
+        })
+    };
+    let latest_with_data = session
+        .as_ref()
+        .and_then(|s| {
+            s.periods
+                .quarters
+                .iter()
+                .filter_map(|q| q.parse::<Quarter>().ok())
+                .filter(|q| q.year() == *year)
+                .map(Quarter::quarter)
+                .max()
+        })
+        .unwrap_or(1);
+    let shown_quarter = quarter.unwrap_or(latest_with_data);
 
     let save = {
         let editing = editing.clone();
@@ -290,10 +316,13 @@ pub fn review() -> Html {
                             { for years.iter().map(|y| html! { <option value={y.clone()} selected={y.parse::<i32>().ok() == Some(*year)}>{ y }</option> }) }
                         </select>
                     </label>
-                    <a class="btn" id="export-csv" download="" title="Download this year's stored inputs as CSV (period,metric,value,data_source,notes)"
-                        href={format!("/api/qbr/export?format=csv&from={}-01&to={}-12", *year, *year)}>{ "Export CSV" }</a>
-                    <a class="btn" id="export-xlsx" download="" title="Download this year as a Monthly Business Review workbook"
-                        href={format!("/api/qbr/export?format=xlsx&from={}-01&to={}-12", *year, *year)}>{ "Export XLSX" }</a>
+                    <label class="field inline"><span>{ "Quarter" }</span>
+                        <select id="quarter-select" onchange={on_quarter}>
+                            { for (1..=4).map(|q| html! { <option value={q.to_string()} selected={q == shown_quarter}>{ format!("Q{q}") }</option> }) }
+                        </select>
+                    </label>
+                    <ReportButton quarter={format!("{}-Q{shown_quarter}", *year)} />
+                    <ExportButtons year={*year} />
                 </div>
             </div>
             if let Some((ok, msg)) = &*notice {
