@@ -964,6 +964,14 @@ async fn report_and_export_links() {
         .await,
         json!(["America/Chicago", true, 0, "Paper"])
     );
+    // The link really downloads the report with the browser's session.
+    assert_eq!(
+        b.js("const a = document.querySelector('#report-pdf'); \
+             return fetch(a.href).then(async r => [r.status, r.headers.get('content-type'), \
+               new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5))]);")
+            .await,
+        json!([200, "application/pdf", "%PDF-"])
+    );
     b.wait_attr("#export-csv", "href", &export("csv", 2025))
         .await;
     b.wait_attr("#export-xlsx", "href", &export("xlsx", 2025))

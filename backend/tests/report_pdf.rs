@@ -115,7 +115,10 @@ async fn the_report_shows_the_worked_example_on_letter_and_a4() {
     // The outline (bookmarks) points at the three parts.
     let raw = String::from_utf8_lossy(&std::fs::read(&a4).unwrap()).into_owned();
     assert!(raw.contains("/Outlines"), "no outline");
-    assert!(raw.contains("/Title(SmartNumbers)"), "no SmartNumbers bookmark");
+    assert!(
+        raw.contains("/Title(SmartNumbers)"),
+        "no SmartNumbers bookmark"
+    );
 
     let text = poppler("pdftotext", &["-layout", a4.to_str().unwrap(), "-"]);
     assert!(text.contains("Quarterly Business Review"));
