@@ -274,6 +274,23 @@ async fn malformed_files_fail_clearly_and_change_nothing() {
     let msg = resp.1["error"]["message"].as_str().unwrap();
     assert!(msg.contains("zip bomb"), "{msg}");
 
+    // A zip bomb that lies: its headers declare 1,000 bytes, the deflate stream
+    // unpacks to 150 MiB.
+    let liar = lying_zip(150, 1_000);
+    let resp = import(&app, "commit=true", "liar.xlsx", &liar).await;
+    assert_error(&resp, 400, "INVALID_BODY");
+    let msg = resp.1["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("not a readable workbook") && msg.contains("declared"),
+        "{msg}"
+    );
+    // Sizes declared truthfully but over the cap are refused before unpacking.
+    let declared_big = lying_zip(1, 150 * 1024 * 1024);
+    let resp = import(&app, "commit=false", "big.xlsx", &declared_big).await;
+    assert_error(&resp, 400, "INVALID_BODY");
+    let msg = resp.1["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("zip bomb"), "{msg}");
+
     // 30 MB upload.
     let big = vec![b'a'; 30 * 1024 * 1024];
     let resp = import(&app, "commit=true", "big.csv", &big).await;
@@ -322,4 +339,32 @@ async fn manual_values_are_kept_unless_overwrite() {
     assert_eq!(m["data"]["metrics"][0]["value"], 999.0);
     assert_eq!(m["data"]["metrics"][0]["data_source"], "imported");
     assert_eq!(m["data"]["metrics"][0]["notes"], "from the old sheet");
+}
+
+/// A one-part archive holding `mib` MiB of zeros whose local header and central
+/// directory record both declare `declared` unpacked bytes (APPNOTE 4.3.7 and 4.3.12:
+/// the uncompressed size is at offset 22 of the local header, 24 of the central one).
+fn lying_zip(mib: usize, declared: u32) -> Vec<u8> {
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    z.start_file(
+        "xl/worksheets/sheet1.xml",
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated),
+    )
+    .unwrap();
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..mib {
+        std::io::Write::write_all(&mut z, &zeros).unwrap();
+    }
+    let mut bytes = z.finish().unwrap().into_inner();
+    let patch = |bytes: &mut Vec<u8>, signature: [u8; 4], offset: usize| {
+        let at = bytes
+            .windows(4)
+            .position(|w| w == signature)
+            .expect("header signature");
+        bytes[at + offset..at + offset + 4].copy_from_slice(&declared.to_le_bytes());
+    };
+    patch(&mut bytes, [0x50, 0x4b, 0x03, 0x04], 22);
+    patch(&mut bytes, [0x50, 0x4b, 0x01, 0x02], 24);
+    bytes
 }
