@@ -1,6 +1,7 @@
 //! QBR Dashboard backend: storage, REST API, CLI plumbing.
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod collect;
 pub mod config;
 pub mod db;

@@ -8,6 +8,7 @@ diesel::table! {
         working_hours_per_tech -> Numeric,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        data_version -> Int8,
     }
 }
 

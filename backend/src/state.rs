@@ -1,6 +1,7 @@
 //! What every handler can reach through the depot. Nothing here is state another
-//! replica would need: sessions, locks and caches live in PostgreSQL (the rate-limit
-//! counters in `auth` are per process by design).
+//! replica would need: sessions and locks live in PostgreSQL, the in-memory caches are
+//! checked against a version kept there (`crate::cache`), and the rate-limit counters in
+//! `auth` are per process by design.
 use crate::auth::Auth;
 use crate::db::DbPool;
 use std::sync::Arc;
@@ -12,4 +13,6 @@ pub struct AppState {
     pub org_id: i32,
     /// Sign-in settings, rate limiters and the HTTP client for Microsoft.
     pub auth: Arc<Auth>,
+    /// Months × metrics matrices, valid while the organization's data version holds.
+    pub range_cache: Arc<crate::cache::RangeCache>,
 }

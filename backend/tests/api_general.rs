@@ -159,6 +159,85 @@ async fn malformed_parameters_are_400_and_unknown_ones_ignored() {
     assert_eq!(m[0]["entered_by"], "local");
 }
 
+/// The organization's data version (bumped by a trigger on every metrics write).
+async fn data_version(conn: &mut diesel_async::AsyncPgConnection) -> i64 {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        data_version: i64,
+    }
+    let v: V = diesel::sql_query("SELECT data_version FROM organization WHERE id = 1")
+        .get_result(conn)
+        .await
+        .unwrap();
+    v.data_version
+}
+
+/// The MRR cell of January 2025 and its source, from the range endpoint.
+async fn january_mrr(app: &TestApp) -> (Value, Value) {
+    let (status, body) = app
+        .get("/api/qbr/metrics/range?from=2025-01&to=2025-03&metric_name=mrr")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let row = &body["data"]["metrics"][0];
+    (row["values"][0].clone(), row["sources"][0].clone())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn range_answers_follow_every_write() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    load_reference(&app).await;
+    let before = january_mrr(&app).await;
+    assert_eq!(
+        january_mrr(&app).await,
+        before,
+        "a repeated read (from memory)"
+    );
+    // Through the API.
+    let (status, _) = app
+        .post(
+            "/api/qbr/metrics/manual",
+            &json!({"period": "2025-01", "metrics": [{"metric_name": "mrr", "metric_value": 120000}]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(january_mrr(&app).await, (json!(120000.0), json!("manual")));
+    // Behind the API's back: plain SQL, as a second replica or an operator would.
+    let mut conn = app.db.conn().await;
+    diesel::sql_query(
+        "UPDATE qbr_metrics_monthly SET metric_value = 123456, data_source = 'imported' \
+         WHERE period = '2025-01' AND metric_name = 'mrr'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        january_mrr(&app).await,
+        (json!(123456.0), json!("imported"))
+    );
+    diesel::sql_query(
+        "DELETE FROM qbr_metrics_monthly WHERE period = '2025-01' AND metric_name = 'mrr'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(january_mrr(&app).await, (Value::Null, Value::Null));
+    // A rolled-back write leaves the answer (and the version) alone.
+    let v0 = data_version(&mut conn).await;
+    diesel::sql_query("BEGIN").execute(&mut conn).await.unwrap();
+    diesel::sql_query("UPDATE qbr_metrics_monthly SET metric_value = 1 WHERE period = '2025-02'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(data_version(&mut conn).await, v0);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn range_matrix_for_the_review_table() {
     let app = TestApp::spawn().await;
@@ -287,6 +366,7 @@ async fn anonymous_clients_are_refused_even_on_loopback() {
             pool: db.pool.clone(),
             org_id: 1,
             auth: backend::auth::Auth::new(test_auth_config()),
+            range_cache: Default::default(),
         },
         std::path::Path::new("/nonexistent"),
     );
@@ -318,6 +398,7 @@ async fn a_lost_database_is_a_503_without_internals() {
             pool: broken,
             org_id: 1,
             auth: backend::auth::Auth::new(test_auth_config()),
+            range_cache: Default::default(),
         },
         std::path::Path::new("/nonexistent"),
     );

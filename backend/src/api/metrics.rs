@@ -2,6 +2,7 @@
 //! the collector; history.
 use super::response::{ok, ApiOk};
 use super::{actor, client_ip, conn, organization, organization_by_id, organization_id, params};
+use crate::cache::RangeKey;
 use crate::error::{AppError, AppResult};
 use crate::store::metrics::{self as store, MetricRow, ValueWrite, WriteOutcome};
 use crate::store::numeric::opt_to_f64;
@@ -15,6 +16,7 @@ use qbr_shared::values::{aggregate_inputs, average_monthly_expenses, PRIOR_YEAR_
 use qbr_shared::{ErrorCode, Month, Period, Quarter};
 use salvo::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Most values one manual entry may carry.
 const MAX_ITEMS: usize = 200;
@@ -242,7 +244,32 @@ pub async fn get_range(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<
         .collect::<AppResult<_>>()?;
     let mut conn = conn(depot).await?;
     let org = organization(req, depot, &mut conn).await?;
-    let cells = store::cells_for_months(&mut conn, org.id, &months).await?;
+    let cache = &super::state(depot)?.range_cache;
+    let (Some(&from), Some(&to)) = (months.first(), months.last()) else {
+        return Err(AppError::invalid_parameter("The range has no month"));
+    };
+    let key = RangeKey {
+        org: org.id,
+        from,
+        to,
+        metrics: wanted.iter().map(|d| d.key.to_string()).collect(),
+    };
+    if let Some(hit) = cache.get(&key, org.data_version) {
+        return Ok(ok((*hit).clone()));
+    }
+    let answer = build_range(&mut conn, org.id, &months, wanted).await?;
+    cache.put(key, org.data_version, Arc::new(answer.clone()));
+    Ok(ok(answer))
+}
+
+/// The matrix of `months` × `wanted` (all metrics if empty) from the stored cells.
+async fn build_range(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    months: &[Month],
+    wanted: Vec<&'static MetricDef>,
+) -> AppResult<RangeResponse> {
+    let cells = store::cells_for_months(conn, org, months).await?;
     let defs: Vec<&MetricDef> = if wanted.is_empty() {
         METRICS.iter().collect()
     } else {
@@ -272,13 +299,13 @@ pub async fn get_range(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<
             }
         })
         .collect();
-    Ok(ok(RangeResponse {
+    Ok(RangeResponse {
         from: months.first().map(Month::to_string).unwrap_or_default(),
         to: months.last().map(Month::to_string).unwrap_or_default(),
-        organization_id: org.id,
+        organization_id: org,
         months: months.iter().map(Month::to_string).collect(),
         metrics,
-    }))
+    })
 }
 
 /// A validated manual value.

@@ -178,6 +178,7 @@ async fn run(args: &Args, cluster: &PgCluster) -> anyhow::Result<bool> {
             pool,
             org_id: ORG_ID,
             auth: backend::auth::Auth::new(auth_config),
+            range_cache: Default::default(),
         },
         std::path::Path::new("/nonexistent"),
     );

@@ -10,6 +10,9 @@ pub struct Org {
     pub name: String,
     pub timezone: chrono_tz::Tz,
     pub working_hours: f64,
+    /// Moves with every change of the organization's monthly values (a trigger bumps
+    /// it), so in-memory answers can be checked for freshness.
+    pub data_version: i64,
 }
 
 impl Org {
@@ -21,22 +24,24 @@ impl Org {
 
 /// Loads an organization; `None` if there is none with that id.
 pub async fn load(conn: &mut AsyncPgConnection, id: i32) -> QueryResult<Option<Org>> {
-    let row: Option<(i32, String, String, bigdecimal::BigDecimal)> = organization::table
+    let row: Option<(i32, String, String, bigdecimal::BigDecimal, i64)> = organization::table
         .find(id)
         .select((
             organization::id,
             organization::name,
             organization::timezone,
             organization::working_hours_per_tech,
+            organization::data_version,
         ))
         .first(conn)
         .await
         .optional()?;
-    Ok(row.map(|(id, name, tz, hours)| Org {
+    Ok(row.map(|(id, name, tz, hours, data_version)| Org {
         id,
         name,
         // An unknown zone name falls back to the product's default rather than failing every request.
         timezone: tz.parse().unwrap_or(chrono_tz::America::Chicago),
         working_hours: super::numeric::to_f64(&hours),
+        data_version,
     }))
 }
