@@ -337,7 +337,7 @@ async fn serve(
         pool: database.pool.clone(),
         org_id: 1,
         auth: Auth::new(auth_config),
-        range_cache: Default::default(),
+        caches: Default::default(),
     };
     if demo {
         let mut conn = database

@@ -13,6 +13,6 @@ pub struct AppState {
     pub org_id: i32,
     /// Sign-in settings, rate limiters and the HTTP client for Microsoft.
     pub auth: Arc<Auth>,
-    /// Months × metrics matrices, valid while the organization's data version holds.
-    pub range_cache: Arc<crate::cache::RangeCache>,
+    /// Answers kept in memory while the organization's data version holds.
+    pub caches: Arc<crate::cache::Caches>,
 }

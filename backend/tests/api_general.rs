@@ -238,6 +238,49 @@ async fn range_answers_follow_every_write() {
     assert_eq!(data_version(&mut conn).await, v0);
 }
 
+/// RHEM's value and status in Q1 2025.
+async fn q1_rhem(app: &TestApp) -> (Value, Value) {
+    let (status, body) = app.get("/api/qbr/smartnumbers?period=2025-Q1").await;
+    assert_eq!(status, 200, "{body}");
+    let n = body["data"]["smartnumbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["key"] == "rhem")
+        .unwrap()
+        .clone();
+    (n["value"].clone(), n["status"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn smartnumber_answers_follow_thresholds_and_stored_numbers() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    load_reference(&app).await;
+    let (value, status) = q1_rhem(&app).await;
+    assert_eq!(status, "yellow");
+    assert_eq!(
+        q1_rhem(&app).await,
+        (value.clone(), status),
+        "repeated (from memory)"
+    );
+    let mut conn = app.db.conn().await;
+    // A threshold changed by SQL (another replica, an operator): RHEM turns green.
+    diesel::sql_query(
+        "UPDATE qbr_thresholds SET green_max = 1, yellow_max = 2 WHERE metric_name = 'rhem'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(q1_rhem(&app).await, (value, json!("green")));
+    // A stored number rewritten: the answer follows.
+    diesel::sql_query("UPDATE qbr_smartnumbers SET kpi_value = 0.5 WHERE period = '2025-Q1' AND kpi_name = 'rhem'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(q1_rhem(&app).await, (json!(0.5), json!("green")));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn range_matrix_for_the_review_table() {
     let app = TestApp::spawn().await;
@@ -366,7 +409,7 @@ async fn anonymous_clients_are_refused_even_on_loopback() {
             pool: db.pool.clone(),
             org_id: 1,
             auth: backend::auth::Auth::new(test_auth_config()),
-            range_cache: Default::default(),
+            caches: Default::default(),
         },
         std::path::Path::new("/nonexistent"),
     );
@@ -398,7 +441,7 @@ async fn a_lost_database_is_a_503_without_internals() {
             pool: broken,
             org_id: 1,
             auth: backend::auth::Auth::new(test_auth_config()),
-            range_cache: Default::default(),
+            caches: Default::default(),
         },
         std::path::Path::new("/nonexistent"),
     );

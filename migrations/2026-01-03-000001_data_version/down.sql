@@ -1,5 +1,11 @@
-DROP TRIGGER qbr_metrics_monthly_deleted ON qbr_metrics_monthly;
-DROP TRIGGER qbr_metrics_monthly_updated ON qbr_metrics_monthly;
 DROP TRIGGER qbr_metrics_monthly_inserted ON qbr_metrics_monthly;
+DROP TRIGGER qbr_metrics_monthly_updated ON qbr_metrics_monthly;
+DROP TRIGGER qbr_metrics_monthly_deleted ON qbr_metrics_monthly;
+DROP TRIGGER qbr_smartnumbers_inserted ON qbr_smartnumbers;
+DROP TRIGGER qbr_smartnumbers_updated ON qbr_smartnumbers;
+DROP TRIGGER qbr_smartnumbers_deleted ON qbr_smartnumbers;
+DROP TRIGGER qbr_thresholds_inserted ON qbr_thresholds;
+DROP TRIGGER qbr_thresholds_updated ON qbr_thresholds;
+DROP TRIGGER qbr_thresholds_deleted ON qbr_thresholds;
 DROP FUNCTION qbr_bump_data_version();
 ALTER TABLE organization DROP COLUMN data_version;

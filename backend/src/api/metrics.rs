@@ -244,7 +244,7 @@ pub async fn get_range(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<
         .collect::<AppResult<_>>()?;
     let mut conn = conn(depot).await?;
     let org = organization(req, depot, &mut conn).await?;
-    let cache = &super::state(depot)?.range_cache;
+    let cache = &super::state(depot)?.caches.range;
     let (Some(&from), Some(&to)) = (months.first(), months.last()) else {
         return Err(AppError::invalid_parameter("The range has no month"));
     };

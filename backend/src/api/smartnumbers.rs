@@ -153,6 +153,14 @@ pub async fn get_smartnumbers(
     let mut conn = conn(depot).await?;
     let org = organization(req, depot, &mut conn).await?;
     let period = default_period(&mut conn, &org, period).await?;
+    let cache = &super::state(depot)?.caches.smartnumbers;
+    let key = (org.id, period.to_string());
+    if !flat {
+        if let Some(hit) = cache.get(&key, org.data_version) {
+            res.render(Json(qbr_shared::error::Envelope::ok((*hit).clone())));
+            return Ok(());
+        }
+    }
     let rows = load_rows(&mut conn, &org, &[period, period.previous()]).await?;
     let p = period.to_string();
     if !rows.iter().any(|r| r.period == p) {
@@ -181,16 +189,16 @@ pub async fn get_smartnumbers(
         .iter()
         .find(|r| r.period == p)
         .map_or(0, |r| r.months_counted as u32);
-    res.render(Json(qbr_shared::error::Envelope::ok(
-        SmartNumbersResponse {
-            period: p.clone(),
-            organization_id: org.id,
-            monthly_periods: period.months().iter().map(Month::to_string).collect(),
-            months_counted,
-            calculated_at: store::calculated_at(&rows, &p),
-            smartnumbers,
-        },
-    )));
+    let answer = SmartNumbersResponse {
+        period: p.clone(),
+        organization_id: org.id,
+        monthly_periods: period.months().iter().map(Month::to_string).collect(),
+        months_counted,
+        calculated_at: store::calculated_at(&rows, &p),
+        smartnumbers,
+    };
+    cache.put(key, org.data_version, std::sync::Arc::new(answer.clone()));
+    res.render(Json(qbr_shared::error::Envelope::ok(answer)));
     Ok(())
 }
 

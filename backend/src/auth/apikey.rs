@@ -72,7 +72,9 @@ pub(super) async fn authenticate(
             retry_after: Some(wait),
         });
     }
-    api_keys::touch(&mut conn, row.id).await?;
+    if row.last_used_at.is_none_or(crate::store::sessions::stale) {
+        api_keys::touch(&mut conn, row.id).await?;
+    }
     Ok(Identity::ApiKey {
         id: row.id,
         name: row.name,

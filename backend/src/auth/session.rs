@@ -53,7 +53,9 @@ pub async fn resolve(
         tracing::info!(email = %s.email, "session refused: email no longer on the allow-list");
         return Ok(None);
     }
-    sessions::touch(conn, &id_hash).await?;
+    if sessions::stale(s.last_seen_at) {
+        sessions::touch(conn, &id_hash).await?;
+    }
     Ok(Some(s))
 }
 

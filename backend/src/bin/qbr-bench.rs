@@ -178,7 +178,7 @@ async fn run(args: &Args, cluster: &PgCluster) -> anyhow::Result<bool> {
             pool,
             org_id: ORG_ID,
             auth: backend::auth::Auth::new(auth_config),
-            range_cache: Default::default(),
+            caches: Default::default(),
         },
         std::path::Path::new("/nonexistent"),
     );
@@ -691,6 +691,11 @@ async fn run_pass(
     period: Option<Duration>,
     postmaster: Option<u32>,
 ) -> anyhow::Result<Tally> {
+    // Clients first: building one loads the TLS roots (tens of ms each), which must not
+    // eat into the schedule (it once delayed the first paced sends by a second).
+    let clients_http: Vec<reqwest::Client> = (0..clients)
+        .map(|_| http_client())
+        .collect::<anyhow::Result<_>>()?;
     // A short lead so every client is spawned before the schedule starts.
     let start = Instant::now() + Duration::from_millis(20);
     let record_from = start + WARMUP;
@@ -699,8 +704,7 @@ async fn run_pass(
     // request is sent; it gets at most `measure` again to catch up.
     let hard_stop = end + measure;
     let mut tasks = Vec::with_capacity(clients);
-    for c in 0..clients {
-        let client = http_client()?;
+    for (c, client) in clients_http.into_iter().enumerate() {
         let urls = Arc::clone(&s.urls);
         let window = Window {
             start,

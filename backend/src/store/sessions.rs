@@ -59,6 +59,12 @@ pub async fn find_live(
         .optional()
 }
 
+/// Whether a record of activity at `last` is old enough to be refreshed: callers skip
+/// the round trip to `touch` for a session seen within the last minute.
+pub fn stale(last: DateTime<Utc>) -> bool {
+    Utc::now() - last >= chrono::Duration::minutes(1)
+}
+
 /// Records activity, at most once a minute per session (a write per request would
 /// cost more than the information is worth).
 pub async fn touch(conn: &mut AsyncPgConnection, id_hash: &[u8]) -> QueryResult<()> {

@@ -196,7 +196,7 @@ pub async fn start_server(
             pool,
             org_id: 1,
             auth: auth.clone(),
-            range_cache: Default::default(),
+            caches: Default::default(),
         },
         dist,
     );
