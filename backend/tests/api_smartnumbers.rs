@@ -34,6 +34,10 @@ async fn worked_example_quarter_comes_back_from_the_api() {
     assert_eq!(data["period"], "2025-Q1");
     assert_eq!(data["months_counted"], 3);
     assert_eq!(
+        data["working_hours_per_tech"], 167.0,
+        "the organization's setting"
+    );
+    assert_eq!(
         data["monthly_periods"],
         json!(["2025-01", "2025-02", "2025-03"])
     );

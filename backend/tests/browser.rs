@@ -577,6 +577,13 @@ async fn dashboard_numbers_editing_thresholds_theme_and_login() {
         b.text("#drill-bands").await,
         "green ≤ 0.20 h (12 min), yellow ≤ 0.30 h (18 min)"
     );
+    // The working hours come from the organization's setting, as the API reports it.
+    let hours = server.get("/api/qbr/smartnumbers?period=2025-Q1").await["data"]
+        ["working_hours_per_tech"]
+        .as_f64()
+        .unwrap();
+    let note = b.text(".formula .muted.small").await;
+    assert!(note.contains(&format!("{hours} working hours")), "{note}");
     b.wait_for(
         "chart",
         "return !!document.querySelector('#drill-chart canvas');",

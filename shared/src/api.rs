@@ -288,6 +288,8 @@ api_type! {
         pub monthly_periods: Vec<String>,
         /// `m`: months of the period counted in per-month numbers.
         pub months_counted: u32,
+        /// The organization's working hours per technician per month (#4's formula).
+        pub working_hours_per_tech: f64,
         pub calculated_at: Option<DateTime<Utc>>,
         pub smartnumbers: Vec<SmartNumber>,
     }

@@ -194,6 +194,7 @@ pub async fn get_smartnumbers(
         organization_id: org.id,
         monthly_periods: period.months().iter().map(Month::to_string).collect(),
         months_counted,
+        working_hours_per_tech: org.working_hours,
         calculated_at: store::calculated_at(&rows, &p),
         smartnumbers,
     };

@@ -105,7 +105,7 @@ fn formula_view(n: &SmartNumber, l: &Loaded) -> Html {
     };
     let ctx = EvalContext {
         months: l.numbers.months_counted.max(1),
-        working_hours: 167.0,
+        working_hours: l.numbers.working_hours_per_tech,
     };
     let label = |k: &str| metric_def(k).map_or_else(|| k.to_string(), |d| d.label.to_string());
     let text = def.formula.to_text(&label);
@@ -122,7 +122,7 @@ fn formula_view(n: &SmartNumber, l: &Loaded) -> Html {
             <div class="formula-filled" id="formula-filled">
                 { format!("= {filled} = {}", format::value(n.unit, n.value)) }
             </div>
-            <div class="muted small">{ format!("m = {} month{} counted in this period; 167 working hours per technician per month.", ctx.months, if ctx.months == 1 { "" } else { "s" }) }</div>
+            <div class="muted small">{ format!("m = {} month{} counted in this period; {} working hours per technician per month.", ctx.months, if ctx.months == 1 { "" } else { "s" }, format::plain_number(ctx.working_hours)) }</div>
             if let Some(reason) = &n.null_reason {
                 <div class="na-reason">{ format!("N/A — {reason}") }</div>
             }
