@@ -256,18 +256,7 @@ async fn malformed_files_fail_clearly_and_change_nothing() {
     assert!(msg.contains("Wrong year"), "{msg}");
 
     // A zip bomb: 101 MiB of zeros packed into a few hundred KiB.
-    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    z.start_file(
-        "xl/worksheets/sheet1.xml",
-        zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated),
-    )
-    .unwrap();
-    let zeros = vec![0u8; 1024 * 1024];
-    for _ in 0..101 {
-        std::io::Write::write_all(&mut z, &zeros).unwrap();
-    }
-    let bomb = z.finish().unwrap().into_inner();
+    let bomb = zeros_zip(101);
     assert!(bomb.len() < 2 * 1024 * 1024);
     let resp = import(&app, "commit=true", "bomb.xlsx", &bomb).await;
     assert_error(&resp, 400, "INVALID_BODY");
@@ -341,10 +330,8 @@ async fn manual_values_are_kept_unless_overwrite() {
     assert_eq!(m["data"]["metrics"][0]["notes"], "from the old sheet");
 }
 
-/// A one-part archive holding `mib` MiB of zeros whose local header and central
-/// directory record both declare `declared` unpacked bytes (APPNOTE 4.3.7 and 4.3.12:
-/// the uncompressed size is at offset 22 of the local header, 24 of the central one).
-fn lying_zip(mib: usize, declared: u32) -> Vec<u8> {
+/// A one-part archive holding `mib` MiB of zeros (deflated: a few hundred KiB).
+fn zeros_zip(mib: usize) -> Vec<u8> {
     let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     z.start_file(
         "xl/worksheets/sheet1.xml",
@@ -356,7 +343,14 @@ fn lying_zip(mib: usize, declared: u32) -> Vec<u8> {
     for _ in 0..mib {
         std::io::Write::write_all(&mut z, &zeros).unwrap();
     }
-    let mut bytes = z.finish().unwrap().into_inner();
+    z.finish().unwrap().into_inner()
+}
+
+/// A one-part archive holding `mib` MiB of zeros whose local header and central
+/// directory record both declare `declared` unpacked bytes (APPNOTE 4.3.7 and 4.3.12:
+/// the uncompressed size is at offset 22 of the local header, 24 of the central one).
+fn lying_zip(mib: usize, declared: u32) -> Vec<u8> {
+    let mut bytes = zeros_zip(mib);
     let patch = |bytes: &mut Vec<u8>, signature: [u8; 4], offset: usize| {
         let at = bytes
             .windows(4)

@@ -275,6 +275,15 @@ fn smartnumbers_table(c: &mut Composer, data: &ReportData) {
     table::draw(c, &columns, &rows, table::ROW_HEIGHT);
 }
 
+/// A small bold title for a list under the SmartNumbers table, kept with what follows.
+fn subheading(c: &mut Composer, text: &str) {
+    c.ensure(30.0);
+    c.y += 6.0;
+    let l = c.left();
+    c.text(l, c.y + 9.0, 9.5, Weight::Bold, INK, Align::Left, text);
+    c.y += 14.0;
+}
+
 /// Numbers whose status moved since the previous quarter, worst news first.
 fn status_changes(c: &mut Composer, data: &ReportData) {
     let mut moved: Vec<(usize, &SmartNumber)> = data
@@ -291,19 +300,11 @@ fn status_changes(c: &mut Composer, data: &ReportData) {
         return;
     }
     moved.sort_by_key(|(i, n)| (!n.status.is_worse_than(n.previous.status), *i));
-    c.ensure(30.0);
-    c.y += 6.0;
-    let l = c.left();
-    c.text(
-        l,
-        c.y + 9.0,
-        9.5,
-        Weight::Bold,
-        INK,
-        Align::Left,
+    subheading(
+        c,
         &format!("Status changes since {}", data.quarter.prev().label()),
     );
-    c.y += 15.0;
+    let l = c.left();
     for (i, n) in moved {
         let verb = if n.status.is_worse_than(n.previous.status) {
             "worse"
@@ -357,19 +358,7 @@ fn missing_notes(c: &mut Composer, data: &ReportData) {
     if notes.is_empty() {
         return;
     }
-    c.ensure(30.0);
-    c.y += 6.0;
-    let l = c.left();
-    c.text(
-        l,
-        c.y + 9.0,
-        9.5,
-        Weight::Bold,
-        INK,
-        Align::Left,
-        "Not available",
-    );
-    c.y += 13.0;
+    subheading(c, "Not available");
     for note in notes {
         c.paragraph(&note, 8.5, MUTED);
     }
