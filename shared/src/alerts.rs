@@ -2,6 +2,7 @@
 //! status than the previous period, and inputs flagged by collection.
 use crate::api::{Alert, AlertKind};
 use crate::catalogue::metric_def;
+use crate::collection::Flag;
 use crate::format;
 use crate::smartnumbers::smartnumber_def;
 use crate::thresholds::{Bands, Status};
@@ -74,7 +75,7 @@ pub fn flag_alert(
     period: &str,
     metric_key: &str,
     value: Option<f64>,
-    flags: &[String],
+    flags: &[Flag],
 ) -> Option<Alert> {
     if flags.is_empty() {
         return None;
@@ -96,7 +97,11 @@ pub fn flag_alert(
             "{} for {} is flagged: {}",
             def.label,
             period,
-            flags.join(", ")
+            flags
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     })
 }
@@ -159,7 +164,7 @@ mod tests {
             "2025-01",
             "endpoints_managed",
             Some(0.0),
-            &["suspicious".into()],
+            &[Flag::Suspicious],
         )
         .unwrap_or_else(|| unreachable!());
         assert_eq!(a.kind, AlertKind::DataQuality);

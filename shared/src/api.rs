@@ -1,9 +1,13 @@
 //! Request and response types of the REST API (`api.md`), shared by the server and
 //! the SPA so no JSON shape is written twice. Periods travel as their canonical strings
 //! (`2025-01`, `2025-Q1`); timestamps as RFC 3339 UTC.
+use crate::access::ApiKeyScope;
 use crate::catalogue::{Aggregation, Category, Source, Unit};
+use crate::collection::{CollectedValue, Drift, Flag, Freshness, RunStatus, Trigger};
 use crate::smartnumbers::{Better, SmartCategory};
 use crate::thresholds::{Bands, Status};
+use crate::vendor::Vendor;
+use crate::words::words;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -17,35 +21,13 @@ macro_rules! api_type {
     };
 }
 
-/// Where a stored value came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum DataSource {
-    Collected,
-    Manual,
-    Imported,
-    Calculated,
-}
-
-impl DataSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DataSource::Collected => "collected",
-            DataSource::Manual => "manual",
-            DataSource::Imported => "imported",
-            DataSource::Calculated => "calculated",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DataSource> {
-        match s {
-            "collected" => Some(DataSource::Collected),
-            "manual" => Some(DataSource::Manual),
-            "imported" => Some(DataSource::Imported),
-            "calculated" => Some(DataSource::Calculated),
-            _ => None,
-        }
+words! {
+    /// Where a stored value came from (`qbr_metrics_monthly.data_source`).
+    pub enum DataSource {
+        Collected = "collected",
+        Manual = "manual",
+        Imported = "imported",
+        Calculated = "calculated",
     }
 }
 
@@ -70,7 +52,7 @@ api_type! {
         pub vendor_id: i32,
         pub vendor: String,
         pub data_source: DataSource,
-        pub flags: Vec<String>,
+        pub flags: Vec<Flag>,
         pub notes: Option<String>,
         pub entered_by: Option<String>,
         pub collected_at: Option<DateTime<Utc>>,
@@ -401,7 +383,7 @@ api_type! {
         pub band: Option<String>,
         /// The inputs behind it (metric keys).
         pub inputs: Vec<String>,
-        pub flags: Vec<String>,
+        pub flags: Vec<Flag>,
         pub message: String,
     }
 }
@@ -418,18 +400,20 @@ api_type! {
     /// One collection run.
     pub struct CollectionRun {
         pub id: i64,
-        pub trigger: String,
-        pub status: String,
+        pub trigger: Trigger,
+        pub status: RunStatus,
         pub started_at: DateTime<Utc>,
         pub finished_at: Option<DateTime<Utc>>,
         pub months: Vec<String>,
-        pub vendors: Vec<String>,
+        pub vendors: Vec<Vendor>,
         pub error: Option<String>,
         pub duration_ms: Option<i64>,
         pub request_count: i32,
         pub values_written: i32,
-        pub flags: serde_json::Value,
-        pub drift: serde_json::Value,
+        /// The values the run flagged.
+        pub flags: Vec<CollectedValue>,
+        /// Closed months whose frozen value the vendor now reports differently.
+        pub drift: Vec<Drift>,
         pub progress_done: i32,
         pub progress_total: i32,
     }
@@ -453,7 +437,7 @@ api_type! {
         /// Hours since the last success (null if never).
         pub hours_since_success: Option<f64>,
         /// `fresh` (under 26 h), `stale` or `never`.
-        pub freshness: String,
+        pub freshness: Freshness,
     }
 }
 
@@ -544,7 +528,7 @@ api_type! {
         /// The key's first characters, to recognize it.
         pub key_prefix: String,
         /// `read` and, for write keys, `write`.
-        pub scopes: Vec<String>,
+        pub scopes: Vec<ApiKeyScope>,
         pub organization_id: i32,
         pub created_by: String,
         pub created_at: DateTime<Utc>,
@@ -565,7 +549,7 @@ api_type! {
     pub struct ApiKeyCreateRequest {
         pub name: String,
         /// `read` or `write`.
-        pub scope: String,
+        pub scope: ApiKeyScope,
     }
 }
 

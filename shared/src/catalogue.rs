@@ -1,6 +1,7 @@
 //! The metric catalogue of `metrics.md`, as data: the single source of every metric's
 //! key, label, category, unit, source, aggregation rule and derived formula.
 use crate::expr::Expr;
+use crate::vendor::{Vendor, MANUAL_VENDOR_ID};
 use serde::{Deserialize, Serialize};
 
 /// Where a metric sits in the owners' Monthly Business Review sheet.
@@ -60,42 +61,91 @@ impl Unit {
     }
 }
 
-/// Where a metric's value comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
-#[serde(rename_all = "snake_case")]
+/// Where a metric's value comes from. In JSON: the vendor's catalogue name
+/// (`connect_wise`, `ninja_one`, `quick_books`), `manual` or `derived`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Source {
-    ConnectWise,
-    NinjaOne,
-    /// QuickBooks later; typed in or imported until then.
-    QuickBooks,
+    /// Read from a vendor (typed in or imported while the vendor is not collected).
+    Vendor(Vendor),
     Manual,
     Derived,
 }
 
 impl Source {
+    pub const ALL: [Source; 5] = [
+        Source::Vendor(Vendor::ConnectWise),
+        Source::Vendor(Vendor::NinjaOne),
+        Source::Vendor(Vendor::QuickBooks),
+        Source::Manual,
+        Source::Derived,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
-            Source::ConnectWise => "ConnectWise",
-            Source::NinjaOne => "NinjaOne",
-            Source::QuickBooks => "QuickBooks / manual",
+            Source::Vendor(v) if v.is_collected() => v.label(),
+            Source::Vendor(Vendor::QuickBooks) => "QuickBooks / manual",
+            Source::Vendor(v) => v.label(),
             Source::Manual => "manual",
             Source::Derived => "derived",
         }
     }
 
-    /// The vendor id a value of this source is stored under (1 manual, 2 NinjaOne, 3 ConnectWise, 4 QuickBooks).
+    /// The name in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Vendor(v) => v.catalogue_name(),
+            Source::Manual => "manual",
+            Source::Derived => "derived",
+        }
+    }
+
+    /// The vendor that supplies the metric, if any.
+    pub fn vendor(self) -> Option<Vendor> {
+        match self {
+            Source::Vendor(v) => Some(v),
+            Source::Manual | Source::Derived => None,
+        }
+    }
+
+    /// The `vendor_id` a value of this source is stored under: the vendor's while a
+    /// collector fills it, else [`MANUAL_VENDOR_ID`] (typed in or imported).
     pub fn vendor_id(self) -> i32 {
         match self {
-            Source::NinjaOne => 2,
-            Source::ConnectWise => 3,
-            Source::QuickBooks | Source::Manual | Source::Derived => 1,
+            Source::Vendor(v) if v.is_collected() => v.id(),
+            _ => MANUAL_VENDOR_ID,
         }
     }
 
     /// Whether a collector writes this metric.
     pub fn is_collected(self) -> bool {
-        matches!(self, Source::ConnectWise | Source::NinjaOne)
+        self.vendor().is_some_and(Vendor::is_collected)
+    }
+}
+
+impl Serialize for Source {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Source {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Source::ALL
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown source '{name}'")))
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl salvo_oapi::ToSchema for Source {
+    fn to_schema(_: &mut salvo_oapi::Components) -> salvo_oapi::RefOr<salvo_oapi::schema::Schema> {
+        salvo_oapi::schema::Object::new()
+            .schema_type(salvo_oapi::schema::BasicType::String)
+            .enum_values(Source::ALL.map(Source::as_str))
+            .description("Where the metric's value comes from")
+            .into()
     }
 }
 
@@ -158,6 +208,10 @@ use Aggregation as A;
 use Category as C;
 use Expr::{Div, Metric as M, Sub, Sum};
 use Source as S;
+/// Catalogue shorthands for the vendor sources.
+const CONNECTWISE: Source = Source::Vendor(Vendor::ConnectWise);
+const NINJAONE: Source = Source::Vendor(Vendor::NinjaOne);
+const QUICKBOOKS: Source = Source::Vendor(Vendor::QuickBooks);
 use Unit as U;
 
 const REVENUE_PARTS: &[Expr] = &[
@@ -235,37 +289,37 @@ const fn summed_total(mut def: MetricDef) -> MetricDef {
 /// Every monthly metric, in the order of the owners' sheet.
 pub static METRICS: &[MetricDef] = &[
     // Operations
-    metric("reactive_tickets_created", "# of Reactive Tickets Created", C::Operations, U::Count, S::ConnectWise, A::Sum,
+    metric("reactive_tickets_created", "# of Reactive Tickets Created", C::Operations, U::Count, CONNECTWISE, A::Sum,
         "Service tickets on a reactive board, without a parent, entered in the month (business time zone)."),
-    metric("reactive_tickets_closed", "# of Reactive Tickets Closed", C::Operations, U::Count, S::ConnectWise, A::Sum,
+    metric("reactive_tickets_closed", "# of Reactive Tickets Closed", C::Operations, U::Count, CONNECTWISE, A::Sum,
         "Reactive tickets with a closed status whose closed date is in the month."),
-    metric("reactive_time_spent", "Total Time on Reactive Tickets", C::Operations, U::Hours, S::ConnectWise, A::Sum,
+    metric("reactive_time_spent", "Total Time on Reactive Tickets", C::Operations, U::Hours, CONNECTWISE, A::Sum,
         "Hours of time entries on reactive-board tickets (child tickets included) entered in the month."),
-    metric("endpoints_managed", "# of Endpoints Managed", C::Operations, U::Count, S::NinjaOne, A::Avg,
+    metric("endpoints_managed", "# of Endpoints Managed", C::Operations, U::Count, NINJAONE, A::Avg,
         "Billable devices at the month's last daily snapshot: all but VM guests, spares and excluded organizations."),
     // Revenue
-    with_aliases(metric("nrr", "Non-recurring Revenue (NRR)", C::Revenue, U::Usd, S::QuickBooks, A::Sum,
+    with_aliases(metric("nrr", "Non-recurring Revenue (NRR)", C::Revenue, U::Usd, QUICKBOOKS, A::Sum,
         "Professional-services income; may be negative (credits)."), &["Non-recurring Revenue", "NRR"]),
-    with_aliases(metric("mrr", "Monthly Recurring Revenue (MRR)", C::Revenue, U::Usd, S::QuickBooks, A::Sum,
+    with_aliases(metric("mrr", "Monthly Recurring Revenue (MRR)", C::Revenue, U::Usd, QUICKBOOKS, A::Sum,
         "Managed-services income."), &["Monthly Recurring Revenue", "MRR"]),
-    with_aliases(metric("orr", "Other Recurring Revenue (ORR)", C::Revenue, U::Usd, S::QuickBooks, A::Sum,
+    with_aliases(metric("orr", "Other Recurring Revenue (ORR)", C::Revenue, U::Usd, QUICKBOOKS, A::Sum,
         "Annual and other recurring income."), &["Other Recurring Revenue", "ORR"]),
-    metric("product_sales", "Product Sales", C::Revenue, U::Usd, S::QuickBooks, A::Sum,
+    metric("product_sales", "Product Sales", C::Revenue, U::Usd, QUICKBOOKS, A::Sum,
         "Total income less NRR, MRR and ORR."),
-    with_aliases(metric("misc_revenue", "Miscellaneous revenue", C::Revenue, U::Usd, S::QuickBooks, A::Sum,
+    with_aliases(metric("misc_revenue", "Miscellaneous revenue", C::Revenue, U::Usd, QUICKBOOKS, A::Sum,
         "Other income."), &["Misc revenue", "Miscellaneous"]),
     summed_total(derived("total_revenue", "Total Revenue", C::Revenue, U::Usd, Sum(REVENUE_PARTS),
         "NRR + MRR + ORR + product sales + miscellaneous revenue.")),
     // Expenses
-    metric("employee_expense", "Employee Expense", C::Expenses, U::Usd, S::QuickBooks, A::Sum,
+    metric("employee_expense", "Employee Expense", C::Expenses, U::Usd, QUICKBOOKS, A::Sum,
         "Wages, payroll taxes and benefits of employees."),
     with_aliases(metric("owner_comp_taxes", "Owner Comp to pay QTR est taxes", C::Expenses, U::Usd, S::Manual, A::Sum,
         "Owner compensation paid out for quarterly estimated taxes."), &["Owner Comp to pay quarterly est taxes"]),
     metric("owner_comp", "Owner Compensation", C::Expenses, U::Usd, S::Manual, A::Sum,
         "Owner compensation."),
-    with_aliases(metric("product_cogs", "Product Cost of Goods Sold (COGS)", C::Expenses, U::Usd, S::QuickBooks, A::Sum,
+    with_aliases(metric("product_cogs", "Product Cost of Goods Sold (COGS)", C::Expenses, U::Usd, QUICKBOOKS, A::Sum,
         "Cost of the products sold."), &["Product Cost of Goods Sold", "Product COGS", "COGS"]),
-    metric("other_expenses", "All Other Expenses", C::Expenses, U::Usd, S::QuickBooks, A::Sum,
+    metric("other_expenses", "All Other Expenses", C::Expenses, U::Usd, QUICKBOOKS, A::Sum,
         "Every other expense."),
     summed_total(derived("total_expenses", "Total Expenses", C::Expenses, U::Usd, Sum(EXPENSE_PARTS),
         "Employee expense + owner comp for taxes + owner comp + product COGS + other expenses.")),
@@ -278,7 +332,7 @@ pub static METRICS: &[MetricDef] = &[
         "Head count; halves allowed (8.5)."),
     metric("technical_employees", "# of Technical Employees", C::GeneralInformation, U::Count, S::Manual, A::Avg,
         "Technicians; halves allowed."),
-    metric("seats_managed", "# of Seats Managed", C::GeneralInformation, U::Count, S::NinjaOne, A::Avg,
+    metric("seats_managed", "# of Seats Managed", C::GeneralInformation, U::Count, NINJAONE, A::Avg,
         "Workstations at the month's last daily snapshot: no servers, VM hosts, VM guests, spares or excluded organizations."),
     with_aliases(metric("agreements", "# of Managed Services Agreements", C::GeneralInformation, U::Count, S::Manual, A::Avg,
         "Managed-services agreements in force."), &["# of Manage Services Agreements", "# of Managed Service Agreements"]),

@@ -3,9 +3,11 @@
 //! Every business rule lives here exactly once: periods, the metric catalogue and its
 //! derived formulas, aggregation, the 18 SmartNumbers, thresholds and alerts, value
 //! formatting, and the REST API's request/response types.
+pub mod access;
 pub mod alerts;
 pub mod api;
 pub mod catalogue;
+pub mod collection;
 pub mod error;
 pub mod expr;
 pub mod format;
@@ -14,7 +16,10 @@ pub mod reference;
 pub mod smartnumbers;
 pub mod thresholds;
 pub mod values;
+pub mod vendor;
+mod words;
 pub mod workbook;
 
 pub use error::ErrorCode;
 pub use period::{Month, Period, PeriodError, PeriodKind, Quarter};
+pub use vendor::Vendor;

@@ -1,6 +1,8 @@
 //! The 18 SmartNumbers of `smartnumbers.md`: definitions and computation.
 use crate::catalogue::{metric_def, Unit};
 use crate::expr::{EvalContext, Expr, Values};
+use crate::thresholds::{Bands, Status};
+use crate::{Period, PeriodKind};
 use serde::{Deserialize, Serialize};
 
 /// The five sections of the dashboard.
@@ -56,6 +58,33 @@ pub struct SmartNumberDef {
     pub formula: Expr,
     /// #14–#16 are judged for quarters (and years) only.
     pub quarters_only: bool,
+}
+
+impl SmartNumberDef {
+    /// The number's status in `period`: #14–#16 are judged for quarters and years only;
+    /// without bands or a value there is nothing to judge.
+    pub fn judge(&self, period: &Period, bands: Option<&Bands>, value: Option<f64>) -> Status {
+        if self.quarters_only && period.kind() == PeriodKind::Month {
+            return Status::None;
+        }
+        bands.map_or(Status::None, |b| b.status(value))
+    }
+
+    /// Whether moving from `before` to `after` is better, by the number's direction
+    /// (for a range, closer to the middle of the green band); `None` when unchanged or
+    /// when a range number has no closed green band.
+    pub fn improved(&self, bands: Option<&Bands>, before: f64, after: f64) -> Option<bool> {
+        if (after - before).abs() < 1e-12 {
+            return None;
+        }
+        match self.better {
+            Better::Higher => Some(after > before),
+            Better::Lower => Some(after < before),
+            Better::Range => bands
+                .and_then(Bands::green_target)
+                .map(|t| (after - t).abs() < (before - t).abs()),
+        }
+    }
 }
 
 use Expr::{Const, Div, Metric as M, Months, Mul, Sub, Sum, WorkingHours};
@@ -507,5 +536,67 @@ mod tests {
         let values = with_derived(&aggregate_inputs(&refs), None);
         let c = by_key(&compute(&values, 2, 167.0), "tickets_per_tech_per_month");
         assert!(close(c.value.unwrap(), (355.0 + 294.0) / 5.5 / 2.0));
+    }
+
+    #[test]
+    fn judged_by_bands_and_months_do_not_judge_quarter_only_numbers() {
+        use crate::thresholds::default_bands;
+        let rhem = smartnumber_def("rhem").unwrap();
+        let bands = default_bands("rhem");
+        let month: Period = "2025-01".parse().unwrap();
+        let quarter: Period = "2025-Q1".parse().unwrap();
+        assert_eq!(
+            rhem.judge(&quarter, bands.as_ref(), Some(0.25)),
+            Status::Yellow
+        );
+        assert_eq!(rhem.judge(&month, bands.as_ref(), Some(0.1)), Status::Green);
+        assert_eq!(rhem.judge(&quarter, None, Some(0.1)), Status::None);
+        let quarterly = SMARTNUMBERS
+            .iter()
+            .find(|d| d.quarters_only && default_bands(d.key).is_some())
+            .unwrap();
+        let bands = default_bands(quarterly.key);
+        assert_eq!(
+            quarterly.judge(&month, bands.as_ref(), Some(1.0)),
+            Status::None
+        );
+        assert_ne!(
+            quarterly.judge(&quarter, bands.as_ref(), Some(1.0)),
+            Status::None
+        );
+    }
+
+    #[test]
+    fn improvement_follows_the_direction() {
+        use crate::thresholds::default_bands;
+        let rhem = smartnumber_def("rhem").unwrap();
+        assert_eq!(rhem.improved(None, 0.3, 0.2), Some(true), "lower is better");
+        assert_eq!(rhem.improved(None, 0.2, 0.3), Some(false));
+        assert_eq!(rhem.improved(None, 0.2, 0.2), None, "unchanged");
+        let profit = smartnumber_def("net_profit_pct").unwrap();
+        assert_eq!(
+            profit.improved(None, 0.1, 0.2),
+            Some(true),
+            "higher is better"
+        );
+        let range = SMARTNUMBERS
+            .iter()
+            .find(|d| d.better == Better::Range)
+            .unwrap();
+        let bands = default_bands(range.key);
+        let target = bands.and_then(|b| b.green_target()).unwrap();
+        assert_eq!(
+            range.improved(bands.as_ref(), target * 2.0, target * 1.1),
+            Some(true)
+        );
+        assert_eq!(
+            range.improved(bands.as_ref(), target, target * 0.5),
+            Some(false)
+        );
+        assert_eq!(
+            range.improved(None, 1.0, 2.0),
+            None,
+            "no target without bands"
+        );
     }
 }
