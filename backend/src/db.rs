@@ -1,6 +1,5 @@
 //! Database access: the connection pool, embedded migrations, and the choice between
 //! `DATABASE_URL` and the private PostgreSQL cluster started by `qbr` itself.
-use crate::pg_cluster::PgCluster;
 use anyhow::Context;
 use diesel::sql_query;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
@@ -8,6 +7,7 @@ use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use pg_cluster::PgCluster;
 use std::path::Path;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");

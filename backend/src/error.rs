@@ -1,14 +1,12 @@
 //! The one error type of the server: a stable code, an HTTP status and a message for
 //! the client, plus an optional cause that is logged and never sent.
 //!
-//! Handlers return `Result<_, AppError>`; `?` converts diesel, pool and period errors.
-//! Diesel's `NotFound` → 404, a lost or unavailable database → 503, anything else →
-//! 500 with a generic message (the cause goes to the log with the request id).
+//! Handlers and services return `Result<_, AppError>`; `?` converts diesel, pool and
+//! period errors. Diesel's `NotFound` → 404, a lost or unavailable database → 503,
+//! anything else → 500 with a generic message (the cause goes to the log with the
+//! request id). How an error is written to a response is `crate::http::response`'s job.
 use qbr_shared::error::ErrorEnvelope;
 use qbr_shared::ErrorCode;
-use salvo::http::StatusCode;
-use salvo::oapi::{self, Components, EndpointOutRegister, Operation, ToSchema};
-use salvo::prelude::*;
 
 /// A failed request.
 #[derive(Debug)]
@@ -121,49 +119,5 @@ impl AppError {
     pub fn with_cause(mut self, cause: impl Into<anyhow::Error>) -> Self {
         self.cause = Some(cause.into());
         self
-    }
-}
-
-/// Writes an error envelope with the given status, logging server errors with the request id.
-pub fn write_error(res: &mut Response, req_id: Option<&str>, err: &AppError) {
-    let id = req_id.unwrap_or("-");
-    if err.status >= 500 {
-        match &err.cause {
-            Some(cause) => {
-                tracing::error!(request_id = id, code = %err.code, status = err.status, error = ?cause, "request failed")
-            }
-            None => {
-                tracing::error!(request_id = id, code = %err.code, status = err.status, "request failed")
-            }
-        }
-    } else {
-        tracing::info!(request_id = id, code = %err.code, status = err.status, message = %err.message, "request rejected");
-    }
-    res.status_code(StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
-    res.render(Json(err.envelope()));
-}
-
-#[async_trait]
-impl Writer for AppError {
-    async fn write(self, _req: &mut Request, depot: &mut Depot, res: &mut Response) {
-        let id = crate::middleware::request_id(depot);
-        write_error(res, id.as_deref(), &self);
-    }
-}
-
-impl EndpointOutRegister for AppError {
-    fn register(components: &mut Components, operation: &mut Operation) {
-        let schema = ErrorEnvelope::to_schema(components);
-        for (status, what) in [
-            ("400", "Bad request"),
-            ("404", "No data or not found"),
-            ("500", "Server error"),
-        ] {
-            operation.responses.insert(
-                status,
-                oapi::Response::new(format!("{what}: the error envelope"))
-                    .add_content("application/json", oapi::Content::new(schema.clone())),
-            );
-        }
     }
 }

@@ -1,19 +1,29 @@
-//! QBR Dashboard backend: storage, REST API, CLI plumbing.
+//! QBR Dashboard backend: the `qbr` server and command line. The layers, each using
+//! only those below it (`docs/ARCHITECTURE.md`; `scripts/check-layers.sh` checks it):
+//!
+//! - `cli` — the `qbr` subcommands; `server` — the HTTP service and its hoops;
+//! - `api` — thin REST handlers; `auth` — the guard and sign-in;
+//! - `http` — the request context, parameters, envelope and per-request hoops;
+//! - `service` — the product's operations (reads through `cache`), shared by handlers,
+//!   the CLI, the report and the scheduler; `exchange` — CSV/XLSX in and out;
+//!   `collect` — the vendor collectors and runs; `report` — the PDF; `maintenance`;
+//! - `store` — queries over `schema`; `db` — pool, migrations, private cluster;
+//! - `error`, `config`, `secrets`, `cache`, `demo` — used by all.
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod db;
 pub mod demo;
-pub mod demo_load;
 pub mod error;
-pub mod io;
+pub mod exchange;
+pub mod http;
 pub mod maintenance;
-pub mod middleware;
-pub mod pg_cluster;
 pub mod report;
 pub mod schema;
+pub mod secrets;
 pub mod server;
-pub mod state;
+pub mod service;
 pub mod store;

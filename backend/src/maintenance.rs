@@ -65,7 +65,7 @@ pub async fn cleanup_auth(pool: &DbPool) -> anyhow::Result<(usize, usize)> {
                     audit::AuditEvent {
                         organization_id: None,
                         actor: email,
-                        action: "auth.session_expired",
+                        action: qbr_shared::access::AuditAction::SessionExpired,
                         target: None,
                         details: serde_json::json!({}),
                         ip: None,

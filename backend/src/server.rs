@@ -1,25 +1,26 @@
 //! The HTTP service: API routes (protected by `auth::require_auth`), OpenAPI document,
 //! the SPA's files, error catcher, CORS and other hoops; and serving it with graceful shutdown.
 use crate::api;
-use crate::middleware;
-use crate::state::AppState;
+use crate::auth::Auth;
+use crate::http::{middleware, AppState};
 use salvo::catcher::Catcher;
 use salvo::oapi::OpenApi;
 use salvo::prelude::*;
 use salvo::serve_static::StaticDir;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The whole service. `dist_dir` is served at `/` when it holds a built SPA.
-pub fn service(state: AppState, dist_dir: &Path) -> Service {
-    let cors = crate::auth::csrf::cors(&state.auth.config);
+pub fn service(state: AppState, auth: Arc<Auth>, dist_dir: &Path) -> Service {
+    let cors = crate::auth::csrf::cors(&auth.config);
     let api = api::router(crate::auth::require_auth);
     let doc = crate::auth::document_security(
         OpenApi::new("QBR Dashboard API", env!("CARGO_PKG_VERSION")).merge_router(&api),
     );
     let mut script_hashes = Vec::new();
     let mut root = Router::new()
-        .hoop(salvo::affix_state::inject(state))
+        .hoop(salvo::affix_state::inject(state).inject(auth))
         .push(Router::with_path("api/openapi.json").get(doc))
         .push(api)
         // Unknown /api paths are API 404s (the envelope), never the SPA's index.html.

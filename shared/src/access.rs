@@ -36,6 +36,8 @@ words! {
         Recollect = "metrics.recollect",
         Import = "metrics.import",
         ThresholdsUpdate = "thresholds.update",
+        /// `qbr serve --demo` loaded the synthetic organization.
+        DemoLoad = "demo.load",
     }
 }
 

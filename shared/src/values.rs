@@ -8,6 +8,9 @@ pub use crate::expr::Values as MetricValues;
 /// Key of the one metric whose value comes from another year's stored months.
 pub const PRIOR_YEAR_AVG_EXPENSES: &str = "avg_monthly_expenses_prior_year";
 
+/// Longest note kept with a value (manual entry and import), in characters.
+pub const MAX_NOTES: usize = 2000;
+
 /// Computes every derived metric of one set of input values (a month, or the
 /// aggregated inputs of a quarter or year) and returns inputs and derived together.
 ///

@@ -1,7 +1,7 @@
 //! `GET /api/health`.
-use super::response::{ok, ApiOk};
-use super::state;
 use crate::error::AppResult;
+use crate::http::context::state;
+use crate::http::{ok, ApiOk};
 use diesel_async::RunQueryDsl;
 use qbr_shared::api::HealthResponse;
 use salvo::prelude::*;

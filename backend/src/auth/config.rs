@@ -15,7 +15,7 @@
 //! | `QBR_API_KEY_READS_PER_MINUTE` | `120` | per-key limit for GET requests |
 //! | `QBR_API_KEY_WRITES_PER_MINUTE` | `20` | per-key limit for POST/PUT/DELETE |
 //! | `QBR_SIGN_IN_PER_MINUTE` | `30` | per-client-IP limit on the sign-in endpoints |
-use anyhow::Context;
+use crate::config::Env;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -131,23 +131,6 @@ impl Default for AuthConfig {
     }
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-fn number<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
-    match var(name) {
-        Some(v) => v
-            .parse()
-            .ok()
-            .with_context(|| format!("{name} must be a positive number, got '{v}'")),
-        None => Ok(default),
-    }
-}
-
 fn parse_origins(text: &str) -> Vec<String> {
     text.split(',')
         .map(|o| o.trim().trim_end_matches('/').to_string())
@@ -155,26 +138,23 @@ fn parse_origins(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn flag(name: &str) -> bool {
-    var(name).is_some_and(|v| matches!(v.to_lowercase().as_str(), "1" | "true" | "yes" | "on"))
-}
-
 impl AuthConfig {
     /// Reads the environment for a server listening on `listen`.
-    pub fn from_env(listen: SocketAddr) -> anyhow::Result<AuthConfig> {
-        let api_base_url = var("API_BASE_URL")
+    pub fn from_env(env: &Env, listen: SocketAddr) -> anyhow::Result<AuthConfig> {
+        let api_base_url = env
+            .var("API_BASE_URL")
             .unwrap_or_else(|| format!("http://{listen}"))
             .trim_end_matches('/')
             .to_string();
-        let hours: i64 = number("SESSION_LIFETIME_HOURS", 8)?;
+        let hours: i64 = env.parsed("SESSION_LIFETIME_HOURS", 8)?;
         anyhow::ensure!(
             (1..=24 * 90).contains(&hours),
             "SESSION_LIFETIME_HOURS must be between 1 and 2160, got {hours}"
         );
         let microsoft = match (
-            var("AZURE_TENANT_ID"),
-            var("AZURE_CLIENT_ID"),
-            var("AZURE_CLIENT_SECRET"),
+            env.var("AZURE_TENANT_ID"),
+            env.var("AZURE_CLIENT_ID"),
+            env.var("AZURE_CLIENT_SECRET"),
         ) {
             (Some(tenant_id), Some(client_id), Some(client_secret)) => Some(MicrosoftConfig {
                 tenant_id,
@@ -185,34 +165,40 @@ impl AuthConfig {
         };
         let defaults = RateLimitConfig::default();
         Ok(AuthConfig {
-            allow_list: AllowList::parse(&var("QBR_AUTHORIZED_USERS").unwrap_or_default()),
+            allow_list: AllowList::parse(&env.var("QBR_AUTHORIZED_USERS").unwrap_or_default()),
             session_lifetime_hours: hours,
             secure_cookie: !(api_base_url.starts_with("http://") && listen.ip().is_loopback()),
-            dev_login: flag("AUTH_DEV_LOGIN"),
+            dev_login: env.flag("AUTH_DEV_LOGIN"),
             cors_origins: parse_origins(
-                &var("CORS_ORIGINS").unwrap_or_else(|| DEFAULT_CORS_ORIGINS.into()),
+                &env.var("CORS_ORIGINS")
+                    .unwrap_or_else(|| DEFAULT_CORS_ORIGINS.into()),
             ),
-            frontend_url: var("FRONTEND_URL").unwrap_or_else(|| format!("{api_base_url}/")),
+            frontend_url: env
+                .var("FRONTEND_URL")
+                .unwrap_or_else(|| format!("{api_base_url}/")),
             api_base_url,
             microsoft,
-            authority_url: var("AZURE_AUTHORITY_URL")
+            authority_url: env
+                .var("AZURE_AUTHORITY_URL")
                 .unwrap_or_else(|| "https://login.microsoftonline.com".into())
                 .trim_end_matches('/')
                 .to_string(),
-            graph_url: var("GRAPH_URL")
+            graph_url: env
+                .var("GRAPH_URL")
                 .unwrap_or_else(|| "https://graph.microsoft.com".into())
                 .trim_end_matches('/')
                 .to_string(),
             limits: RateLimitConfig {
-                key_reads_per_minute: number(
+                key_reads_per_minute: env.parsed(
                     "QBR_API_KEY_READS_PER_MINUTE",
                     defaults.key_reads_per_minute,
                 )?,
-                key_writes_per_minute: number(
+                key_writes_per_minute: env.parsed(
                     "QBR_API_KEY_WRITES_PER_MINUTE",
                     defaults.key_writes_per_minute,
                 )?,
-                sign_in_per_minute: number("QBR_SIGN_IN_PER_MINUTE", defaults.sign_in_per_minute)?,
+                sign_in_per_minute: env
+                    .parsed("QBR_SIGN_IN_PER_MINUTE", defaults.sign_in_per_minute)?,
             },
         })
     }

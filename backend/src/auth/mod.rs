@@ -1,8 +1,9 @@
 //! Who is calling (`auth.md`): one hoop, [`require_auth`], in front of every protected
 //! route accepts a session cookie (`session.rs`) or an API key (`apikey.rs`), checks
 //! CSRF for cookie-authenticated writes (`csrf.rs`) and the per-key rate limits
-//! (`ratelimit.rs`), and puts the [`Identity`] and the actor's name in the depot.
-//! Microsoft sign-in is `oauth.rs`; the public `/api/auth/*` routes are [`router`].
+//! (`ratelimit.rs`), and puts the caller's [`Identity`] in the depot. Microsoft sign-in
+//! is `oauth.rs`; the public `/api/auth/*` routes are [`router`]. Managing API keys is
+//! `service::api_keys` (and its endpoints `api::api_keys`).
 pub mod apikey;
 pub mod config;
 pub mod csrf;
@@ -12,9 +13,10 @@ pub mod session;
 
 pub use config::{AllowList, AuthConfig};
 
-use crate::api::ACTOR_KEY;
-use crate::error::{write_error, AppError};
-use crate::middleware::request_id;
+use crate::error::AppError;
+use crate::http::context::{self, identity, request_id};
+use crate::http::response::write_error;
+pub use crate::http::Identity;
 use qbr_shared::ErrorCode;
 use salvo::http::{HeaderValue, Method};
 use salvo::prelude::*;
@@ -29,17 +31,19 @@ pub struct Auth {
 }
 
 impl Auth {
-    pub fn new(config: AuthConfig) -> Arc<Auth> {
+    /// Fails (at start) when the HTTP client for Microsoft can't be built: a client
+    /// without the no-redirect policy and the timeout must never be used instead.
+    pub fn new(config: AuthConfig) -> anyhow::Result<Arc<Auth>> {
         let http = oauth2::reqwest::Client::builder()
             .redirect(oauth2::reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(20))
             .build()
-            .unwrap_or_else(|_| oauth2::reqwest::Client::new());
-        Arc::new(Auth {
+            .map_err(|e| anyhow::anyhow!("building the HTTP client for Microsoft sign-in: {e}"))?;
+        Ok(Arc::new(Auth {
             limiters: ratelimit::Limiters::new(&config.limits),
             config,
             http,
-        })
+        }))
     }
 }
 
@@ -51,69 +55,12 @@ impl std::fmt::Debug for Auth {
     }
 }
 
-/// How the caller proved who it is.
-#[derive(Clone, Debug)]
-pub enum Identity {
-    Session {
-        email: String,
-        name: Option<String>,
-        expires_at: chrono::DateTime<chrono::Utc>,
-    },
-    ApiKey {
-        id: i64,
-        name: String,
-        organization_id: i32,
-        write: bool,
-    },
-}
-
-impl Identity {
-    /// The name recorded as "who" in histories and the audit log.
-    pub fn actor(&self) -> String {
-        match self {
-            Identity::Session { email, .. } => email.clone(),
-            Identity::ApiKey { name, .. } => format!("apikey:{name}"),
-        }
-    }
-}
-
-/// The identity of the current request, once [`require_auth`] ran.
-pub fn identity(depot: &Depot) -> Option<&Identity> {
-    depot.get_typed::<Identity>().ok()
-}
-
-/// The organization an API key belongs to (a key never acts for another one).
-pub fn key_organization(depot: &Depot) -> Option<i32> {
-    match identity(depot) {
-        Some(Identity::ApiKey {
-            organization_id, ..
-        }) => Some(*organization_id),
-        _ => None,
-    }
-}
-
+/// The sign-in settings and limiters the server put in the depot.
 pub(crate) fn auth_state(depot: &Depot) -> Result<Arc<Auth>, AppError> {
-    Ok(crate::api::state(depot)?.auth.clone())
-}
-
-/// The client's address as the server sees it (the proxy's, behind a reverse proxy).
-pub fn client_ip(req: &Request) -> Option<String> {
-    req.remote_addr()
-        .as_ipv4()
-        .map(|a| a.ip().to_string())
-        .or_else(|| req.remote_addr().as_ipv6().map(|a| a.ip().to_string()))
-}
-
-fn client_ip_addr(req: &Request) -> std::net::IpAddr {
-    req.remote_addr()
-        .as_ipv4()
-        .map(|a| std::net::IpAddr::V4(*a.ip()))
-        .or_else(|| {
-            req.remote_addr()
-                .as_ipv6()
-                .map(|a| std::net::IpAddr::V6(*a.ip()))
-        })
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+    depot
+        .get_typed::<Arc<Auth>>()
+        .cloned()
+        .map_err(|_| AppError::internal(anyhow::anyhow!("sign-in settings missing")))
 }
 
 /// Whether the method changes state (needs a write key; CSRF-checked for cookies).
@@ -148,7 +95,7 @@ impl Rejection {
             res.headers_mut()
                 .insert("retry-after", HeaderValue::from(secs.max(1)));
         }
-        write_error(res, request_id(depot).as_deref(), &self.error);
+        write_error(res, request_id(depot), &self.error);
     }
 }
 
@@ -169,7 +116,6 @@ pub async fn require_auth(
 ) {
     match authenticate(req, depot).await {
         Ok(identity) => {
-            depot.insert(ACTOR_KEY, identity.actor());
             depot.insert_typed(identity);
         }
         Err(rejection) => {
@@ -193,7 +139,7 @@ async fn authenticate(req: &Request, depot: &Depot) -> Result<Identity, Rejectio
     let Some(token) = session::cookie_token(req) else {
         return Err(unauthenticated().into());
     };
-    let mut conn = crate::api::conn(depot).await?;
+    let mut conn = context::conn(depot).await?;
     let Some(s) = session::resolve(&mut conn, &auth.config, &token).await? else {
         return Err(unauthenticated().into());
     };
@@ -219,7 +165,7 @@ pub async fn require_session(depot: &mut Depot, res: &mut Response, ctrl: &mut F
             ErrorCode::Forbidden,
             "Only a signed-in user may do this, not an API key",
         );
-        write_error(res, request_id(depot).as_deref(), &err);
+        write_error(res, request_id(depot), &err);
         ctrl.skip_rest();
     }
 }
@@ -235,7 +181,8 @@ pub async fn sign_in_rate_limit(
     let Ok(auth) = auth_state(depot) else {
         return;
     };
-    if let Err(wait) = auth.limiters.sign_in(client_ip_addr(req)) {
+    let ip = context::client_ip_addr(req).unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+    if let Err(wait) = auth.limiters.sign_in(ip) {
         Rejection {
             error: AppError::new(
                 ErrorCode::RateLimited,

@@ -3,9 +3,11 @@
 //! PostgreSQL (`login_states`, 10 minutes, single use), so the callback may reach any
 //! replica. The user comes from Graph `/v1.0/me`; only allow-listed emails get a
 //! session. Failures end on a friendly page; codes and tokens are never logged.
-use super::session::{self, hash, random_token};
-use super::{auth_state, client_ip, Auth};
-use crate::api::{conn, params};
+use super::session;
+use super::{auth_state, Auth};
+use crate::http::context::{client_ip, conn};
+use crate::http::params;
+use crate::secrets::{hash, random_token};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::login_states;
 use base64::Engine;
@@ -19,6 +21,7 @@ use oauth2::{
     ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
     StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
+use qbr_shared::access::AuditAction;
 use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -194,7 +197,7 @@ pub async fn callback(req: &mut Request, depot: &mut Depot, res: &mut Response) 
 async fn record(
     conn: &mut AsyncPgConnection,
     actor: &str,
-    action: &str,
+    action: AuditAction,
     reason: &str,
     ip: Option<&str>,
 ) {
@@ -253,7 +256,14 @@ async fn finish_login(
             .take(64)
             .collect();
         tracing::warn!(%error, "Microsoft did not sign the user in");
-        record(&mut conn, "anonymous", "auth.sign_in_failed", &error, ip).await;
+        record(
+            &mut conn,
+            "anonymous",
+            AuditAction::SignInFailed,
+            &error,
+            ip,
+        )
+        .await;
         let message = if error == "access_denied" {
             "Sign-in was cancelled or consent was refused at Microsoft. You can try again."
                 .to_string()
@@ -270,7 +280,7 @@ async fn finish_login(
         record(
             &mut conn,
             "anonymous",
-            "auth.sign_in_failed",
+            AuditAction::SignInFailed,
             "missing_code_or_state",
             ip,
         )
@@ -289,7 +299,7 @@ async fn finish_login(
         record(
             &mut conn,
             "anonymous",
-            "auth.sign_in_failed",
+            AuditAction::SignInFailed,
             "invalid_state",
             ip,
         )
@@ -323,7 +333,14 @@ async fn finish_login(
                 RequestTokenError::Other(_) => "other".to_string(),
             };
             tracing::warn!(%reason, "exchanging the authorization code failed");
-            record(&mut conn, "anonymous", "auth.sign_in_failed", &reason, ip).await;
+            record(
+                &mut conn,
+                "anonymous",
+                AuditAction::SignInFailed,
+                &reason,
+                ip,
+            )
+            .await;
             return Err(exchange_failed(&reason));
         }
     };
@@ -333,7 +350,7 @@ async fn finish_login(
             record(
                 &mut conn,
                 "anonymous",
-                "auth.sign_in_failed",
+                AuditAction::SignInFailed,
                 "nonce_mismatch",
                 ip,
             )
@@ -350,7 +367,14 @@ async fn finish_login(
     let me = match me {
         Ok(me) => me,
         Err(f) => {
-            record(&mut conn, "anonymous", "auth.sign_in_failed", "graph", ip).await;
+            record(
+                &mut conn,
+                "anonymous",
+                AuditAction::SignInFailed,
+                "graph",
+                ip,
+            )
+            .await;
             return Err(f);
         }
     };
@@ -363,7 +387,7 @@ async fn finish_login(
         record(
             &mut conn,
             "anonymous",
-            "auth.sign_in_failed",
+            AuditAction::SignInFailed,
             "no_email",
             ip,
         )
@@ -375,7 +399,7 @@ async fn finish_login(
         record(
             &mut conn,
             &email,
-            "auth.sign_in_denied",
+            AuditAction::SignInDenied,
             "not_authorized",
             ip,
         )

@@ -2,35 +2,22 @@
 //! PostgreSQL (so sessions outlive a restart and work on every replica). Every request
 //! re-checks that the session exists, has not expired, and that its email is still on
 //! the allow-list. Also the status, logout and development sign-in endpoints.
+use super::auth_state;
 use super::config::AuthConfig;
-use super::{auth_state, client_ip};
-use crate::api::conn;
-use crate::api::response::{ok, ApiOk};
 use crate::error::{AppError, AppResult};
+use crate::http::context::{client_ip, conn};
+use crate::http::{ok, params, ApiOk};
+use crate::secrets::{hash, random_token};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::sessions::{self, NewSession, SessionRow};
-use base64::Engine;
 use diesel_async::AsyncPgConnection;
+use qbr_shared::access::AuditAction;
 use qbr_shared::api::{AuthStatus, AuthUser};
 use qbr_shared::ErrorCode;
 use salvo::http::cookie::{time, Cookie, SameSite};
 use salvo::prelude::*;
-use sha2::{Digest, Sha256};
 
 pub const COOKIE_NAME: &str = "qbr_session";
-
-/// 32 random bytes, base64url without padding (43 characters).
-pub fn random_token() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// What is stored instead of a secret.
-pub fn hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
-}
 
 /// The session id sent by the browser, if any.
 pub fn cookie_token(req: &Request) -> Option<String> {
@@ -116,7 +103,7 @@ pub async fn start(
         AuditEvent {
             organization_id: None,
             actor: email,
-            action: "auth.sign_in",
+            action: AuditAction::SignIn,
             target: None,
             details: serde_json::json!({"method": method}),
             ip: ip.as_deref(),
@@ -224,7 +211,7 @@ pub async fn logout(
                 AuditEvent {
                     organization_id: None,
                     actor: &email,
-                    action: "auth.logout",
+                    action: AuditAction::Logout,
                     target: None,
                     details: serde_json::json!({}),
                     ip: ip.as_deref(),
@@ -246,7 +233,7 @@ pub async fn dev_login(req: &mut Request, depot: &mut Depot, res: &mut Response)
     if !auth.config.dev_login {
         return Err(AppError::not_found("Development sign-in is not enabled"));
     }
-    let email = crate::api::params::raw(req, "email")
+    let email = params::raw(req, "email")
         .map(|e| e.trim().to_lowercase())
         .filter(|e| !e.is_empty())
         .ok_or_else(|| AppError::invalid_parameter("Query parameter 'email' is required"))?;
@@ -258,7 +245,7 @@ pub async fn dev_login(req: &mut Request, depot: &mut Depot, res: &mut Response)
             AuditEvent {
                 organization_id: None,
                 actor: &email,
-                action: "auth.sign_in_denied",
+                action: AuditAction::SignInDenied,
                 target: None,
                 details: serde_json::json!({"method": "dev"}),
                 ip: ip.as_deref(),

@@ -1,56 +1,58 @@
-//! Collectors: ConnectWise Manage (reactive tickets) and NinjaOne (endpoints, seats),
-//! the all-or-nothing run, and the nightly schedule.
+//! Collection: each collected vendor is a module (`connectwise/`, `ninjaone/`) that
+//! implements the traits of `collector.rs` and has a line in `registry.rs`; `run.rs`
+//! runs them all-or-nothing, `schedule.rs` every night, `http.rs` is their one HTTP
+//! client. Each vendor module's documentation lists its variables; these are common:
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `CONNECTWISE_URL` | unset | API root, e.g. `https://na.myconnectwise.net/v4_6_release/apis/3.0` |
-//! | `CONNECTWISE_COMPANY_ID`, `CONNECTWISE_PUBLIC_KEY`, `CONNECTWISE_PRIVATE_KEY`, `CONNECTWISE_CLIENT_ID` | unset | credentials |
-//! | `CONNECTWISE_REACTIVE_BOARDS` | `Help Desk` | comma-separated board names |
-//! | `CONNECTWISE_CLOSED_STATUSES` | `>Closed,>Closed - No response,Closed` | comma-separated status names |
-//! | `NINJA_URL` | `https://app.ninjarmm.com` | NinjaOne instance |
-//! | `NINJA_CLIENT_ID`, `NINJA_CLIENT_SECRET` | unset | OAuth client credentials |
-//! | `NINJA_EXCLUDED_ORGS` | `Ener Systems,Internal Infrastructure,z_Terese Ashley` | comma-separated |
 //! | `COLLECTOR_ENABLED` | `false` | run the schedule in `qbr serve` |
 //! | `COLLECTOR_CRON` | `0 30 22 * * *` | six-field cron (with seconds) |
 //! | `COLLECTOR_TIMEZONE` | `America/Chicago` | zone of the cron expression |
 //! | `COLLECTOR_WINDOW_MONTHS` | `13` | current month plus 12 closed months |
+pub mod apply;
+pub mod collector;
 pub mod connectwise;
-pub mod fake;
 pub mod http;
-pub mod metrics;
 pub mod ninjaone;
+pub mod registry;
 pub mod run;
 pub mod schedule;
 
-use anyhow::Context;
+use crate::config::Env;
+use collector::VendorSettings;
+use qbr_shared::Vendor;
+use std::sync::Arc;
 
 /// Which vendors a run reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VendorChoice {
-    ConnectWise,
-    NinjaOne,
     All,
+    Only(Vendor),
 }
 
 impl std::str::FromStr for VendorChoice {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "connectwise" => Ok(VendorChoice::ConnectWise),
-            "ninjaone" => Ok(VendorChoice::NinjaOne),
-            "all" => Ok(VendorChoice::All),
-            other => Err(format!(
-                "unknown vendor '{other}' (connectwise, ninjaone or all)"
-            )),
+        if s.eq_ignore_ascii_case("all") {
+            return Ok(VendorChoice::All);
+        }
+        match registry::module(s.parse::<Vendor>().map_err(|_| choices(s))?) {
+            Some(m) => Ok(VendorChoice::Only(m.vendor)),
+            None => Err(choices(s)),
         }
     }
+}
+
+fn choices(asked: &str) -> String {
+    let keys: Vec<&str> = registry::VENDORS.iter().map(|m| m.vendor.key()).collect();
+    format!("unknown vendor '{asked}' ({} or all)", keys.join(", "))
 }
 
 /// The collectors' settings.
 #[derive(Debug, Clone)]
 pub struct CollectorConfig {
-    pub connectwise: Option<connectwise::CwConfig>,
-    pub ninjaone: Option<ninjaone::NinjaConfig>,
+    /// The vendors whose settings are complete, in the registry's order.
+    pub vendors: Vec<Arc<dyn VendorSettings>>,
     pub enabled: bool,
     pub cron: String,
     pub timezone: chrono_tz::Tz,
@@ -58,98 +60,105 @@ pub struct CollectorConfig {
     pub http: http::HttpSettings,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-fn list(name: &str, default: &[&str]) -> Vec<String> {
-    match var(name) {
-        Some(v) => v
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        None => default.iter().map(|s| s.to_string()).collect(),
-    }
-}
-
 impl CollectorConfig {
-    /// Reads the environment. A vendor whose settings are incomplete is disabled with
-    /// one log line naming the missing variables.
-    pub fn from_env() -> anyhow::Result<CollectorConfig> {
-        let cw_vars = [
-            "CONNECTWISE_URL",
-            "CONNECTWISE_COMPANY_ID",
-            "CONNECTWISE_PUBLIC_KEY",
-            "CONNECTWISE_PRIVATE_KEY",
-            "CONNECTWISE_CLIENT_ID",
-        ];
-        let missing: Vec<&str> = cw_vars.into_iter().filter(|v| var(v).is_none()).collect();
-        let connectwise = if missing.is_empty() {
-            Some(connectwise::CwConfig {
-                url: var("CONNECTWISE_URL").unwrap_or_default(),
-                company: var("CONNECTWISE_COMPANY_ID").unwrap_or_default(),
-                public_key: var("CONNECTWISE_PUBLIC_KEY").unwrap_or_default(),
-                private_key: var("CONNECTWISE_PRIVATE_KEY").unwrap_or_default(),
-                client_id: var("CONNECTWISE_CLIENT_ID").unwrap_or_default(),
-                reactive_boards: list("CONNECTWISE_REACTIVE_BOARDS", &["Help Desk"]),
-                closed_statuses: list(
-                    "CONNECTWISE_CLOSED_STATUSES",
-                    &[">Closed", ">Closed - No response", "Closed"],
-                ),
-            })
-        } else {
-            tracing::warn!(
-                "ConnectWise collector disabled: {} not set",
-                missing.join(", ")
-            );
-            None
-        };
-        let missing: Vec<&str> = ["NINJA_CLIENT_ID", "NINJA_CLIENT_SECRET"]
-            .into_iter()
-            .filter(|v| var(v).is_none())
-            .collect();
-        let ninjaone = if missing.is_empty() {
-            Some(ninjaone::NinjaConfig {
-                url: var("NINJA_URL").unwrap_or_else(|| "https://app.ninjarmm.com".into()),
-                client_id: var("NINJA_CLIENT_ID").unwrap_or_default(),
-                client_secret: var("NINJA_CLIENT_SECRET").unwrap_or_default(),
-                excluded_orgs: list(
-                    "NINJA_EXCLUDED_ORGS",
-                    &["Ener Systems", "Internal Infrastructure", "z_Terese Ashley"],
-                ),
-            })
-        } else {
-            tracing::warn!(
-                "NinjaOne collector disabled: {} not set",
-                missing.join(", ")
-            );
-            None
-        };
-        let timezone_name = var("COLLECTOR_TIMEZONE").unwrap_or_else(|| "America/Chicago".into());
+    /// Reads the settings. A vendor whose variables are incomplete is left out, with
+    /// one log line naming the missing ones.
+    pub fn from_env(env: &Env) -> anyhow::Result<CollectorConfig> {
+        let mut vendors: Vec<Arc<dyn VendorSettings>> = Vec::new();
+        for module in registry::VENDORS {
+            let missing = env.missing(module.required);
+            if missing.is_empty() {
+                vendors.push(Arc::from((module.settings)(env)?));
+            } else {
+                tracing::warn!(
+                    "{} collector disabled: {} not set",
+                    module.vendor.label(),
+                    missing.join(", ")
+                );
+            }
+        }
+        let timezone_name = env
+            .var("COLLECTOR_TIMEZONE")
+            .unwrap_or_else(|| "America/Chicago".into());
         let timezone = timezone_name.parse().map_err(|_| {
             anyhow::anyhow!("COLLECTOR_TIMEZONE: unknown time zone '{timezone_name}'")
         })?;
-        let window_months = match var("COLLECTOR_WINDOW_MONTHS") {
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (1..=120).contains(n))
-                .with_context(|| format!("COLLECTOR_WINDOW_MONTHS must be 1–120, got '{v}'"))?,
-            None => 13,
-        };
+        let window_months: u32 = env.parsed("COLLECTOR_WINDOW_MONTHS", 13)?;
+        anyhow::ensure!(
+            (1..=120).contains(&window_months),
+            "COLLECTOR_WINDOW_MONTHS must be 1–120, got {window_months}"
+        );
         Ok(CollectorConfig {
-            connectwise,
-            ninjaone,
-            enabled: var("COLLECTOR_ENABLED")
-                .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes")),
-            cron: var("COLLECTOR_CRON").unwrap_or_else(|| "0 30 22 * * *".into()),
+            vendors,
+            enabled: env.flag("COLLECTOR_ENABLED"),
+            cron: env
+                .var("COLLECTOR_CRON")
+                .unwrap_or_else(|| "0 30 22 * * *".into()),
             timezone,
             window_months,
             http: http::HttpSettings::default(),
         })
+    }
+
+    /// The settings of the vendors `choice` asks for; an error naming the missing
+    /// variables when an asked vendor is not configured.
+    pub fn chosen(&self, choice: VendorChoice) -> anyhow::Result<Vec<Arc<dyn VendorSettings>>> {
+        let chosen: Vec<Arc<dyn VendorSettings>> = self
+            .vendors
+            .iter()
+            .filter(|v| choice == VendorChoice::All || choice == VendorChoice::Only(v.vendor()))
+            .cloned()
+            .collect();
+        if !chosen.is_empty() {
+            return Ok(chosen);
+        }
+        match choice {
+            VendorChoice::Only(vendor) => {
+                let required = registry::module(vendor).map_or(&[][..], |m| m.required);
+                anyhow::bail!(
+                    "{} is not configured ({})",
+                    vendor.label(),
+                    required.join(", ")
+                )
+            }
+            VendorChoice::All => anyhow::bail!("no vendor is configured"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendors_are_configured_by_their_variables() {
+        let env = Env::from_pairs([
+            ("NINJA_CLIENT_ID", "id"),
+            ("NINJA_CLIENT_SECRET", "secret"),
+            ("CONNECTWISE_URL", "http://cw"),
+        ]);
+        let cfg = CollectorConfig::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
+        let vendors: Vec<Vendor> = cfg.vendors.iter().map(|v| v.vendor()).collect();
+        assert_eq!(vendors, vec![Vendor::NinjaOne]);
+        assert!(cfg.chosen(VendorChoice::All).is_ok());
+        let err = cfg
+            .chosen(VendorChoice::Only(Vendor::ConnectWise))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("ConnectWise is not configured (CONNECTWISE_URL"),
+            "{err}"
+        );
+        assert_eq!("ninjaone".parse(), Ok(VendorChoice::Only(Vendor::NinjaOne)));
+        assert_eq!("ALL".parse(), Ok(VendorChoice::All));
+        assert!(
+            "quickbooks".parse::<VendorChoice>().is_err(),
+            "not collected"
+        );
+        assert!(
+            CollectorConfig::from_env(&Env::from_pairs([("COLLECTOR_WINDOW_MONTHS", "0")]))
+                .is_err()
+        );
     }
 }

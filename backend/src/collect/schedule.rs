@@ -3,10 +3,11 @@
 //! tokio-cron-scheduler turns the zone into a fixed UTC offset when a job is created,
 //! so a job made in winter would fire an hour off in summer. A watcher re-creates the
 //! job whenever the zone's offset changes, which keeps the schedule DST-correct.
-use super::run::{self, RunError, RunOptions, Trigger};
+use super::run::{self, RunError, RunOptions};
 use super::{CollectorConfig, VendorChoice};
 use crate::db::DbPool;
 use chrono::{Offset, TimeZone, Utc};
+use qbr_shared::collection::Trigger;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_cron_scheduler::{Job, JobScheduler};
@@ -81,7 +82,7 @@ pub async fn start(
         tracing::info!("collection schedule disabled (COLLECTOR_ENABLED=false)");
         return Ok(None);
     }
-    if cfg.connectwise.is_none() && cfg.ninjaone.is_none() {
+    if cfg.vendors.is_empty() {
         tracing::warn!("collection schedule not started: no vendor is configured");
         return Ok(None);
     }

@@ -4,6 +4,7 @@ use crate::schema::api_keys;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use qbr_shared::access::ApiKeyScope;
 
 /// A stored key (without its hash).
 #[derive(Debug, Clone, Queryable)]
@@ -17,6 +18,16 @@ pub struct ApiKeyRow {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKeyRow {
+    /// The key's scopes (words this version does not know are left out).
+    pub fn scopes(&self) -> Vec<ApiKeyScope> {
+        self.scopes
+            .iter()
+            .filter_map(|s| ApiKeyScope::parse(s))
+            .collect()
+    }
 }
 
 type Columns = (

@@ -3,12 +3,13 @@ use crate::schema::audit_log;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use qbr_shared::access::AuditAction;
 
 /// One event to record.
 pub struct AuditEvent<'a> {
     pub organization_id: Option<i32>,
     pub actor: &'a str,
-    pub action: &'a str,
+    pub action: AuditAction,
     pub target: Option<&'a str>,
     pub details: serde_json::Value,
     pub ip: Option<&'a str>,
@@ -19,7 +20,7 @@ pub async fn record(conn: &mut AsyncPgConnection, e: AuditEvent<'_>) -> QueryRes
         .values((
             audit_log::organization_id.eq(e.organization_id),
             audit_log::actor.eq(e.actor),
-            audit_log::action.eq(e.action),
+            audit_log::action.eq(e.action.as_str()),
             audit_log::target.eq(e.target),
             audit_log::details.eq(e.details),
             audit_log::ip.eq(e.ip),

@@ -1,12 +1,15 @@
-//! The collection log (written by the collectors, read by the status endpoints).
-use crate::schema::qbr_collection_log;
+//! The collection log: one row per run, written by the collectors as a run starts,
+//! progresses and ends, read by the status endpoints.
+use crate::schema::qbr_collection_log as log;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use qbr_shared::api::CollectionRun;
+use qbr_shared::collection::{CollectedValue, Drift, RunStatus, Trigger};
+use qbr_shared::{Month, Vendor};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = qbr_collection_log)]
+#[diesel(table_name = log)]
 pub struct RunRow {
     pub id: i64,
     pub trigger: String,
@@ -29,18 +32,23 @@ impl From<RunRow> for CollectionRun {
     fn from(r: RunRow) -> Self {
         CollectionRun {
             id: r.id,
-            trigger: r.trigger,
-            status: r.status,
+            // The table's CHECK constraints allow only these words.
+            trigger: Trigger::parse(&r.trigger).unwrap_or(Trigger::Cli),
+            status: RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed),
             started_at: r.started_at,
             finished_at: r.finished_at,
             months: r.months,
-            vendors: r.vendors,
+            vendors: r
+                .vendors
+                .iter()
+                .filter_map(|v| Vendor::from_key(v))
+                .collect(),
             error: r.error,
             duration_ms: r.duration_ms,
             request_count: r.request_count,
             values_written: r.values_written,
-            flags: r.flags,
-            drift: r.drift,
+            flags: serde_json::from_value(r.flags).unwrap_or_default(),
+            drift: serde_json::from_value(r.drift).unwrap_or_default(),
             progress_done: r.progress_done,
             progress_total: r.progress_total,
         }
@@ -53,9 +61,9 @@ pub async fn latest(
     org: i32,
     limit: i64,
 ) -> QueryResult<Vec<RunRow>> {
-    qbr_collection_log::table
-        .filter(qbr_collection_log::organization_id.eq(org))
-        .order(qbr_collection_log::started_at.desc())
+    log::table
+        .filter(log::organization_id.eq(org))
+        .order(log::started_at.desc())
         .limit(limit)
         .select(RunRow::as_select())
         .load(conn)
@@ -64,10 +72,10 @@ pub async fn latest(
 
 /// The run in progress, if any.
 pub async fn running(conn: &mut AsyncPgConnection, org: i32) -> QueryResult<Option<RunRow>> {
-    qbr_collection_log::table
-        .filter(qbr_collection_log::organization_id.eq(org))
-        .filter(qbr_collection_log::status.eq("running"))
-        .order(qbr_collection_log::started_at.desc())
+    log::table
+        .filter(log::organization_id.eq(org))
+        .filter(log::status.eq(RunStatus::Running.as_str()))
+        .order(log::started_at.desc())
         .select(RunRow::as_select())
         .first(conn)
         .await
@@ -78,27 +86,27 @@ pub async fn running(conn: &mut AsyncPgConnection, org: i32) -> QueryResult<Opti
 pub async fn vendor_outcomes(
     conn: &mut AsyncPgConnection,
     org: i32,
-    vendor: &str,
+    vendor: Vendor,
 ) -> QueryResult<(
     Option<DateTime<Utc>>,
     Option<(DateTime<Utc>, Option<String>)>,
 )> {
     let base = || {
-        qbr_collection_log::table
-            .filter(qbr_collection_log::organization_id.eq(org))
-            .filter(qbr_collection_log::vendors.contains(vec![vendor.to_string()]))
+        log::table
+            .filter(log::organization_id.eq(org))
+            .filter(log::vendors.contains(vec![vendor.key().to_string()]))
     };
     let success: Option<Option<DateTime<Utc>>> = base()
-        .filter(qbr_collection_log::status.eq("success"))
-        .select(qbr_collection_log::finished_at)
-        .order(qbr_collection_log::started_at.desc())
+        .filter(log::status.eq(RunStatus::Success.as_str()))
+        .select(log::finished_at)
+        .order(log::started_at.desc())
         .first(conn)
         .await
         .optional()?;
     let failure: Option<(Option<DateTime<Utc>>, Option<String>)> = base()
-        .filter(qbr_collection_log::status.eq("failed"))
-        .select((qbr_collection_log::finished_at, qbr_collection_log::error))
-        .order(qbr_collection_log::started_at.desc())
+        .filter(log::status.eq(RunStatus::Failed.as_str()))
+        .select((log::finished_at, log::error))
+        .order(log::started_at.desc())
         .first(conn)
         .await
         .optional()?;
@@ -106,4 +114,111 @@ pub async fn vendor_outcomes(
         success.flatten(),
         failure.and_then(|(at, e)| at.map(|at| (at, e))),
     ))
+}
+
+/// Marks `running` rows as failed: called by the holder of the run lock, so such a row
+/// is a run whose process died.
+pub async fn close_interrupted(conn: &mut AsyncPgConnection, org: i32) -> QueryResult<usize> {
+    diesel::update(
+        log::table
+            .filter(log::organization_id.eq(org))
+            .filter(log::status.eq(RunStatus::Running.as_str())),
+    )
+    .set((
+        log::status.eq(RunStatus::Failed.as_str()),
+        log::error
+            .eq("interrupted: the process ended before the run finished; nothing was written"),
+        log::finished_at.eq(Utc::now()),
+    ))
+    .execute(conn)
+    .await
+}
+
+/// Records a run that was refused because another one held the lock.
+pub async fn record_refused(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    trigger: Trigger,
+) -> QueryResult<()> {
+    diesel::insert_into(log::table)
+        .values((
+            log::organization_id.eq(org),
+            log::trigger.eq(trigger.as_str()),
+            log::status.eq(RunStatus::Refused.as_str()),
+            log::finished_at.eq(Utc::now()),
+            log::duration_ms.eq(0i64),
+            log::error.eq("another collection run is in progress"),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// A run about to start.
+pub struct NewRun<'a> {
+    pub organization_id: i32,
+    pub trigger: Trigger,
+    pub months: &'a [Month],
+    pub vendors: &'a [Vendor],
+    pub progress_total: u32,
+}
+
+/// Records a starting run; its id.
+pub async fn start(conn: &mut AsyncPgConnection, run: NewRun<'_>) -> QueryResult<i64> {
+    diesel::insert_into(log::table)
+        .values((
+            log::organization_id.eq(run.organization_id),
+            log::trigger.eq(run.trigger.as_str()),
+            log::status.eq(RunStatus::Running.as_str()),
+            log::months.eq(run.months.iter().map(Month::to_string).collect::<Vec<_>>()),
+            log::vendors.eq(run
+                .vendors
+                .iter()
+                .map(|v| v.key().to_string())
+                .collect::<Vec<_>>()),
+            log::progress_total.eq(i32::try_from(run.progress_total).unwrap_or(i32::MAX)),
+        ))
+        .returning(log::id)
+        .get_result(conn)
+        .await
+}
+
+/// Records how many steps of run `id` are done.
+pub async fn record_progress(conn: &mut AsyncPgConnection, id: i64, done: u32) -> QueryResult<()> {
+    diesel::update(log::table.find(id))
+        .set(log::progress_done.eq(i32::try_from(done).unwrap_or(i32::MAX)))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// How a run ended.
+pub struct RunEnd<'a> {
+    pub status: RunStatus,
+    pub error: Option<String>,
+    pub duration_ms: u128,
+    pub request_count: u64,
+    pub values_written: u32,
+    pub flags: &'a [CollectedValue],
+    pub drift: &'a [Drift],
+}
+
+/// Records the end of run `id`.
+pub async fn finish(conn: &mut AsyncPgConnection, id: i64, end: RunEnd<'_>) -> QueryResult<()> {
+    let json =
+        |v: serde_json::Result<serde_json::Value>| v.unwrap_or_else(|_| serde_json::json!([]));
+    diesel::update(log::table.find(id))
+        .set((
+            log::status.eq(end.status.as_str()),
+            log::error.eq(end.error),
+            log::finished_at.eq(Utc::now()),
+            log::duration_ms.eq(i64::try_from(end.duration_ms).unwrap_or(i64::MAX)),
+            log::request_count.eq(i32::try_from(end.request_count).unwrap_or(i32::MAX)),
+            log::values_written.eq(i32::try_from(end.values_written).unwrap_or(i32::MAX)),
+            log::flags.eq(json(serde_json::to_value(end.flags))),
+            log::drift.eq(json(serde_json::to_value(end.drift))),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }

@@ -1,4 +1,4 @@
-//! Daily device snapshots (filled by the NinjaOne collector).
+//! Daily device snapshots (filled by the collectors of RMM vendors, NinjaOne today).
 use crate::schema::qbr_device_snapshots;
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -29,4 +29,47 @@ pub async fn last_in(
         .first(conn)
         .await
         .optional()
+}
+
+/// A day's device counts of one vendor.
+pub struct Snapshot<'a> {
+    pub date: NaiveDate,
+    pub vendor_id: i32,
+    pub endpoints: i64,
+    pub seats: i64,
+    pub per_client: &'a serde_json::Value,
+    pub per_node_class: &'a serde_json::Value,
+    pub collected_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Stores the day's snapshot, replacing one taken earlier the same day.
+pub async fn upsert(conn: &mut AsyncPgConnection, org: i32, s: Snapshot<'_>) -> QueryResult<()> {
+    let endpoints = i32::try_from(s.endpoints).unwrap_or(i32::MAX);
+    let seats = i32::try_from(s.seats).unwrap_or(i32::MAX);
+    diesel::insert_into(qbr_device_snapshots::table)
+        .values((
+            qbr_device_snapshots::organization_id.eq(org),
+            qbr_device_snapshots::snapshot_date.eq(s.date),
+            qbr_device_snapshots::vendor_id.eq(s.vendor_id),
+            qbr_device_snapshots::endpoints.eq(endpoints),
+            qbr_device_snapshots::seats.eq(seats),
+            qbr_device_snapshots::per_client.eq(s.per_client),
+            qbr_device_snapshots::per_node_class.eq(s.per_node_class),
+            qbr_device_snapshots::collected_at.eq(s.collected_at),
+        ))
+        .on_conflict((
+            qbr_device_snapshots::organization_id,
+            qbr_device_snapshots::snapshot_date,
+        ))
+        .do_update()
+        .set((
+            qbr_device_snapshots::endpoints.eq(endpoints),
+            qbr_device_snapshots::seats.eq(seats),
+            qbr_device_snapshots::per_client.eq(s.per_client),
+            qbr_device_snapshots::per_node_class.eq(s.per_node_class),
+            qbr_device_snapshots::collected_at.eq(s.collected_at),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }

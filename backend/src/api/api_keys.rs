@@ -1,0 +1,57 @@
+//! `/api/admin/api-keys`: API keys of the organization, for signed-in users only (a key
+//! can't manage keys).
+use crate::error::{AppError, AppResult};
+use crate::http::context::{actor, client_ip, conn, state};
+use crate::http::{ok, params, ApiOk};
+use crate::service::api_keys as service;
+use crate::service::Actor;
+use qbr_shared::api::{ApiKeyCreateRequest, ApiKeyCreated, ApiKeyInfo, ApiKeyList};
+use salvo::http::StatusCode;
+use salvo::prelude::*;
+
+/// Every API key of the organization (never the keys themselves).
+#[endpoint(tags("admin"))]
+pub async fn list_api_keys(depot: &mut Depot) -> AppResult<ApiOk<ApiKeyList>> {
+    let org = state(depot)?.org_id;
+    let mut conn = conn(depot).await?;
+    let keys = service::list(&mut conn, Some(org)).await?;
+    Ok(ok(ApiKeyList { keys }))
+}
+
+/// Creates an API key; the answer holds the key, shown this once.
+#[endpoint(tags("admin"), request_body = ApiKeyCreateRequest)]
+pub async fn create_api_key(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> AppResult<ApiOk<ApiKeyCreated>> {
+    let body: ApiKeyCreateRequest = params::json_body(req).await?;
+    let org = state(depot)?.org_id;
+    let (who, ip) = (actor(depot), client_ip(req));
+    let mut conn = conn(depot).await?;
+    let by = Actor {
+        name: &who,
+        ip: ip.as_deref(),
+    };
+    let created = service::create(&mut conn, org, &body.name, body.scope, by).await?;
+    Ok(ApiOk(created, StatusCode::CREATED))
+}
+
+/// Revokes an API key: it stops working at once.
+#[endpoint(tags("admin"), parameters(("id" = i64, Path, description = "API key id")))]
+pub async fn revoke_api_key(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<ApiKeyInfo>> {
+    let id: i64 = req
+        .param::<String>("id")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| AppError::invalid_parameter("id must be a number"))?;
+    let org = state(depot)?.org_id;
+    let (who, ip) = (actor(depot), client_ip(req));
+    let mut conn = conn(depot).await?;
+    let by = Actor {
+        name: &who,
+        ip: ip.as_deref(),
+    };
+    service::revoke(&mut conn, Some(org), id, by)
+        .await?
+        .map(ok)
+        .ok_or_else(|| AppError::not_found(format!("No active API key with id {id}")))
+}

@@ -1,0 +1,111 @@
+//! The `qbr` command line: one module per subcommand. Every subcommand reads the
+//! settings, opens the database (migrating it) and does its job through the service
+//! layer, like the API.
+mod apikey;
+mod collect;
+mod import;
+mod report;
+mod serve;
+
+use crate::config::{Config, Env};
+use crate::db;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "qbr",
+    version,
+    about = "QBR Dashboard: SmartNumbers for MSP quarterly business reviews"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (API and, when built, the SPA).
+    Serve {
+        /// Load the synthetic demo organization into an empty database.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API keys for other programs.
+    Apikey {
+        #[command(subcommand)]
+        command: apikey::ApikeyCommand,
+    },
+    /// Collect metric values from the configured vendors (one all-or-nothing run).
+    Collect(collect::CollectArgs),
+    /// Import a CSV (`period,metric,value,notes`) or a Monthly Business Review workbook
+    /// (.xlsx): prints the preview; writes only with --commit.
+    Import(import::ImportArgs),
+    /// Write the printable QBR report of a quarter (PDF), as `GET /api/qbr/report` does.
+    Report(report::ReportArgs),
+}
+
+/// The organization the CLI acts on.
+const ORG_ID: i32 = 1;
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let env = Env::process();
+    let config = Config::from_env(&env)?;
+    init_logging(config.log_json);
+    // Sign-in settings are checked before anything starts.
+    let serve_settings = match &cli.command {
+        Command::Serve { demo } => Some(serve::settings(&env, &config, *demo)?),
+        _ => None,
+    };
+    let database = db::open(
+        config.database_url.as_deref(),
+        &config.data_dir,
+        config.pool_size,
+    )
+    .await?;
+    let outcome = match cli.command {
+        Command::Migrate => {
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Serve { demo } => match serve_settings {
+            Some(settings) => serve::run(&env, &config, &database, settings, demo).await,
+            None => Ok(()),
+        },
+        Command::Apikey { command } => apikey::run(&database, command).await,
+        Command::Collect(args) => collect::run(&env, &database, args).await,
+        Command::Import(args) => import::run(&database, args).await,
+        Command::Report(args) => report::run(&database, args).await,
+    };
+    // The private cluster (if any) stops when `database` is dropped, after the server.
+    drop(database);
+    outcome
+}
+
+/// Organization [`ORG_ID`], which the CLI acts on.
+async fn organization(
+    conn: &mut diesel_async::AsyncPgConnection,
+) -> anyhow::Result<crate::store::org::Org> {
+    use anyhow::Context;
+    crate::store::org::load(conn, ORG_ID)
+        .await?
+        .with_context(|| format!("organization {ORG_ID} does not exist"))
+}
+
+/// A service error as the CLI says it: its message (codes and statuses are for HTTP).
+fn said(e: crate::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{}", e.message)
+}

@@ -1,0 +1,94 @@
+//! `qbr serve [--demo]`: the web server, its background upkeep and the nightly
+//! collection schedule.
+use crate::auth::{Auth, AuthConfig};
+use crate::collect::{schedule, CollectorConfig};
+use crate::config::{Config, Env};
+use crate::db::Database;
+use crate::http::AppState;
+use crate::{demo, maintenance, server};
+use anyhow::Context;
+
+/// The demo's user when `QBR_AUTHORIZED_USERS` is unset.
+const DEMO_USER: &str = "demo@example.com";
+
+/// The sign-in settings of `qbr serve`; refuses unsafe ones before anything starts.
+pub fn settings(env: &Env, config: &Config, demo: bool) -> anyhow::Result<AuthConfig> {
+    let mut auth_config = AuthConfig::from_env(env, config.listen)?;
+    if demo {
+        auth_config.dev_login = true;
+        if auth_config.allow_list.is_empty() {
+            auth_config.allow_list.replace([DEMO_USER]);
+        }
+    }
+    auth_config.check(config.listen)?;
+    Ok(auth_config)
+}
+
+/// Says at start what sign-in allows; returns the development sign-in URL, if on.
+fn announce(auth_config: &AuthConfig) -> Option<String> {
+    if auth_config.dev_login {
+        tracing::warn!("development sign-in is ON (AUTH_DEV_LOGIN / --demo): anyone on this machine can sign in as an allow-listed user");
+    }
+    if auth_config.microsoft.is_none() {
+        tracing::info!("Microsoft sign-in is not configured (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)");
+    }
+    if auth_config.allow_list.is_empty() {
+        tracing::warn!("QBR_AUTHORIZED_USERS is empty: nobody can sign in (API keys still work)");
+    }
+    auth_config.dev_login.then(|| {
+        let email = auth_config
+            .allow_list
+            .emails()
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        format!(
+            "{}/api/auth/dev/login?email={email}",
+            auth_config.api_base_url
+        )
+    })
+}
+
+async fn load_demo(database: &Database, org_id: i32) -> anyhow::Result<()> {
+    let mut conn = database
+        .pool
+        .get()
+        .await
+        .context("connecting to load the demo")?;
+    let written = demo::load::load_if_empty(&mut conn, org_id).await?;
+    if written > 0 {
+        tracing::info!(values = written, "loaded the demo organization");
+    } else {
+        tracing::info!("database already has data; demo not loaded");
+    }
+    Ok(())
+}
+
+pub async fn run(
+    env: &Env,
+    config: &Config,
+    database: &Database,
+    auth_config: AuthConfig,
+    demo: bool,
+) -> anyhow::Result<()> {
+    let dev_login_url = announce(&auth_config);
+    let state = AppState::new(database.pool.clone(), super::ORG_ID);
+    let auth = Auth::new(auth_config)?;
+    if demo {
+        load_demo(database, state.org_id).await?;
+    }
+    maintenance::spawn_refresh(database.pool.clone(), state.org_id);
+    maintenance::spawn_auth_cleanup(database.pool.clone(), auth.clone());
+    let collectors = CollectorConfig::from_env(env)?;
+    let schedule = schedule::start(database.pool.clone(), collectors, state.org_id).await?;
+    println!("QBR Dashboard: http://{}/", config.listen);
+    if let Some(url) = dev_login_url {
+        println!("Development sign-in: {url}");
+    }
+    let service = server::service(state, auth, &config.dist_dir);
+    let served = server::serve(service, config.listen).await;
+    if let Some(schedule) = schedule {
+        schedule.shutdown().await;
+    }
+    served
+}

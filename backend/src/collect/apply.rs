@@ -1,0 +1,275 @@
+//! Writing what the collectors read, inside the run's one transaction: device
+//! snapshots, then every value checked (a negative value rejects the whole run),
+//! flagged (zero, a jump of more than half), kept when typed in or imported, frozen
+//! (with drift) once its month closed, else written; then the recomputation.
+use super::collector::{DeviceCounts, Reading};
+use super::run::{RunOptions, RunReport};
+use crate::store::devices::{self, Snapshot};
+use crate::store::metrics::{rows_for_months, write_value, MetricRow, ValueWrite, WriteOutcome};
+use crate::store::org::Org;
+use crate::store::{lock_organization_writes, recompute};
+use chrono::{DateTime, Utc};
+use diesel::QueryResult;
+use diesel_async::AsyncPgConnection;
+use qbr_shared::api::DataSource;
+use qbr_shared::collection::{CollectedValue, Drift, Flag, Outcome};
+use qbr_shared::{Month, Vendor};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A month-over-month change above this share raises a `warning`.
+const WARNING_CHANGE: f64 = 0.5;
+
+/// Why the run's transaction ended without committing.
+pub enum TxError {
+    Db(diesel::result::Error),
+    Rejected(String),
+    /// A dry run's report, carried out of the transaction it rolled back.
+    DryRun(Box<RunReport>),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Db(e)
+    }
+}
+
+/// One value to store: month, metric, vendor, value.
+struct Value {
+    month: Month,
+    metric: &'static str,
+    vendor: Vendor,
+    value: f64,
+}
+
+/// Stores the readings of a run (see the module's documentation).
+pub async fn apply(
+    conn: &mut AsyncPgConnection,
+    org: &Org,
+    opts: &RunOptions,
+    months: &[Month],
+    readings: Vec<(Vendor, Reading)>,
+) -> Result<RunReport, TxError> {
+    lock_organization_writes(conn, org.id).await?;
+    let now = Utc::now();
+    let mut report = RunReport {
+        months: months.to_vec(),
+        vendors: readings.iter().map(|(v, _)| *v).collect(),
+        dry_run: opts.dry_run,
+        ..RunReport::default()
+    };
+    let mut values = Vec::new();
+    for (vendor, reading) in readings {
+        values.extend(
+            reading
+                .values
+                .into_iter()
+                .map(|(month, metric, value)| Value {
+                    month,
+                    metric,
+                    vendor,
+                    value,
+                }),
+        );
+        if let Some(counts) = reading.devices {
+            store_snapshot(conn, org, vendor, now, &counts).await?;
+            values.extend(device_values(conn, org, vendor, months).await?);
+            report.snapshot = Some(counts);
+        }
+    }
+    let checker = Checker::load(conn, org, months, &values).await?;
+    let mut changed: BTreeSet<Month> = BTreeSet::new();
+    for v in &values {
+        let collected = checker.check(v)?;
+        let outcome = match checker.keep(v, opts.force, &mut report.drift) {
+            Some(kept) => kept,
+            None => write(conn, org, v, &collected.flags, now).await?,
+        };
+        if outcome == Outcome::Written {
+            report.values_written += 1;
+            changed.insert(v.month);
+        }
+        report.values.push(CollectedValue {
+            outcome,
+            ..collected
+        });
+    }
+    if !changed.is_empty() {
+        recompute::after_inputs_changed(conn, org, &changed, now).await?;
+    }
+    if opts.dry_run {
+        return Err(TxError::DryRun(Box::new(report)));
+    }
+    Ok(report)
+}
+
+async fn store_snapshot(
+    conn: &mut AsyncPgConnection,
+    org: &Org,
+    vendor: Vendor,
+    now: DateTime<Utc>,
+    counts: &DeviceCounts,
+) -> QueryResult<()> {
+    let per_client = serde_json::to_value(&counts.per_client).unwrap_or_default();
+    let per_node_class = serde_json::to_value(&counts.per_node_class).unwrap_or_default();
+    let snapshot = Snapshot {
+        date: now.with_timezone(&org.timezone).date_naive(),
+        vendor_id: vendor.id(),
+        endpoints: counts.endpoints,
+        seats: counts.seats,
+        per_client: &per_client,
+        per_node_class: &per_node_class,
+        collected_at: now,
+    };
+    devices::upsert(conn, org.id, snapshot).await
+}
+
+/// Each month's endpoints and seats: its last snapshot's.
+async fn device_values(
+    conn: &mut AsyncPgConnection,
+    org: &Org,
+    vendor: Vendor,
+    months: &[Month],
+) -> QueryResult<Vec<Value>> {
+    let mut out = Vec::new();
+    for m in months {
+        let last = devices::last_in(conn, org.id, m.first_day(), m.next().first_day()).await?;
+        if let Some(row) = last {
+            for (metric, value) in [
+                ("endpoints_managed", row.endpoints),
+                ("seats_managed", row.seats),
+            ] {
+                out.push(Value {
+                    month: *m,
+                    metric,
+                    vendor,
+                    value: f64::from(value),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The stored values a run compares with: its months and the month before.
+struct Checker<'a> {
+    org: &'a Org,
+    current: Month,
+    stored: Vec<MetricRow>,
+    /// This run's values, for the month-over-month check.
+    new_values: BTreeMap<(Month, &'static str), f64>,
+}
+
+impl<'a> Checker<'a> {
+    async fn load(
+        conn: &mut AsyncPgConnection,
+        org: &'a Org,
+        months: &[Month],
+        values: &[Value],
+    ) -> QueryResult<Checker<'a>> {
+        let mut with_prev: Vec<Month> = months.to_vec();
+        if let Some(first) = months.first() {
+            with_prev.push(first.prev());
+        }
+        Ok(Checker {
+            org,
+            current: org.current_month(Utc::now()),
+            stored: rows_for_months(conn, org.id, &with_prev).await?,
+            new_values: values
+                .iter()
+                .map(|v| ((v.month, v.metric), v.value))
+                .collect(),
+        })
+    }
+
+    fn stored(&self, month: Month, metric: &str) -> Option<&MetricRow> {
+        let period = month.to_string();
+        self.stored
+            .iter()
+            .find(|r| r.period == period && r.metric_name == metric)
+    }
+
+    /// Rejects an impossible value; flags a suspicious or jumpy one.
+    fn check(&self, v: &Value) -> Result<CollectedValue, TxError> {
+        if v.value < 0.0 || !v.value.is_finite() {
+            return Err(TxError::Rejected(format!(
+                "rejected: {} for {} is {} (a negative value means the vendor data is wrong); nothing was written",
+                v.metric, v.month, v.value
+            )));
+        }
+        let previous = self
+            .new_values
+            .get(&(v.month.prev(), v.metric))
+            .copied()
+            .or_else(|| self.stored(v.month.prev(), v.metric).map(MetricRow::value));
+        let mut flags = Vec::new();
+        if v.value == 0.0 && v.metric != "reactive_time_spent" {
+            flags.push(Flag::Suspicious);
+        }
+        if previous.is_some_and(|p| p > 0.0 && (v.value - p).abs() / p > WARNING_CHANGE) {
+            flags.push(Flag::Warning);
+        }
+        Ok(CollectedValue {
+            period: v.month.to_string(),
+            metric: v.metric.to_string(),
+            value: v.value,
+            flags,
+            outcome: Outcome::Unchanged,
+        })
+    }
+
+    /// Whether the stored value stays: typed in or imported, or collected after its
+    /// month closed (frozen unless `force`; a different reading is drift).
+    fn keep(&self, v: &Value, force: bool, drift: &mut Vec<Drift>) -> Option<Outcome> {
+        let row = self.stored(v.month, v.metric)?;
+        if matches!(row.source(), DataSource::Manual | DataSource::Imported) {
+            return Some(Outcome::KeptManual);
+        }
+        let frozen = v.month < self.current
+            && row.source() == DataSource::Collected
+            && is_final(row, v.month, self.org)
+            && !force;
+        if !frozen {
+            return None;
+        }
+        if (row.value() - v.value).abs() > 1e-6 {
+            drift.push(Drift {
+                period: v.month.to_string(),
+                metric: v.metric.to_string(),
+                stored: row.value(),
+                collected: v.value,
+            });
+        }
+        Some(Outcome::Frozen)
+    }
+}
+
+/// A collected value is final (frozen) once it was collected after its month ended; a
+/// value read while the month was in progress (e.g. at 22:30 on its last day) is
+/// rewritten once by the first run after the month closes.
+fn is_final(row: &MetricRow, month: Month, org: &Org) -> bool {
+    let (_, end) = month.utc_bounds(org.timezone);
+    row.collected_at.is_none_or(|at| at >= end)
+}
+
+async fn write(
+    conn: &mut AsyncPgConnection,
+    org: &Org,
+    v: &Value,
+    flags: &[Flag],
+    now: DateTime<Utc>,
+) -> QueryResult<Outcome> {
+    let w = ValueWrite {
+        metric: v.metric,
+        value: v.value,
+        vendor_id: v.vendor.id(),
+        source: DataSource::Collected,
+        flags: qbr_shared::collection::flag_words(flags),
+        notes: None,
+        actor: "collector",
+        collected_at: Some(now),
+    };
+    Ok(match write_value(conn, org.id, v.month, &w).await? {
+        WriteOutcome::Unchanged => Outcome::Unchanged,
+        WriteOutcome::Created | WriteOutcome::Changed => Outcome::Written,
+    })
+}

@@ -1,0 +1,57 @@
+//! Settings, all from the environment (every variable is listed in the README):
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` | unset | PostgreSQL to use; unset = start a private cluster under `QBR_DATA_DIR/postgres` |
+//! | `QBR_DATA_DIR` | `./data` | where the private cluster lives |
+//! | `QBR_LISTEN` | `127.0.0.1:5400` | address the server listens on |
+//! | `QBR_DIST_DIR` | `./dist` | the built SPA, served at `/` when present |
+//! | `QBR_DB_POOL_SIZE` | `16` | database connections per server process |
+//! | `QBR_LOG_FORMAT` | `text` | `json` for one JSON object per log line |
+//! | `RUST_LOG` | `info` | log filter |
+//!
+//! Sign-in settings (`QBR_AUTHORIZED_USERS`, `AZURE_*`, `CORS_ORIGINS`, ...) are read by
+//! `auth::config::AuthConfig::from_env`, which lists them.
+pub mod env;
+
+pub use env::Env;
+
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub dist_dir: PathBuf,
+    pub pool_size: usize,
+    pub log_json: bool,
+}
+
+impl Config {
+    /// Reads the environment; a malformed value is an error naming the variable.
+    pub fn from_env(env: &Env) -> anyhow::Result<Config> {
+        let listen = env
+            .var("QBR_LISTEN")
+            .unwrap_or_else(|| "127.0.0.1:5400".into());
+        Ok(Config {
+            database_url: env.var("DATABASE_URL"),
+            data_dir: env
+                .var("QBR_DATA_DIR")
+                .map_or_else(|| PathBuf::from("data"), PathBuf::from),
+            listen: listen
+                .parse()
+                .with_context(|| format!("QBR_LISTEN must be host:port, got '{listen}'"))?,
+            dist_dir: env
+                .var("QBR_DIST_DIR")
+                .map_or_else(|| PathBuf::from("dist"), PathBuf::from),
+            pool_size: env.parsed("QBR_DB_POOL_SIZE", 16)?,
+            log_json: env
+                .var("QBR_LOG_FORMAT")
+                .is_some_and(|v| v.eq_ignore_ascii_case("json")),
+        })
+    }
+}

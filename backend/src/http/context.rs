@@ -1,0 +1,159 @@
+//! The request context every handler works with: the application state, a database
+//! connection, who is acting (the [`Identity`] the auth guard found), the organization
+//! the request acts on, the client's address and the request id. The hoops fill the
+//! depot (`middleware` the request id, `auth` the identity); handlers only read it.
+use super::params;
+use super::state::AppState;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::store::org::{self, Org};
+use diesel_async::AsyncPgConnection;
+use qbr_shared::ErrorCode;
+use salvo::prelude::*;
+
+/// How the caller proved who it is.
+#[derive(Clone, Debug)]
+pub enum Identity {
+    Session {
+        email: String,
+        name: Option<String>,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    },
+    ApiKey {
+        id: i64,
+        name: String,
+        organization_id: i32,
+        write: bool,
+    },
+}
+
+impl Identity {
+    /// The name recorded as "who" in histories and the audit log.
+    pub fn actor(&self) -> String {
+        match self {
+            Identity::Session { email, .. } => email.clone(),
+            Identity::ApiKey { name, .. } => format!("apikey:{name}"),
+        }
+    }
+}
+
+/// The organization row the auth guard read with the session or key (one query for
+/// both), so handlers need not read it again.
+#[derive(Clone, Debug)]
+pub struct PreloadedOrg(pub Org);
+
+const REQUEST_ID_KEY: &str = "request_id";
+
+/// Records the request's id (the request hoop does, first thing).
+pub fn set_request_id(depot: &mut Depot, id: String) {
+    depot.insert(REQUEST_ID_KEY, id);
+}
+
+/// The current request's id.
+pub fn request_id(depot: &Depot) -> Option<&str> {
+    depot.get::<String>(REQUEST_ID_KEY).ok().map(String::as_str)
+}
+
+/// The identity of the current request, once the auth guard ran.
+pub fn identity(depot: &Depot) -> Option<&Identity> {
+    depot.get_typed::<Identity>().ok()
+}
+
+/// Who is acting: the signed-in user's email or `apikey:<name>`.
+pub fn actor(depot: &Depot) -> String {
+    identity(depot).map_or_else(|| "local".to_string(), Identity::actor)
+}
+
+/// The organization an API key belongs to (a key never acts for another one).
+pub fn key_organization(depot: &Depot) -> Option<i32> {
+    match identity(depot) {
+        Some(Identity::ApiKey {
+            organization_id, ..
+        }) => Some(*organization_id),
+        _ => None,
+    }
+}
+
+pub fn state(depot: &Depot) -> AppResult<&AppState> {
+    depot
+        .get_typed::<AppState>()
+        .map_err(|_| AppError::internal(anyhow::anyhow!("application state missing")))
+}
+
+/// A pooled connection (503 when the database can't be reached).
+pub async fn conn(depot: &Depot) -> AppResult<DbConn> {
+    Ok(state(depot)?.pool.get().await?)
+}
+
+/// The client's address as the server sees it (the proxy's, behind a reverse proxy).
+pub fn client_ip(req: &Request) -> Option<String> {
+    client_ip_addr(req).map(|ip| ip.to_string())
+}
+
+pub fn client_ip_addr(req: &Request) -> Option<std::net::IpAddr> {
+    let addr = req.remote_addr();
+    addr.as_ipv4()
+        .map(|a| std::net::IpAddr::V4(*a.ip()))
+        .or_else(|| addr.as_ipv6().map(|a| std::net::IpAddr::V6(*a.ip())))
+}
+
+/// The `organization_id` query parameter (400 when malformed).
+pub fn asked_organization(req: &Request) -> AppResult<Option<i32>> {
+    Ok(params::int(req, "organization_id", 1, i64::from(i32::MAX))?.map(|v| v as i32))
+}
+
+/// The organization a request acts on: an API key's own (a key naming another one gets
+/// 403: the organization comes from the key, never from the request); else `asked`,
+/// else the server's default.
+pub fn organization_id(depot: &Depot, asked: Option<i32>) -> AppResult<i32> {
+    match (key_organization(depot), asked) {
+        (Some(key_org), Some(asked)) if asked != key_org => Err(AppError::new(
+            ErrorCode::Forbidden,
+            "This API key belongs to another organization",
+        )),
+        (Some(key_org), _) => Ok(key_org),
+        (None, asked) => Ok(asked.unwrap_or(state(depot)?.org_id)),
+    }
+}
+
+/// The organization of the request (`organization_id` of the query string).
+pub async fn organization(
+    req: &Request,
+    depot: &Depot,
+    conn: &mut AsyncPgConnection,
+) -> AppResult<Org> {
+    let id = organization_id(depot, asked_organization(req)?)?;
+    organization_by_id(depot, conn, id).await
+}
+
+/// Organization `id`: the row the guard read if it is that one, else from the database.
+pub async fn organization_by_id(
+    depot: &Depot,
+    conn: &mut AsyncPgConnection,
+    id: i32,
+) -> AppResult<Org> {
+    if let Ok(PreloadedOrg(org)) = depot.get_typed::<PreloadedOrg>() {
+        if org.id == id {
+            return Ok(org.clone());
+        }
+    }
+    org::load(conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("Organization {id} does not exist")))
+}
+
+/// What a read handler works with: a connection, the server's caches and the
+/// organization of the request.
+pub struct Reader {
+    pub conn: DbConn,
+    pub caches: std::sync::Arc<crate::cache::Caches>,
+    pub org: Org,
+}
+
+/// The [`Reader`] of a request (its `organization_id`, the key's, or the default).
+pub async fn reader(req: &Request, depot: &Depot) -> AppResult<Reader> {
+    let caches = state(depot)?.caches.clone();
+    let mut conn = conn(depot).await?;
+    let org = organization(req, depot, &mut conn).await?;
+    Ok(Reader { conn, caches, org })
+}

@@ -1,0 +1,186 @@
+//! Hoops that run on every request: request ids, access logs, security headers,
+//! and the error catcher (so a 404 or a framework error also gets the error envelope).
+//! Authentication is `crate::auth`.
+use super::context::{request_id, set_request_id};
+use super::response::write_error;
+use crate::error::AppError;
+use qbr_shared::ErrorCode;
+use salvo::http::header::{HeaderName, HeaderValue};
+use salvo::prelude::*;
+use std::time::Instant;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Accepts a caller's request id when it is short and printable (so proxies can trace
+/// a request end to end), else makes one.
+fn pick_request_id(req: &Request) -> String {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
+}
+
+/// Gives the request an id, answers with it in `X-Request-Id`, sets the security
+/// headers, and writes one structured log line per request.
+pub struct RequestContext {
+    csp: HeaderValue,
+}
+
+impl RequestContext {
+    /// `inline_script_hashes`: CSP sources (`'sha256-…'`) of the SPA's inline bootstrap
+    /// scripts, so the policy can forbid every other inline script.
+    pub fn new(inline_script_hashes: &[String]) -> Self {
+        let scripts = inline_script_hashes.join(" ");
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        );
+        let csp = HeaderValue::from_str(&policy).unwrap_or_else(|_| {
+            HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'")
+        });
+        RequestContext { csp }
+    }
+}
+
+#[async_trait]
+impl Handler for RequestContext {
+    async fn handle(
+        &self,
+        req: &mut Request,
+        depot: &mut Depot,
+        res: &mut Response,
+        ctrl: &mut FlowCtrl,
+    ) {
+        let started = Instant::now();
+        let id = pick_request_id(req);
+        set_request_id(depot, id.clone());
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            res.headers_mut()
+                .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+        }
+        security_headers(req, res, self.csp.clone());
+        ctrl.call_next(req, depot, res).await;
+        let status = res.status_code.map_or(200, |s| s.as_u16());
+        tracing::info!(
+            request_id = %id,
+            method = %req.method(),
+            path = %req.uri().path(),
+            status,
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
+}
+
+fn security_headers(req: &Request, res: &mut Response, csp: HeaderValue) {
+    let h = res.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        "referrer-policy",
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("content-security-policy", csp);
+    if req.scheme() == &salvo::http::uri::Scheme::HTTPS {
+        h.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+}
+
+/// CSP sources for the inline `<script>` blocks of an HTML page (Trunk's bootstrap).
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(open) = rest.find("<script") {
+        let after_open = &rest[open..];
+        let Some(tag_end) = after_open.find('>') else {
+            break;
+        };
+        let tag = &after_open[..tag_end];
+        let body_start = &after_open[tag_end + 1..];
+        let Some(close) = body_start.find("</script>") else {
+            break;
+        };
+        if !tag.contains("src=") {
+            let digest = Sha256::digest(&body_start.as_bytes()[..close]);
+            out.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        rest = &body_start[close..];
+    }
+    out
+}
+
+/// The error code a bare status gets when the framework (not a handler) answered.
+fn code_for_status(status: u16) -> ErrorCode {
+    match status {
+        401 => ErrorCode::Unauthenticated,
+        403 => ErrorCode::Forbidden,
+        404 | 405 => ErrorCode::NotFound,
+        409 => ErrorCode::Conflict,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::InvalidBody,
+        429 => ErrorCode::RateLimited,
+        400..=499 => ErrorCode::InvalidParameter,
+        _ => ErrorCode::Internal,
+    }
+}
+
+/// The catcher's goal: any error response without a body of ours gets the envelope.
+#[handler]
+pub async fn catch_errors(
+    req: &Request,
+    depot: &mut Depot,
+    res: &mut Response,
+    ctrl: &mut FlowCtrl,
+) {
+    let status = res.status_code.map_or(404, |s| s.as_u16());
+    let message = match status {
+        404 => format!("No route for {} {}", req.method(), req.uri().path()),
+        405 => format!(
+            "Method {} is not allowed on {}",
+            req.method(),
+            req.uri().path()
+        ),
+        413 => "Request body is too large".to_string(),
+        415 => "Unsupported media type: send application/json".to_string(),
+        s if s >= 500 => "Internal server error".to_string(),
+        _ => salvo::http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Request failed")
+            .to_string(),
+    };
+    let err = AppError::new(code_for_status(status), message).with_status(status);
+    write_error(res, request_id(depot), &err);
+    ctrl.skip_rest();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_only_inline_scripts() {
+        let html = r#"<script src="/a.js"></script><script type="module">alert(1)</script>"#;
+        assert_eq!(
+            inline_script_hashes(html),
+            vec!["'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='".to_string()]
+        );
+        assert!(inline_script_hashes("<p>no scripts</p>").is_empty());
+    }
+}

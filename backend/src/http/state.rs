@@ -1,0 +1,26 @@
+//! What every handler can reach through the depot. Nothing here is state another
+//! replica would need: sessions and locks live in PostgreSQL, and the in-memory answers
+//! are checked against a version kept there (`crate::cache`). The sign-in settings and
+//! rate limiters (`crate::auth::Auth`) are put in the depot beside it by the server.
+use crate::cache::Caches;
+use crate::db::DbPool;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    /// The organization used when a request names none.
+    pub org_id: i32,
+    /// Answers kept in memory while the organization's data version holds.
+    pub caches: Arc<Caches>,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, org_id: i32) -> AppState {
+        AppState {
+            pool,
+            org_id,
+            caches: Arc::default(),
+        }
+    }
+}

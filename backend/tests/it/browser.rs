@@ -1,0 +1,1044 @@
+//! End-to-end tests of the SPA in real headless Chromium, driven over WebDriver
+//! (chromedriver) against the real `qbr serve` binary on a fresh database and the
+//! built SPA (`dist/`, built by `trunk build` if missing). Screenshots of every page at
+//! 1280×800 and 800×1100 land in `target/screenshots/`.
+//!
+//! Skipped, with a note, when chromedriver or chromium is not installed.
+
+use crate::common::TestDb;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The built SPA: `$QBR_TEST_DIST`, else `dist/` (built with trunk when missing).
+fn dist() -> PathBuf {
+    if let Ok(d) = std::env::var("QBR_TEST_DIST") {
+        return PathBuf::from(d);
+    }
+    let dist = workspace().join("dist");
+    if !dist.join("index.html").exists() {
+        let path = format!(
+            "{}:{}",
+            workspace().join("node_modules/.bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let status = Command::new("trunk")
+            .arg("build")
+            .current_dir(workspace())
+            .env("PATH", path)
+            .status()
+            .expect("dist/ is missing and `trunk` can't run: run `trunk build` first");
+        assert!(status.success(), "trunk build failed");
+    }
+    dist
+}
+
+fn browser_available() -> bool {
+    let ok = Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists();
+    if !ok {
+        eprintln!("NOTE: browser tests skipped: install chromium and chromium-driver (scripts/install-deps.sh --frontend)");
+    }
+    ok
+}
+
+/// Kills a child process when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// chromedriver in a process group of its own, killed with the Chromium it started
+/// when dropped (also when a test fails before closing its session).
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        use nix::sys::signal::{killpg, Signal};
+        use nix::unistd::Pid;
+        let pid = i32::try_from(self.0.id()).unwrap_or(0);
+        if pid > 0 {
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// The allow-listed user the browser signs in as.
+const E2E_USER: &str = "e2e@example.com";
+
+/// `qbr serve` on a fresh database.
+struct Server {
+    _proc: Proc,
+    _db: TestDb,
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let db = TestDb::new().await;
+        let port = free_port();
+        // The test's own HTTP calls use a write API key made with the CLI.
+        let out = Command::new(env!("CARGO_BIN_EXE_qbr"))
+            .args(["apikey", "create", "--name", "e2e", "--scope", "write"])
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run qbr apikey create");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-api-key", key.parse().unwrap());
+        // The browser signs in with the development sign-in.
+        let child = Command::new(env!("CARGO_BIN_EXE_qbr"))
+            .arg("serve")
+            .env("DATABASE_URL", &db.url)
+            .env("QBR_LISTEN", format!("127.0.0.1:{port}"))
+            .env("QBR_DIST_DIR", dist())
+            .env("AUTH_DEV_LOGIN", "true")
+            .env("QBR_AUTHORIZED_USERS", E2E_USER)
+            .env("API_BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start qbr");
+        let server = Server {
+            _proc: Proc(child),
+            _db: db,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = server.http.get(server.url("/api/health")).send().await {
+                if r.status() == 200 {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "qbr did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Signs the browser in (development sign-in sets the session cookie).
+    async fn sign_in(&self, b: &Browser) {
+        b.goto(&self.url(&format!("/api/auth/dev/login?email={E2E_USER}")))
+            .await;
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Value {
+        let r = self
+            .http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn load_reference(&self) {
+        for body in crate::common::reference_inputs() {
+            self.post("/api/qbr/metrics/manual", &body).await;
+        }
+    }
+}
+
+/// A minimal WebDriver client (the few commands these tests need).
+struct Browser {
+    _driver: Driver,
+    http: reqwest::Client,
+    session: String,
+    size: std::sync::Mutex<(u32, u32)>,
+}
+
+impl Browser {
+    async fn start(tz: &str) -> Browser {
+        let port = free_port();
+        use std::os::unix::process::CommandExt;
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .env("TZ", tz)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--hide-scrollbars",
+                "--window-size=1480,1500", "--lang=en-US"
+            ]}
+        }}});
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let session = loop {
+            if let Ok(r) = http
+                .post(format!("{base}/session"))
+                .json(&caps)
+                .send()
+                .await
+            {
+                let v: Value = r.json().await.unwrap();
+                let id = v["value"]["sessionId"].as_str().map(str::to_string);
+                break id.unwrap_or_else(|| panic!("no WebDriver session: {v}"));
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        Browser {
+            _driver: Driver(driver),
+            http,
+            session: format!("{base}/session/{session}"),
+            size: std::sync::Mutex::new((1280, 800)),
+        }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.session));
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let r = req.send().await.unwrap();
+        let v: Value = r.json().await.unwrap();
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    /// Waits until `script` returns something truthy (10 s), and returns it.
+    async fn wait_for(&self, what: &str, script: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let v = self.js(script).await;
+            let truthy = match &v {
+                Value::Null => false,
+                Value::Bool(b) => *b,
+                Value::String(s) => !s.is_empty(),
+                Value::Object(o) => !o.contains_key("error"),
+                _ => true,
+            };
+            if truthy {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what} (last: {v})"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The trimmed text of the first element matching `css`, once it has text.
+    async fn text(&self, css: &str) -> String {
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.textContent.trim() : null;",
+            json!(css)
+        );
+        self.wait_for(css, &script)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn element(&self, css: &str) -> String {
+        self.wait_for(
+            css,
+            &format!("return document.querySelector({}) !== null;", json!(css)),
+        )
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = self
+                .cmd(
+                    reqwest::Method::POST,
+                    "/element",
+                    json!({"using": "css selector", "value": css}),
+                )
+                .await;
+            if let Some(id) = v[ELEMENT].as_str() {
+                return id.to_string();
+            }
+            assert!(Instant::now() < deadline, "can't find {css}: {v}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        // Select everything and type over it (real key events, as a person would).
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await;
+        self.js(&format!(
+            "const e = document.querySelector({}); e.select && e.select();",
+            json!(css)
+        ))
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    /// Chooses a file in an `<input type=file>` (WebDriver: its absolute path as keys).
+    async fn upload(&self, css: &str, path: &Path) {
+        let id = self.element(css).await;
+        let path = path.canonicalize().unwrap();
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({"text": path.to_str().unwrap()}),
+        )
+        .await;
+    }
+
+    /// Presses and releases one key (WebDriver key codes, e.g. `\u{E004}` for Tab) on
+    /// whatever has the focus.
+    async fn press(&self, key: &str) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+                {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}
+            ]}]}),
+        )
+        .await;
+    }
+
+    /// Picks the option with `value` of a `<select>`, as a click would.
+    async fn select(&self, css: &str, value: &str) {
+        self.click(&format!("{css} option[value={}]", json!(value)))
+            .await;
+        self.wait_for(
+            &format!("{css} = {value}"),
+            &format!(
+                "return document.querySelector({}).value === {};",
+                json!(css),
+                json!(value)
+            ),
+        )
+        .await;
+    }
+
+    /// Waits until `script` returns the string `expected` (15 s), saying what it
+    /// returned otherwise.
+    async fn wait_eq(&self, what: &str, script: &str, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let v = self.js(script).await;
+            if v.as_str() == Some(expected) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: expected {expected:?}, got {v}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the `attr` attribute of `css` is `expected`.
+    async fn wait_attr(&self, css: &str, attr: &str, expected: &str) {
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.getAttribute({}) : null;",
+            json!(css),
+            json!(attr)
+        );
+        self.wait_eq(&format!("{css} {attr}"), &script, expected)
+            .await;
+    }
+
+    /// Waits until the trimmed text of `css` is `expected`.
+    async fn wait_text(&self, css: &str, expected: &str) {
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.textContent.trim() : null;",
+            json!(css)
+        );
+        self.wait_eq(css, &script, expected).await;
+    }
+
+    /// Sets the viewport (not the window) to `w`×`h` CSS pixels.
+    async fn resize(&self, w: u32, h: u32) {
+        *self.size.lock().unwrap() = (w, h);
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            json!({"cmd": "Emulation.setDeviceMetricsOverride",
+                   "params": {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": false}}),
+        )
+        .await;
+    }
+
+    /// Saves a PNG of the viewport into `target/screenshots/<name>.png`.
+    async fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        // Let layout and charts settle.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Through DevTools, so the image is exactly the emulated viewport (headless
+        // windows are capped by the virtual screen).
+        let (w, h) = *self.size.lock().unwrap();
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/goog/cdp/execute",
+                json!({"cmd": "Page.captureScreenshot", "params": {"format": "png",
+                    "captureBeyondViewport": true,
+                    "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}}}),
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v["data"].as_str().unwrap())
+            .unwrap();
+        let dir = workspace().join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn close(&self) {
+        let _ = self.http.delete(&self.session).send().await;
+    }
+}
+
+fn card_value(key: &str) -> String {
+    format!("[data-key=\"{key}\"] .card-value")
+}
+
+async fn card_status(b: &Browser, key: &str) -> String {
+    b.wait_for(
+        key,
+        &format!("const e = document.querySelector('[data-key=\"{key}\"]'); return e && e.dataset.status;"),
+    )
+    .await
+    .as_str()
+    .unwrap()
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_numbers_editing_thresholds_theme_and_login() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    server.load_reference().await;
+    // A month with a SmartNumber input missing: N/A names it.
+    server
+        .post(
+            "/api/qbr/metrics/manual",
+            &json!({"period": "2025-04", "metrics": [{"metric_name": "reactive_tickets_closed", "metric_value": 600}]}),
+        )
+        .await;
+    let b = Browser::start("America/Chicago").await;
+    b.resize(1280, 800).await;
+    server.sign_in(&b).await;
+
+    // The worked example, formatted as specified.
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    assert_eq!(b.text(&card_value("rhem")).await, "0.25 h (15 min)");
+    assert_eq!(b.text(&card_value("net_profit_pct")).await, "10.5%");
+    assert_eq!(
+        b.text(&card_value("avg_resolution_time")).await,
+        "0.42 h (25 min)"
+    );
+    assert_eq!(
+        b.text(&card_value("annual_service_rev_per_tech")).await,
+        "$341,264"
+    );
+    // Every status is the server's judgement against the thresholds.
+    let api = server.get("/api/qbr/smartnumbers?period=2025-Q1").await;
+    for n in api["data"]["smartnumbers"].as_array().unwrap() {
+        let key = n["key"].as_str().unwrap();
+        assert_eq!(
+            card_status(&b, key).await,
+            n["status"].as_str().unwrap(),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        card_status(&b, "tickets_per_endpoint_per_month").await,
+        "red"
+    );
+    assert_eq!(card_status(&b, "rhem").await, "yellow");
+    // Timestamps in the browser's zone (Chicago), never raw UTC.
+    let updated = b.text("#last-updated").await;
+    assert!(
+        updated.contains("CST") || updated.contains("CDT"),
+        "{updated}"
+    );
+    assert!(
+        !updated.contains("UTC") && !updated.contains("null"),
+        "{updated}"
+    );
+    b.screenshot("dashboard-1280x800").await;
+    b.resize(800, 1100).await;
+    b.screenshot("dashboard-800x1100").await;
+    b.resize(1280, 800).await;
+
+    // N/A with the missing input.
+    b.goto(&server.url("/dashboard/2025-04")).await;
+    let na = b
+        .text("[data-key=\"tickets_per_tech_per_month\"] .na-reason")
+        .await;
+    assert!(na.contains("N/A — needs # of Technical Employees"), "{na}");
+    assert_eq!(
+        b.text(&card_value("tickets_per_tech_per_month")).await,
+        "N/A"
+    );
+
+    // Drill-down: the formula with the real numbers.
+    b.goto(&server.url("/numbers/rhem/2025-Q1")).await;
+    let filled = b.text("#formula-filled").await;
+    assert!(
+        filled.contains("452.1 h") && filled.ends_with("0.25 h (15 min)"),
+        "{filled}"
+    );
+    assert_eq!(
+        b.text("#drill-bands").await,
+        "green ≤ 0.20 h (12 min), yellow ≤ 0.30 h (18 min)"
+    );
+    // The working hours come from the organization's setting, as the API reports it.
+    let hours = server.get("/api/qbr/smartnumbers?period=2025-Q1").await["data"]
+        ["working_hours_per_tech"]
+        .as_f64()
+        .unwrap();
+    let note = b.text(".formula .muted.small").await;
+    assert!(note.contains(&format!("{hours} working hours")), "{note}");
+    b.wait_for(
+        "chart",
+        "return !!document.querySelector('#drill-chart canvas');",
+    )
+    .await;
+    b.screenshot("drilldown-1280x800").await;
+    b.resize(800, 1100).await;
+    b.screenshot("drilldown-800x1100").await;
+    b.resize(1280, 800).await;
+
+    // A red card turns green after a threshold edit made in the thresholds page.
+    b.goto(&server.url("/thresholds")).await;
+    b.type_into("#th-tickets_per_endpoint_per_month-1", "0.7")
+        .await;
+    b.type_into("#th-tickets_per_endpoint_per_month-3", "0.8")
+        .await;
+    b.click("#th-save-tickets_per_endpoint_per_month").await;
+    assert!(b.text("#thresholds-notice").await.starts_with("Saved"));
+    b.screenshot("thresholds-1280x800").await;
+    b.resize(800, 1100).await;
+    b.screenshot("thresholds-800x1100").await;
+    b.resize(1280, 800).await;
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    assert_eq!(
+        card_status(&b, "tickets_per_endpoint_per_month").await,
+        "green"
+    );
+
+    // A manual entry made in the Monthly Business Review table appears on the dashboard.
+    b.goto(&server.url("/review")).await;
+    b.click("button#cell-new_mrr-2025-03").await;
+    b.type_into("input#cell-new_mrr-2025-03", "abc\u{E007}")
+        .await;
+    assert!(b.text(".cell-error").await.contains("not a number"));
+    b.type_into("input#cell-new_mrr-2025-03", "2000\u{E007}")
+        .await;
+    assert!(
+        b.text("#review-notice").await.starts_with("Saved"),
+        "save failed"
+    );
+    b.screenshot("review-1280x800").await;
+    b.resize(800, 1100).await;
+    b.screenshot("review-800x1100").await;
+    b.resize(1280, 800).await;
+    let before = server.get("/api/qbr/metrics/monthly?period=2025-03").await;
+    let new_mrr = before["data"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric_name"] == "new_mrr")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(new_mrr, 2000.0);
+    let q1 = server.get("/api/qbr/smartnumbers?period=2025-Q1").await;
+    let added = q1["data"]["smartnumbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["key"] == "new_mrr_added")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    assert_eq!(
+        b.text(&card_value("new_mrr_added")).await,
+        qbr_shared::format::usd(added)
+    );
+    assert_ne!(b.text(&card_value("new_mrr_added")).await, "$2,902");
+
+    // The other pages, for the record.
+    for (path, name, probe) in [
+        ("/trends", "trends", "#trend-chart-0 canvas"),
+        ("/entry", "entry", "#f-employees"),
+        ("/collection", "collection", ".collection .panel"),
+        (
+            "/settings",
+            "settings",
+            "#keys-unavailable, .settings table, .settings .empty",
+        ),
+        ("/login?error=access_denied", "login", "#login-error"),
+    ] {
+        b.goto(&server.url(path)).await;
+        b.element(probe).await;
+        b.screenshot(&format!("{name}-1280x800")).await;
+        b.resize(800, 1100).await;
+        b.screenshot(&format!("{name}-800x1100")).await;
+        b.resize(1280, 800).await;
+    }
+    assert!(b.text("#login-error").await.contains("Access denied"));
+    assert_eq!(b.text("#ms-login").await, "Sign in with Microsoft");
+
+    // Dark mode toggles and is remembered.
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    b.element(&card_value("rhem")).await;
+    let before = b.js("return document.documentElement.dataset.theme;").await;
+    b.click("#theme-toggle").await;
+    let after = b.js("return document.documentElement.dataset.theme;").await;
+    assert_ne!(before, after);
+    assert_eq!(after, "dark");
+    b.screenshot("dashboard-dark-1280x800").await;
+    b.goto(&server.url("/numbers/rhem/2025-Q1")).await;
+    b.wait_for(
+        "chart",
+        "return !!document.querySelector('#drill-chart canvas');",
+    )
+    .await;
+    b.screenshot("drilldown-dark-1280x800").await;
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    b.element(&card_value("rhem")).await;
+    assert_eq!(
+        b.js("return document.documentElement.dataset.theme;").await,
+        "dark"
+    );
+    b.click("#theme-toggle").await;
+    assert_eq!(
+        b.js("return document.documentElement.dataset.theme;").await,
+        "light"
+    );
+
+    // A 401 anywhere sends the user to the login page: end the session server-side
+    // (as expiry or removal from the allow-list would), then navigate.
+    b.js("return fetch('/api/auth/logout', {method: 'POST'}).then(r => r.status);")
+        .await;
+    b.click("a.nav-link[href='/trends']").await;
+    b.wait_for("login page", "return location.pathname === '/login';")
+        .await;
+    assert_eq!(b.text("#ms-login").await, "Sign in with Microsoft");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timestamps_show_in_the_browser_time_zone() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    server.load_reference().await;
+    let b = Browser::start("Asia/Tokyo").await;
+    server.sign_in(&b).await;
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    let updated = b.text("#last-updated").await;
+    assert!(updated.contains("GMT+9"), "{updated}");
+    assert!(!updated.contains("UTC"), "{updated}");
+    b.goto(&server.url("/numbers/net_profit_pct/2025-Q1")).await;
+    let table = b.text(".drill table tbody").await;
+    assert!(
+        table.contains("GMT+9") && !table.contains("null"),
+        "{table}"
+    );
+    b.close().await;
+}
+
+/// A stored input as the API reports it: (value, data_source).
+async fn stored(server: &Server, period: &str, metric: &str) -> Option<(f64, String)> {
+    let v = server
+        .get(&format!("/api/qbr/metrics/monthly?period={period}"))
+        .await;
+    v["data"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric_name"] == metric)
+        .map(|m| {
+            (
+                m["value"].as_f64().unwrap(),
+                m["data_source"].as_str().unwrap().to_string(),
+            )
+        })
+}
+
+/// A row of the import preview: its class and its cells' text (period, metric,
+/// action, stored, file, where).
+async fn preview_row(b: &Browser, period: &str, metric: &str) -> (String, Vec<String>) {
+    let v = b
+        .wait_for(
+            &format!("preview row {period} {metric}"),
+            &format!(
+                "const r = document.querySelector('#import-preview tr[data-period=\"{period}\"][data-metric=\"{metric}\"]');
+                 return r ? {{cls: r.className, cells: [...r.cells].map(c => c.textContent.trim())}} : null;"
+            ),
+        )
+        .await;
+    let cells = v["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    (v["cls"].as_str().unwrap().to_string(), cells)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_page_previews_and_commits_a_csv() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    // Manual values for 2025-01..03 (new_mrr 2025-01 is 0, manual).
+    server.load_reference().await;
+    let dir = tempfile::tempdir().unwrap();
+    // An imported value to change: 2025-04 MRR, imported with the CLI.
+    let seed = dir.path().join("seed.csv");
+    std::fs::write(&seed, "period,metric,value,notes\n2025-04,mrr,111000,\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_qbr"))
+        .args(["import", seed.to_str().unwrap(), "--commit"])
+        .env("DATABASE_URL", &server._db.url)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run qbr import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stored(&server, "2025-04", "mrr").await,
+        Some((111000.0, "imported".into()))
+    );
+
+    let b = Browser::start("America/Chicago").await;
+    b.resize(1280, 800).await;
+    server.sign_in(&b).await;
+    b.goto(&server.url("/import")).await;
+
+    // One new value, one change of the imported value (by its label), one unknown label:
+    // the preview refuses the file, names the row, and nothing is written.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "period,metric,value,notes\n\
+         2025-04,cash_reserve,50000,new\n\
+         2025-04,Monthly Recurring Revenue,112500,price rise\n\
+         2025-04,Widgets Sold,3,\n",
+    )
+    .unwrap();
+    b.upload("#import-file", &bad).await;
+    b.click("#import-preview-btn").await;
+    let err = b.text("#import-error").await;
+    assert!(
+        err.contains("row 4") && err.contains("Unknown metric label 'Widgets Sold'"),
+        "{err}"
+    );
+    assert_eq!(
+        b.js("return document.querySelector('#import-preview') === null && document.querySelector('#import-commit-btn').disabled;").await,
+        true
+    );
+    assert_eq!(stored(&server, "2025-04", "cash_reserve").await, None);
+
+    // Fixed: the unknown row removed; a manual value added (2025-01 New MRR, 0 → 500).
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "period,metric,value,notes\n\
+         2025-04,cash_reserve,50000,new\n\
+         2025-04,Monthly Recurring Revenue,112500,price rise\n\
+         2025-01,new_mrr,500,\n",
+    )
+    .unwrap();
+    b.upload("#import-file", &good).await;
+    b.wait_for(
+        "the error to clear",
+        "return document.querySelector('#import-error') === null;",
+    )
+    .await;
+    b.click("#import-preview-btn").await;
+    b.wait_text(
+        "#import-summary",
+        "Preview: 1 created, 1 changed, 0 unchanged, 1 skipped.",
+    )
+    .await;
+    let (cls, cells) = preview_row(&b, "2025-04", "cash_reserve").await;
+    assert_eq!(cls, "created");
+    assert_eq!(cells[2..5], ["created", "", "50000"]);
+    let (cls, cells) = preview_row(&b, "2025-04", "mrr").await;
+    assert_eq!(cls, "changed");
+    assert_eq!(cells[2..5], ["changed", "111000", "112500"]);
+    // The manual value is protected unless overwrite is ticked.
+    let (cls, cells) = preview_row(&b, "2025-01", "new_mrr").await;
+    assert_eq!(cls, "skipped");
+    assert_eq!(cells[2..5], ["skipped (collected/manual)", "0", "500"]);
+    // Highlighted: created and changed rows have a background, skipped ones don't.
+    let bg = |sel: &str| {
+        format!(
+            "return getComputedStyle(document.querySelector('#import-preview tr{sel} td')).backgroundColor;"
+        )
+    };
+    let plain = b.js(&bg(".skipped")).await;
+    assert_ne!(b.js(&bg(".created")).await, plain);
+    assert_ne!(b.js(&bg(".changed")).await, plain);
+    b.screenshot("import-preview-1280x800").await;
+    // Nothing is written by a preview.
+    assert_eq!(stored(&server, "2025-04", "cash_reserve").await, None);
+
+    b.click("#import-commit-btn").await;
+    b.wait_text(
+        "#import-summary",
+        "Imported: 1 created, 1 changed, 0 unchanged, 1 skipped.",
+    )
+    .await;
+    let done = b.text("#import-done").await;
+    assert!(done.starts_with("Imported 2 values"), "{done}");
+    assert!(done.contains("2025-04"), "{done}");
+    assert_eq!(
+        stored(&server, "2025-04", "cash_reserve").await,
+        Some((50000.0, "imported".into()))
+    );
+    assert_eq!(
+        stored(&server, "2025-04", "mrr").await,
+        Some((112500.0, "imported".into()))
+    );
+    assert_eq!(
+        stored(&server, "2025-01", "new_mrr").await,
+        Some((0.0, "manual".into()))
+    );
+
+    // With overwrite ticked the manual value is changed too (the rest is now unchanged).
+    b.click("#import-overwrite").await;
+    b.wait_for(
+        "the preview to clear",
+        "return document.querySelector('#import-preview') === null;",
+    )
+    .await;
+    b.click("#import-preview-btn").await;
+    b.wait_text(
+        "#import-summary",
+        "Preview: 0 created, 1 changed, 2 unchanged, 0 skipped.",
+    )
+    .await;
+    let (cls, cells) = preview_row(&b, "2025-01", "new_mrr").await;
+    assert_eq!(cls, "changed");
+    assert_eq!(cells[2..5], ["changed", "0", "500"]);
+    assert_eq!(preview_row(&b, "2025-04", "mrr").await.0, "unchanged");
+    b.click("#import-commit-btn").await;
+    assert!(b.text("#import-done").await.starts_with("Imported 1 value"));
+    assert_eq!(
+        stored(&server, "2025-01", "new_mrr").await,
+        Some((500.0, "imported".into()))
+    );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_and_export_links() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    server.load_reference().await;
+    // Data in 2025-Q2 and in 2024-Q4 too.
+    for (period, value) in [("2025-05", 110500), ("2024-11", 105000)] {
+        server
+            .post(
+                "/api/qbr/metrics/manual",
+                &json!({"period": period, "metrics": [{"metric_name": "mrr", "metric_value": value}]}),
+            )
+            .await;
+    }
+    let b = Browser::start("America/Chicago").await;
+    b.resize(1280, 800).await;
+    server.sign_in(&b).await;
+    let report = |period: &str, paper: &str| {
+        format!("/api/qbr/report?period={period}&format=pdf&paper={paper}&tz=America%2FChicago")
+    };
+    let export = |format: &str, year: i32| {
+        format!("/api/qbr/export?format={format}&from={year}-01&to={year}-12")
+    };
+
+    // Dashboard: the shown quarter, Letter by default, the browser's zone.
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    assert_eq!(
+        b.js("return Intl.DateTimeFormat().resolvedOptions().timeZone;")
+            .await,
+        "America/Chicago"
+    );
+    b.wait_attr("#report-pdf", "href", &report("2025-Q1", "letter"))
+        .await;
+    assert_eq!(b.text("#report-pdf").await, "Report (PDF)");
+    assert_eq!(
+        b.js(
+            "const a = document.querySelector('#report-pdf'); const u = new URL(a.href); \
+              return [u.searchParams.get('tz'), a.hasAttribute('download'), a.tabIndex, \
+                      document.querySelector('#report-paper').labels[0].querySelector('span').textContent];"
+        )
+        .await,
+        json!(["America/Chicago", true, 0, "Paper"])
+    );
+    // The link really downloads the report with the browser's session.
+    assert_eq!(
+        b.js("const a = document.querySelector('#report-pdf'); \
+             return fetch(a.href).then(async r => [r.status, r.headers.get('content-type'), \
+               new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5))]);")
+            .await,
+        json!([200, "application/pdf", "%PDF-"])
+    );
+    b.wait_attr("#export-csv", "href", &export("csv", 2025))
+        .await;
+    b.wait_attr("#export-xlsx", "href", &export("xlsx", 2025))
+        .await;
+    // Keyboard: Tab from the paper select reaches the report link, then the exports.
+    b.js("document.querySelector('#report-paper').focus();")
+        .await;
+    for next in ["report-pdf", "export-csv", "export-xlsx"] {
+        b.press("\u{E004}").await;
+        b.wait_eq("focus", "return document.activeElement.id;", next)
+            .await;
+    }
+    // A4: the link follows at once and the choice survives a reload.
+    b.select("#report-paper", "a4").await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q1", "a4"))
+        .await;
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q1", "a4"))
+        .await;
+    assert_eq!(
+        b.js("return document.querySelector('#report-paper').value;")
+            .await,
+        "a4"
+    );
+    b.screenshot("dashboard-downloads-1280x800").await;
+    // A month shows its quarter's report.
+    b.goto(&server.url("/dashboard/2025-05")).await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q2", "a4"))
+        .await;
+    b.wait_attr("#export-csv", "href", &export("csv", 2025))
+        .await;
+
+    // Business Review: the year's latest quarter with data, a quarter chooser, the
+    // remembered paper, the year's exports.
+    b.goto(&server.url("/review")).await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q2", "a4"))
+        .await;
+    assert_eq!(
+        b.js("return document.querySelector('#quarter-select').value;")
+            .await,
+        "2"
+    );
+    b.wait_attr("#export-csv", "href", &export("csv", 2025))
+        .await;
+    b.wait_attr("#export-xlsx", "href", &export("xlsx", 2025))
+        .await;
+    b.select("#quarter-select", "3").await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q3", "a4"))
+        .await;
+    b.select("#report-paper", "letter").await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q3", "letter"))
+        .await;
+    b.select("#year-select", "2024").await;
+    b.wait_attr("#report-pdf", "href", &report("2024-Q4", "letter"))
+        .await;
+    b.wait_attr("#export-csv", "href", &export("csv", 2024))
+        .await;
+    b.wait_attr("#export-xlsx", "href", &export("xlsx", 2024))
+        .await;
+    b.screenshot("review-downloads-1280x800").await;
+    // Letter, chosen here, is what the dashboard now uses.
+    b.goto(&server.url("/dashboard/2025-Q1")).await;
+    b.wait_attr("#report-pdf", "href", &report("2025-Q1", "letter"))
+        .await;
+    b.close().await;
+}

@@ -1,0 +1,20 @@
+//! The integration tests, in one binary so the backend is linked once: a module per
+//! area, all sharing one throwaway PostgreSQL cluster (`common`). Run one area with
+//! `cargo test -p backend --test it -- collect_runs::`.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+mod collect_data;
+mod common;
+
+mod api_entry;
+mod api_general;
+mod api_smartnumbers;
+mod auth_access;
+mod auth_microsoft;
+mod browser;
+mod collect_cli;
+mod collect_runs;
+mod durability;
+mod io_cli;
+mod io_roundtrip;
+mod report_pdf;
