@@ -11,22 +11,31 @@ use std::sync::OnceLock;
 use web_sys::RequestCredentials;
 use yew_router::history::{BrowserHistory, History};
 
-/// A failed call, as the SPA sees it.
+/// A failed call, as the SPA sees it. Pages decide by `code`, never by HTTP status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
-    /// HTTP status (0: the request never got an answer).
-    pub status: u16,
-    pub code: ErrorCode,
+    /// The error code of the answer; `None` when the request never got one.
+    pub code: Option<ErrorCode>,
     pub message: String,
 }
 
 impl ApiError {
     fn network(e: impl std::fmt::Display) -> ApiError {
         ApiError {
-            status: 0,
-            code: ErrorCode::Internal,
+            code: None,
             message: format!("The server could not be reached ({e})."),
         }
+    }
+}
+
+/// The code of an error answer without our envelope (a proxy's page, or a server that
+/// lacks the route): the one its status stands for.
+fn code_for_status(status: u16) -> ErrorCode {
+    match status {
+        401 => ErrorCode::Unauthenticated,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        _ => ErrorCode::Internal,
     }
 }
 
@@ -91,8 +100,7 @@ async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
             return serde_json::from_str("null").map_err(ApiError::network);
         }
         let env: Envelope<T> = res.json().await.map_err(|e| ApiError {
-            status,
-            code: ErrorCode::Internal,
+            code: Some(ErrorCode::Internal),
             message: format!("Unexpected answer from the server: {e}"),
         })?;
         return Ok(env.data);
@@ -102,13 +110,11 @@ async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
     }
     Err(match res.json::<ErrorEnvelope>().await {
         Ok(e) => ApiError {
-            status,
-            code: e.error.code,
+            code: Some(e.error.code),
             message: e.error.message,
         },
         Err(_) => ApiError {
-            status,
-            code: ErrorCode::Internal,
+            code: Some(code_for_status(status)),
             message: format!("The server answered HTTP {status}."),
         },
     })

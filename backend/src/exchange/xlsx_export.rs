@@ -4,7 +4,7 @@
 use super::{ExchangeError, StoredValue};
 use qbr_shared::catalogue::Unit;
 use qbr_shared::workbook::{sections, year_total, COMPARED_WITH_PREVIOUS_YEAR, MONTH_HEADERS};
-use qbr_shared::Month;
+use qbr_shared::{Month, Period};
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 use std::collections::HashMap;
 
@@ -120,12 +120,10 @@ pub fn export_xlsx(
 }
 
 fn month_values(index: &HashMap<(Month, &str), f64>, year: i32, key: &str) -> Vec<Option<f64>> {
-    (1..=12)
-        .map(|m| {
-            Month::new(year, m)
-                .ok()
-                .and_then(|month| index.get(&(month, key)).copied())
-        })
+    Period::Year(year)
+        .months()
+        .into_iter()
+        .map(|month| index.get(&(month, key)).copied())
         .collect()
 }
 

@@ -13,7 +13,7 @@ use qbr_shared::{smartnumbers as sn, Month, Period};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn year_months(year: i32) -> Vec<Month> {
-    (1..=12).filter_map(|m| Month::new(year, m).ok()).collect()
+    Period::Year(year).months()
 }
 
 /// Inputs of every month of the given years, loaded in one query.

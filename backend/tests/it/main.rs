@@ -17,4 +17,6 @@ mod collect_runs;
 mod durability;
 mod io_cli;
 mod io_roundtrip;
+mod layers;
 mod report_pdf;
+mod schema_agrees;

@@ -1,5 +1,6 @@
 //! A request's progress as state, and how pages show loading and errors alike.
 use crate::api::ApiError;
+use qbr_shared::ErrorCode;
 use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
@@ -69,11 +70,11 @@ pub fn view_fetch<T>(what: &str, f: &Fetch<T>, ok: impl FnOnce(&T) -> Html) -> H
 
 /// An error as a readable box (no raw codes unless useful).
 pub fn error_box(what: &str, e: &ApiError) -> Html {
-    let hint = match e.status {
-        0 => "Check that the server is running, then reload the page.",
-        404 => "There is no data for this selection yet.",
-        401 => "Your session ended; sign in again.",
-        _ => "Try again; if it keeps failing, the server log has the details.",
+    let hint = match e.code {
+        None => "Check that the server is running, then reload the page.",
+        Some(ErrorCode::NoData) => "There is no data for this selection yet.",
+        Some(ErrorCode::Unauthenticated) => "Your session ended; sign in again.",
+        Some(_) => "Try again; if it keeps failing, the server log has the details.",
     };
     html! {
         <div class="error-box" role="alert">

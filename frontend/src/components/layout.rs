@@ -21,8 +21,7 @@ async fn load_session() -> Result<(Option<AuthUser>, PeriodsResponse), ApiError>
         Some(None) => {
             api::go_to_login();
             return Err(ApiError {
-                status: 401,
-                code: qbr_shared::ErrorCode::Unauthenticated,
+                code: Some(qbr_shared::ErrorCode::Unauthenticated),
                 message: "Please sign in.".into(),
             });
         }

@@ -5,4 +5,5 @@ pub mod charts;
 pub mod downloads;
 pub mod fetch;
 pub mod layout;
+pub mod notice;
 pub mod status;

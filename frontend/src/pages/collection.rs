@@ -4,7 +4,12 @@ use super::{event_value, period_label};
 use crate::api::{self, ApiError};
 use crate::components::fetch::{use_fetch, view_fetch};
 use crate::{time, Session};
-use qbr_shared::api::{CollectionLogResponse, CollectionStatusResponse, DevicesByClientResponse};
+use qbr_shared::alerts::flag_alert;
+use qbr_shared::api::{
+    CollectionLogResponse, CollectionRun, CollectionStatusResponse, DevicesByClientResponse,
+};
+use qbr_shared::catalogue::metric_def;
+use qbr_shared::collection::{Freshness, RunStatus};
 use qbr_shared::format;
 use yew::prelude::*;
 
@@ -17,24 +22,44 @@ async fn load(_: ()) -> Result<Loaded, ApiError> {
     ))
 }
 
-fn json_notes(v: &serde_json::Value) -> Vec<String> {
-    match v {
-        serde_json::Value::Null => vec![],
-        serde_json::Value::Array(a) => a
-            .iter()
-            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-            .collect(),
-        serde_json::Value::Object(o) => o
-            .iter()
-            .map(|(k, x)| {
-                format!(
-                    "{k}: {}",
-                    x.as_str().map_or_else(|| x.to_string(), str::to_string)
-                )
-            })
-            .collect(),
-        other => vec![other.to_string()],
+/// The badge colour of a vendor's freshness.
+fn freshness_class(f: Freshness) -> &'static str {
+    match f {
+        Freshness::Fresh => "green",
+        Freshness::Stale => "red",
+        Freshness::Never => "none",
     }
+}
+
+/// The badge colour of a run's status (a refused run did nothing: worth a look).
+fn run_class(s: RunStatus) -> &'static str {
+    match s {
+        RunStatus::Success => "green",
+        RunStatus::Failed => "red",
+        RunStatus::Running | RunStatus::Refused => "yellow",
+    }
+}
+
+/// What a run noted, a line each: closed months whose value drifted, then flagged
+/// values in the words of the dashboard's data-quality alerts. Collectors write
+/// catalogue metrics only, so other keys can't occur.
+fn run_notes(r: &CollectionRun) -> Vec<String> {
+    let drift = r.drift.iter().filter_map(|d| {
+        let def = metric_def(&d.metric)?;
+        Some(format!(
+            "{} for {}: drift {} → {}",
+            def.label,
+            d.period,
+            format::value(def.unit, Some(d.stored)),
+            format::value(def.unit, Some(d.collected))
+        ))
+    });
+    let flagged = r
+        .flags
+        .iter()
+        .filter_map(|v| flag_alert(&v.period, &v.metric, Some(v.value), &v.flags))
+        .map(|a| a.message);
+    drift.chain(flagged).collect()
 }
 
 #[function_component(Collection)]
@@ -68,11 +93,10 @@ pub fn collection() -> Html {
                             <thead><tr><th scope="col">{ "Vendor" }</th><th scope="col">{ "Freshness" }</th><th scope="col">{ "Last success" }</th><th scope="col">{ "Last failure" }</th><th scope="col">{ "Last error" }</th></tr></thead>
                             <tbody>
                             { for s.vendors.iter().map(|v| {
-                                let class = match v.freshness.as_str() { "fresh" => "green", "stale" => "red", _ => "none" };
                                 html! {
                                     <tr>
                                         <th scope="row">{ &v.vendor }</th>
-                                        <td><span class={classes!("badge", class)}><span class="dot" aria-hidden="true"></span>{ &v.freshness }</span>
+                                        <td><span class={classes!("badge", freshness_class(v.freshness))}><span class="dot" aria-hidden="true"></span>{ v.freshness.as_str() }</span>
                                             { v.hours_since_success.map(|h| format!(" ({} h ago)", format::grouped(h, 1))).unwrap_or_default() }</td>
                                         <td>{ time::format_optional(v.last_success.as_ref()) }</td>
                                         <td>{ time::format_optional(v.last_failure.as_ref()) }</td>
@@ -94,14 +118,12 @@ pub fn collection() -> Html {
                             <thead><tr><th scope="col">{ "Started" }</th><th scope="col">{ "Trigger" }</th><th scope="col">{ "Status" }</th><th scope="col">{ "Months" }</th><th scope="col" class="num">{ "Duration" }</th><th scope="col" class="num">{ "Values" }</th><th scope="col">{ "Failure / drift" }</th></tr></thead>
                             <tbody>
                             { for log.runs.iter().map(|r| {
-                                let class = match r.status.as_str() { "success" | "succeeded" => "green", "failed" | "error" => "red", _ => "yellow" };
-                                let mut notes = json_notes(&r.drift);
-                                notes.extend(json_notes(&r.flags));
+                                let notes = run_notes(r);
                                 html! {
                                     <tr>
                                         <td>{ time::format_timestamp(&r.started_at) }</td>
-                                        <td>{ &r.trigger }</td>
-                                        <td><span class={classes!("badge", class)}><span class="dot" aria-hidden="true"></span>{ &r.status }</span></td>
+                                        <td>{ r.trigger.as_str() }</td>
+                                        <td><span class={classes!("badge", run_class(r.status))}><span class="dot" aria-hidden="true"></span>{ r.status.as_str() }</span></td>
                                         <td>{ r.months.join(", ") }</td>
                                         <td class="num">{ r.duration_ms.map(|d| format!("{:.1} s", d as f64 / 1000.0)).unwrap_or_else(|| "—".into()) }</td>
                                         <td class="num">{ r.values_written }</td>

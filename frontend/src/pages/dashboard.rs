@@ -6,7 +6,10 @@ use crate::components::card::Card;
 use crate::components::downloads::{ExportButtons, ReportButton};
 use crate::components::fetch::{use_fetch, view_fetch};
 use crate::{time, Route, Session};
-use qbr_shared::api::{AlertKind, AlertsResponse, CollectionStatusResponse, SmartNumbersResponse};
+use qbr_shared::api::{
+    AlertKind, AlertsResponse, CollectionStatusResponse, SmartNumbersResponse, VendorStatus,
+};
+use qbr_shared::collection::Freshness;
 use qbr_shared::smartnumbers::SmartCategory;
 use std::sync::atomic::{AtomicBool, Ordering};
 use yew::prelude::*;
@@ -42,17 +45,29 @@ fn mark_first_card() {
     }
 }
 
+/// The vendors' freshness as one: stale if any vendor is stale, never if none has been
+/// collected yet (or none is configured), else fresh.
+fn overall_freshness(vendors: &[VendorStatus]) -> Freshness {
+    let mut overall = Freshness::Never;
+    for v in vendors {
+        match v.freshness {
+            Freshness::Stale => return Freshness::Stale,
+            Freshness::Fresh => overall = Freshness::Fresh,
+            Freshness::Never => {}
+        }
+    }
+    overall
+}
+
 fn collection_badge(c: &Option<CollectionStatusResponse>) -> Html {
     let (class, text) = match c {
-        None => ("none", "Collection: unknown".to_string()),
-        Some(c) if c.running.is_some() => ("yellow", "Collection: running".to_string()),
-        Some(c) if c.vendors.is_empty() || c.vendors.iter().all(|v| v.freshness == "never") => {
-            ("none", "Collection: not configured".to_string())
-        }
-        Some(c) if c.vendors.iter().any(|v| v.freshness == "stale") => {
-            ("red", "Collection: stale".to_string())
-        }
-        Some(_) => ("green", "Collection: up to date".to_string()),
+        None => ("none", "Collection: unknown"),
+        Some(c) if c.running.is_some() => ("yellow", "Collection: running"),
+        Some(c) => match overall_freshness(&c.vendors) {
+            Freshness::Never => ("none", "Collection: not configured"),
+            Freshness::Stale => ("red", "Collection: stale"),
+            Freshness::Fresh => ("green", "Collection: up to date"),
+        },
     };
     html! {
         <Link<Route> to={Route::Collection} classes={classes!("badge", class)}>

@@ -37,8 +37,7 @@ async fn load((key, period): (String, String)) -> Result<Loaded, ApiError> {
     let parsed: Period = period
         .parse()
         .map_err(|e: qbr_shared::PeriodError| ApiError {
-            status: 400,
-            code: qbr_shared::ErrorCode::InvalidPeriod,
+            code: Some(qbr_shared::ErrorCode::InvalidPeriod),
             message: e.to_string(),
         })?;
     let mut values = Values::new();

@@ -17,6 +17,17 @@ pub fn period_label(p: &str) -> String {
         .unwrap_or_else(|_| p.to_string())
 }
 
+/// A callback that dispatches to a page's reducer the action made of what a
+/// component reports (`on(&state, Action::Year)`).
+pub fn on<S, T>(state: &yew::UseReducerHandle<S>, action: fn(T) -> S::Action) -> yew::Callback<T>
+where
+    S: yew::Reducible + 'static,
+    T: 'static,
+{
+    let dispatcher = state.dispatcher();
+    yew::Callback::from(move |v| dispatcher.dispatch(action(v)))
+}
+
 /// The value of an `<input>`/`<select>`/`<textarea>` that fired an event.
 pub fn event_value(e: &yew::Event) -> String {
     use wasm_bindgen::JsCast;

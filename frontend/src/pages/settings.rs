@@ -1,9 +1,11 @@
-//! Settings / API keys: create (the secret is shown once), list, revoke. Until the
-//! server has sign-in, the endpoints answer 404 and the page says so.
+//! Settings / API keys: create (the secret is shown once), list, revoke. A server
+//! without the API-key endpoints answers `NOT_FOUND`, and the page says so.
 use crate::api::{self, ApiError};
 use crate::components::fetch::{error_box, use_fetch, Fetch};
 use crate::time;
+use qbr_shared::access::ApiKeyScope;
 use qbr_shared::api::{ApiKeyCreateRequest, ApiKeyList};
+use qbr_shared::ErrorCode;
 use yew::prelude::*;
 
 async fn load(_r: u32) -> Result<ApiKeyList, ApiError> {
@@ -35,7 +37,11 @@ pub fn settings() -> Html {
             }
             let req = ApiKeyCreateRequest {
                 name: name.trim().to_string(),
-                scope: if *write { "write" } else { "read" }.to_string(),
+                scope: if *write {
+                    ApiKeyScope::Write
+                } else {
+                    ApiKeyScope::Read
+                },
             };
             let (name, created, notice, reload) = (
                 name.clone(),
@@ -68,12 +74,12 @@ pub fn settings() -> Html {
             });
         })
     };
-    let unavailable = matches!(&*data, Fetch::Failed(e) if e.status == 404);
+    let unavailable = matches!(&*data, Fetch::Failed(e) if e.code == Some(ErrorCode::NotFound));
     let list = match &*data {
         Fetch::Loading => {
             html! { <div class="loading" role="status">{ "Loading the API keys…" }</div> }
         }
-        Fetch::Failed(e) if e.status == 404 => html! {
+        Fetch::Failed(_) if unavailable => html! {
             <div class="empty" id="keys-unavailable">
                 <strong>{ "API keys are not available on this server yet." }</strong>
                 <p class="muted">{ "They arrive with Microsoft 365 sign-in. Until then the API answers only on this machine." }</p>
@@ -91,7 +97,7 @@ pub fn settings() -> Html {
                     <tr>
                         <th scope="row">{ &key.name }</th>
                         <td><code>{ format!("{}…", key.key_prefix) }</code></td>
-                        <td>{ key.scopes.join(", ") }</td>
+                        <td>{ key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }</td>
                         <td>{ format!("{}{}", time::format_timestamp(&key.created_at), format!(" by {}", key.created_by)) }</td>
                         <td>{ time::format_optional(key.last_used_at.as_ref()) }</td>
                         <td>{ if key.revoked_at.is_some() { html!{ <span class="badge red"><span class="dot"></span>{ "revoked" }</span> } } else { html!{ <span class="badge green"><span class="dot"></span>{ "active" }</span> } } }</td>

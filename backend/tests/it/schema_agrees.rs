@@ -1,0 +1,108 @@
+//! What the migrations seed and allow agrees with the code: the seeded thresholds are
+//! `shared::thresholds::default_bands`, the `vendor` rows are `shared::Vendor`'s, and
+//! every CHECK constraint on a word column allows exactly the words of its typed enum.
+use crate::common::TestDb;
+use backend::store::thresholds;
+use diesel::sql_types::{Integer, Text};
+use diesel::QueryableByName;
+use diesel_async::RunQueryDsl;
+use qbr_shared::api::DataSource;
+use qbr_shared::collection::{RunStatus, Trigger};
+use qbr_shared::smartnumbers::SMARTNUMBERS;
+use qbr_shared::thresholds::default_bands;
+use qbr_shared::vendor::MANUAL_VENDOR_ID;
+use qbr_shared::Vendor;
+use std::collections::BTreeSet;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seeded_thresholds_are_the_default_bands() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let stored = thresholds::bands_by_key(&mut conn, 1).await.unwrap();
+    for def in SMARTNUMBERS {
+        assert_eq!(
+            stored.get(def.key).copied(),
+            default_bands(def.key),
+            "{}",
+            def.key
+        );
+    }
+    assert!(stored.keys().all(|k| default_bands(k).is_some()));
+}
+
+#[derive(QueryableByName)]
+struct VendorRow {
+    #[diesel(sql_type = Integer)]
+    id: i32,
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vendor_rows_are_the_vendor_model() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let rows: Vec<VendorRow> = diesel::sql_query("SELECT id, name FROM vendor ORDER BY id")
+        .load(&mut conn)
+        .await
+        .unwrap();
+    let stored: BTreeSet<(i32, String)> = rows.into_iter().map(|r| (r.id, r.name)).collect();
+    let mut expected: BTreeSet<(i32, String)> = Vendor::ALL
+        .iter()
+        .map(|v| (v.id(), v.label().to_string()))
+        .collect();
+    expected.insert((MANUAL_VENDOR_ID, "manual".to_string()));
+    assert_eq!(stored, expected);
+}
+
+#[derive(QueryableByName)]
+struct Check {
+    #[diesel(sql_type = Text)]
+    definition: String,
+}
+
+/// The quoted words a CHECK constraint on `table.column` allows.
+async fn allowed_words(db: &TestDb, table: &str, column: &str) -> BTreeSet<String> {
+    let mut conn = db.conn().await;
+    let checks: Vec<Check> = diesel::sql_query(
+        "SELECT pg_get_constraintdef(c.oid) AS definition FROM pg_constraint c \
+         JOIN pg_class t ON t.oid = c.conrelid \
+         WHERE c.contype = 'c' AND t.relname = $1",
+    )
+    .bind::<Text, _>(table)
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let check = checks
+        .iter()
+        .find(|c| c.definition.contains(&format!("({column})")) || c.definition.contains(&format!("(({column})")))
+        .unwrap_or_else(|| panic!("no CHECK on {table}.{column}"));
+    check
+        .definition
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+fn words(all: impl IntoIterator<Item = &'static str>) -> BTreeSet<String> {
+    all.into_iter().map(str::to_string).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_constraints_allow_exactly_the_typed_words() {
+    let db = TestDb::new().await;
+    assert_eq!(
+        allowed_words(&db, "qbr_collection_log", "status").await,
+        words(RunStatus::ALL.iter().map(|s| s.as_str()))
+    );
+    assert_eq!(
+        allowed_words(&db, "qbr_collection_log", "trigger").await,
+        words(Trigger::ALL.iter().map(|s| s.as_str()))
+    );
+    assert_eq!(
+        allowed_words(&db, "qbr_metrics_monthly", "data_source").await,
+        words(DataSource::ALL.iter().map(|s| s.as_str()))
+    );
+}
