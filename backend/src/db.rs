@@ -3,8 +3,10 @@
 use anyhow::Context;
 use diesel::sql_query;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Hook, HookError, Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, PoolError, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use pg_cluster::PgCluster;
@@ -22,11 +24,31 @@ const MIGRATION_LOCK: i64 = 0x5142_5201;
 /// Name of the database inside the private cluster.
 pub const LOCAL_DB_NAME: &str = "qbr";
 
+/// A connection idle for longer than this is checked with a round trip before it is
+/// used again (the database may have restarted meanwhile). Busy connections are not:
+/// that saves a round trip per request, and a request cancelled while it waits for a
+/// connection then has no check in flight that would make the pool throw it away.
+const VERIFY_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Builds a pool; connections are opened lazily.
 pub fn pool(url: &str, size: usize) -> anyhow::Result<DbPool> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    let mut config = ManagerConfig::default();
+    // Broken connections (a failed transaction, a closed socket) are still refused.
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(size)
+        .pre_recycle(Hook::async_fn(|conn: &mut AsyncPgConnection, metrics| {
+            Box::pin(async move {
+                if metrics.last_used() < VERIFY_IDLE {
+                    return Ok(());
+                }
+                diesel_async::RunQueryDsl::execute(sql_query("SELECT 1"), conn)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| HookError::Backend(PoolError::QueryError(e)))
+            })
+        }))
         .build()
         .context("building the database pool")
 }

@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::http::context::conn;
 use crate::secrets;
 use crate::store::api_keys;
+use crate::store::org::Org;
 use qbr_shared::access::ApiKeyScope;
 use qbr_shared::ErrorCode;
 use salvo::prelude::*;
@@ -31,14 +32,16 @@ pub fn presented_key(req: &Request) -> Option<String> {
 }
 
 /// Checks a presented key: known and not revoked (else 401), scope (403), rate (429).
+/// Its organization is read with it.
 pub(super) async fn authenticate(
     req: &Request,
     depot: &Depot,
     auth: &Auth,
     key: &str,
-) -> Result<Identity, Rejection> {
+) -> Result<(Identity, Option<Org>), Rejection> {
     let mut conn = conn(depot).await?;
-    let Some(row) = api_keys::find_active(&mut conn, &secrets::hash(key)).await? else {
+    let Some((row, org)) = api_keys::find_active_with_org(&mut conn, &secrets::hash(key)).await?
+    else {
         return Err(AppError::new(
             ErrorCode::Unauthenticated,
             "The API key is unknown or revoked",
@@ -66,10 +69,11 @@ pub(super) async fn authenticate(
     if row.last_used_at.is_none_or(crate::store::sessions::stale) {
         api_keys::touch(&mut conn, row.id).await?;
     }
-    Ok(Identity::ApiKey {
+    let identity = Identity::ApiKey {
         id: row.id,
         name: row.name,
         organization_id: row.organization_id,
         write: may_write,
-    })
+    };
+    Ok((identity, org))
 }

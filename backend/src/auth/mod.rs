@@ -14,9 +14,10 @@ pub mod session;
 pub use config::{AllowList, AuthConfig};
 
 use crate::error::AppError;
-use crate::http::context::{self, identity, request_id};
+use crate::http::context::{self, identity, request_id, PreloadedOrg};
 use crate::http::response::write_error;
 pub use crate::http::Identity;
+use crate::store::org::Org;
 use qbr_shared::ErrorCode;
 use salvo::http::{HeaderValue, Method};
 use salvo::prelude::*;
@@ -115,8 +116,11 @@ pub async fn require_auth(
     ctrl: &mut FlowCtrl,
 ) {
     match authenticate(req, depot).await {
-        Ok(identity) => {
+        Ok((identity, org)) => {
             depot.insert_typed(identity);
+            if let Some(org) = org {
+                depot.insert_typed(PreloadedOrg(org));
+            }
         }
         Err(rejection) => {
             // A browser holding a dead session forgets it.
@@ -131,7 +135,8 @@ pub async fn require_auth(
     }
 }
 
-async fn authenticate(req: &Request, depot: &Depot) -> Result<Identity, Rejection> {
+/// The caller and, when it exists, the organization the request acts on.
+async fn authenticate(req: &Request, depot: &Depot) -> Result<(Identity, Option<Org>), Rejection> {
     let auth = auth_state(depot)?;
     if let Some(key) = apikey::presented_key(req) {
         return apikey::authenticate(req, depot, &auth, &key).await;
@@ -139,8 +144,14 @@ async fn authenticate(req: &Request, depot: &Depot) -> Result<Identity, Rejectio
     let Some(token) = session::cookie_token(req) else {
         return Err(unauthenticated().into());
     };
+    // The organization is read with the session: the request's `organization_id` (a
+    // malformed one is the handler's to refuse) or the default.
+    let org = context::asked_organization(req)
+        .ok()
+        .flatten()
+        .unwrap_or(context::state(depot)?.org_id);
     let mut conn = context::conn(depot).await?;
-    let Some(s) = session::resolve(&mut conn, &auth.config, &token).await? else {
+    let Some((s, org)) = session::resolve(&mut conn, &auth.config, &token, org).await? else {
         return Err(unauthenticated().into());
     };
     if is_write(req.method()) && !csrf::origin_allowed(req, &auth.config) {
@@ -150,11 +161,14 @@ async fn authenticate(req: &Request, depot: &Depot) -> Result<Identity, Rejectio
         )
         .into());
     }
-    Ok(Identity::Session {
-        email: s.email,
-        name: s.name,
-        expires_at: s.expires_at,
-    })
+    Ok((
+        Identity::Session {
+            email: s.email,
+            name: s.name,
+            expires_at: s.expires_at,
+        },
+        org,
+    ))
 }
 
 /// For routes only people may use (API-key management): a session, not a key.

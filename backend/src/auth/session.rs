@@ -5,10 +5,11 @@
 use super::auth_state;
 use super::config::AuthConfig;
 use crate::error::{AppError, AppResult};
-use crate::http::context::{client_ip, conn};
+use crate::http::context::{client_ip, conn, state};
 use crate::http::{ok, params, ApiOk};
 use crate::secrets::{hash, random_token};
 use crate::store::audit::{self, AuditEvent};
+use crate::store::org::Org;
 use crate::store::sessions::{self, NewSession, SessionRow};
 use diesel_async::AsyncPgConnection;
 use qbr_shared::access::AuditAction;
@@ -26,14 +27,16 @@ pub fn cookie_token(req: &Request) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
-/// The live session of `token` whose email is still allowed.
+/// The live session of `token` whose email is still allowed, with organization `org`
+/// (read in the same round trip; `None` if it does not exist).
 pub async fn resolve(
     conn: &mut AsyncPgConnection,
     config: &AuthConfig,
     token: &str,
-) -> AppResult<Option<SessionRow>> {
+    org: i32,
+) -> AppResult<Option<(SessionRow, Option<Org>)>> {
     let id_hash = hash(token);
-    let Some(s) = sessions::find_live(conn, &id_hash).await? else {
+    let Some((s, org)) = sessions::find_live_with_org(conn, &id_hash, org).await? else {
         return Ok(None);
     };
     if !config.allow_list.contains(&s.email) {
@@ -43,7 +46,7 @@ pub async fn resolve(
     if sessions::stale(s.last_seen_at) {
         sessions::touch(conn, &id_hash).await?;
     }
-    Ok(Some(s))
+    Ok(Some((s, org)))
 }
 
 /// The `qbr_session` cookie: HttpOnly, Secure (unless plain-http loopback
@@ -180,8 +183,9 @@ pub async fn get_status(
     let Some(token) = cookie_token(req) else {
         return Err(NotSignedIn::No);
     };
+    let org = state(depot)?.org_id;
     let mut conn = conn(depot).await?;
-    let Some(s) = resolve(&mut conn, &auth.config, &token).await? else {
+    let Some((s, _)) = resolve(&mut conn, &auth.config, &token, org).await? else {
         return Err(NotSignedIn::No);
     };
     Ok(ok(AuthStatus {

@@ -1,6 +1,7 @@
 //! API keys: only the SHA-256 hash of a key is stored, with its name, scopes and
 //! organization.
-use crate::schema::api_keys;
+use super::org::{Org, OrgRow};
+use crate::schema::{api_keys, organization};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -94,18 +95,20 @@ pub async fn list(
     q.load(conn).await
 }
 
-/// The key with this hash, unless revoked.
-pub async fn find_active(
+/// The key with this hash, unless revoked, with its organization (one round trip).
+pub async fn find_active_with_org(
     conn: &mut AsyncPgConnection,
     key_hash: &[u8],
-) -> QueryResult<Option<ApiKeyRow>> {
-    api_keys::table
+) -> QueryResult<Option<(ApiKeyRow, Option<Org>)>> {
+    let row: Option<(ApiKeyRow, Option<OrgRow>)> = api_keys::table
+        .left_join(organization::table.on(organization::id.eq(api_keys::organization_id)))
         .filter(api_keys::key_hash.eq(key_hash))
         .filter(api_keys::revoked_at.is_null())
-        .select(COLUMNS)
+        .select((COLUMNS, super::org::COLUMNS.nullable()))
         .first(conn)
         .await
-        .optional()
+        .optional()?;
+    Ok(row.map(|(key, org)| (key, org.map(Org::from))))
 }
 
 /// Records use, at most once a minute per key.

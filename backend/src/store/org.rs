@@ -22,26 +22,44 @@ impl Org {
     }
 }
 
+/// The columns an [`Org`] is read from.
+pub type Columns = (
+    organization::id,
+    organization::name,
+    organization::timezone,
+    organization::working_hours_per_tech,
+    organization::data_version,
+);
+pub const COLUMNS: Columns = (
+    organization::id,
+    organization::name,
+    organization::timezone,
+    organization::working_hours_per_tech,
+    organization::data_version,
+);
+/// A row of [`COLUMNS`].
+pub type OrgRow = (i32, String, String, bigdecimal::BigDecimal, i64);
+
+impl From<OrgRow> for Org {
+    fn from((id, name, tz, hours, data_version): OrgRow) -> Self {
+        Org {
+            id,
+            name,
+            // An unknown zone name falls back to the product's default rather than failing every request.
+            timezone: tz.parse().unwrap_or(chrono_tz::America::Chicago),
+            working_hours: super::numeric::to_f64(&hours),
+            data_version,
+        }
+    }
+}
+
 /// Loads an organization; `None` if there is none with that id.
 pub async fn load(conn: &mut AsyncPgConnection, id: i32) -> QueryResult<Option<Org>> {
-    let row: Option<(i32, String, String, bigdecimal::BigDecimal, i64)> = organization::table
+    let row: Option<OrgRow> = organization::table
         .find(id)
-        .select((
-            organization::id,
-            organization::name,
-            organization::timezone,
-            organization::working_hours_per_tech,
-            organization::data_version,
-        ))
+        .select(COLUMNS)
         .first(conn)
         .await
         .optional()?;
-    Ok(row.map(|(id, name, tz, hours, data_version)| Org {
-        id,
-        name,
-        // An unknown zone name falls back to the product's default rather than failing every request.
-        timezone: tz.parse().unwrap_or(chrono_tz::America::Chicago),
-        working_hours: super::numeric::to_f64(&hours),
-        data_version,
-    }))
+    Ok(row.map(Org::from))
 }

@@ -1,5 +1,6 @@
 //! Server-side sessions: only the SHA-256 hash of the cookie's random id is stored.
-use crate::schema::sessions;
+use super::org::{Org, OrgRow};
+use crate::schema::{organization, sessions};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -39,24 +40,32 @@ pub async fn create(conn: &mut AsyncPgConnection, s: NewSession<'_>) -> QueryRes
         .map(|_| ())
 }
 
-/// The session with this id hash, unless it has expired.
-pub async fn find_live(
+/// The session with this id hash, unless it has expired, and organization `org` (`None`
+/// if there is no such organization): every signed-in request needs both, so they are
+/// read in one round trip.
+pub async fn find_live_with_org(
     conn: &mut AsyncPgConnection,
     id_hash: &[u8],
-) -> QueryResult<Option<SessionRow>> {
-    sessions::table
+    org: i32,
+) -> QueryResult<Option<(SessionRow, Option<Org>)>> {
+    let row: Option<(SessionRow, Option<OrgRow>)> = sessions::table
+        .left_join(organization::table.on(organization::id.eq(org)))
         .filter(sessions::id_hash.eq(id_hash))
         .filter(sessions::expires_at.gt(diesel::dsl::now))
         .select((
-            sessions::email,
-            sessions::name,
-            sessions::created_at,
-            sessions::expires_at,
-            sessions::last_seen_at,
+            (
+                sessions::email,
+                sessions::name,
+                sessions::created_at,
+                sessions::expires_at,
+                sessions::last_seen_at,
+            ),
+            super::org::COLUMNS.nullable(),
         ))
         .first(conn)
         .await
-        .optional()
+        .optional()?;
+    Ok(row.map(|(session, org)| (session, org.map(Org::from))))
 }
 
 /// Whether a record of activity at `last` is old enough to be refreshed: callers skip

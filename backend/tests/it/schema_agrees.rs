@@ -75,7 +75,10 @@ async fn allowed_words(db: &TestDb, table: &str, column: &str) -> BTreeSet<Strin
     .unwrap();
     let check = checks
         .iter()
-        .find(|c| c.definition.contains(&format!("({column})")) || c.definition.contains(&format!("(({column})")))
+        .find(|c| {
+            c.definition.contains(&format!("({column})"))
+                || c.definition.contains(&format!("(({column})"))
+        })
         .unwrap_or_else(|| panic!("no CHECK on {table}.{column}"));
     check
         .definition
