@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # Installs what building and testing the QBR Dashboard needs on a Debian machine,
-# skipping whatever is already there. Usage: scripts/install-deps.sh [--frontend]
+# skipping whatever is already there. Usage: scripts/install-deps.sh [--frontend] [--browser]
 #   (always)     apt: build tools, PostgreSQL server binaries, Node.js/npm; the wasm32 target
 #   --frontend   trunk, wasm-bindgen-cli (= Cargo.lock's version), the npm packages
-#                (wasm-opt from binaryen, ECharts), and Chromium + chromedriver (browser tests)
+#                (wasm-opt from binaryen, ECharts)
+#   --browser    Chromium + chromedriver (the browser tests; the demo doesn't need them)
+# Everything comes from Debian's, crates.io's and npm's registries: no other downloads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TRUNK_VERSION=0.21.14
 want_frontend=false
-[ "${1:-}" = "--frontend" ] && want_frontend=true
+want_browser=false
+for arg in "$@"; do
+  case "$arg" in
+    --frontend) want_frontend=true ;;
+    --browser) want_browser=true ;;
+    *) echo "usage: $0 [--frontend] [--browser]" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -17,6 +26,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # --- Debian packages -------------------------------------------------------------
 # poppler-utils: the tests read the PDF report back with pdfinfo, pdftotext and pdftoppm.
 packages=(build-essential pkg-config libssl-dev ca-certificates curl git postgresql poppler-utils)
+$want_browser && packages+=(chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -54,11 +64,6 @@ fi
 $want_frontend || exit 0
 
 # --- Front-end toolchain -----------------------------------------------------------------
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-  say "Installing Chromium and chromedriver (browser tests)"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends chromium chromium-driver
-fi
 if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
   say "Installing trunk $TRUNK_VERSION (takes a few minutes once)"
   cargo install trunk --version "$TRUNK_VERSION" --locked

@@ -5,7 +5,8 @@
 # against a freshly built dist/. Installs missing tools first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh --frontend
+started=$SECONDS
+scripts/install-deps.sh --frontend --browser
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 echo "==> cargo fmt --check"
@@ -23,3 +24,4 @@ cargo test --workspace --exclude frontend --all-targets --no-fail-fast 2>&1 | te
 # One closing line for the whole suite (cargo prints one per test binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
+echo "scripts/test.sh took $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
