@@ -8,7 +8,7 @@ use qbr_shared::Month;
 
 #[derive(clap::Args)]
 pub struct CollectArgs {
-    /// Which vendor to read: connectwise, ninjaone or all.
+    /// Which vendor to read: a collected vendor's key (connectwise, ninjaone, …) or all.
     #[arg(long, default_value = "all")]
     vendor: VendorChoice,
     /// One month (YYYY-MM).

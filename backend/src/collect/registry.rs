@@ -11,6 +11,8 @@ pub struct VendorModule {
     pub vendor: Vendor,
     /// The variables without which the vendor is not collected.
     pub required: &'static [&'static str],
+    /// The metrics it writes, with their column header in `qbr collect`'s summary.
+    pub columns: &'static [(&'static str, &'static str)],
     /// Reads the vendor's settings (called when every `required` variable is set).
     pub settings: fn(&Env) -> anyhow::Result<Box<dyn VendorSettings>>,
 }
@@ -38,10 +40,17 @@ mod tests {
     }
 
     #[test]
-    fn every_module_feeds_catalogue_metrics() {
+    fn every_module_writes_catalogue_metrics_of_its_vendor() {
         for m in VENDORS {
-            assert!(m.vendor.metrics().count() > 0, "{:?}", m.vendor);
-            assert!(!m.required.is_empty());
+            let fed: Vec<&str> = m.vendor.metrics().map(|d| d.key).collect();
+            assert!(!m.columns.is_empty() && !m.required.is_empty());
+            for (metric, _) in m.columns {
+                assert!(
+                    fed.contains(metric),
+                    "{metric} is not a {:?} metric",
+                    m.vendor
+                );
+            }
         }
     }
 }

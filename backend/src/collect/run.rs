@@ -4,7 +4,7 @@
 use super::apply::{apply, TxError};
 use super::collector::{Progress, Reading, Steps, Window};
 use super::http::Http;
-use super::{CollectorConfig, VendorChoice};
+use super::{registry, CollectorConfig, VendorChoice};
 use crate::db::{DbConn, DbPool};
 use crate::store::collection::{self as log, NewRun, RunEnd};
 use crate::store::org::{self, Org};
@@ -292,36 +292,42 @@ impl Ended {
     }
 }
 
-/// The metrics of the CLI's summary table, in its column order.
-const SUMMARY_METRICS: [&str; 5] = [
-    "reactive_tickets_created",
-    "reactive_tickets_closed",
-    "reactive_time_spent",
-    "endpoints_managed",
-    "seats_managed",
-];
-
 impl RunReport {
     /// Values that carry a flag.
     pub fn flagged(&self) -> Vec<&CollectedValue> {
         self.values.iter().filter(|v| !v.flags.is_empty()).collect()
     }
 
+    /// The summary's columns: each vendor's metrics, with their headers.
+    fn columns(&self) -> Vec<(&'static str, &'static str)> {
+        self.vendors
+            .iter()
+            .filter_map(|v| registry::module(*v))
+            .flat_map(|m| m.columns.iter().copied())
+            .collect()
+    }
+
     /// One line of the summary: the month's values and notes (flags, kept values, drift).
-    fn summary_line(&self, month: &Month) -> String {
+    fn summary_line(&self, month: &Month, columns: &[(&str, &str)]) -> String {
         let p = month.to_string();
-        let mut cells = Vec::new();
+        let mut line = format!("{p:<8}");
         let mut notes = Vec::new();
-        for k in SUMMARY_METRICS {
-            let Some(v) = self.values.iter().find(|v| v.period == p && v.metric == k) else {
-                cells.push("-".to_string());
+        for (key, header) in columns {
+            let width = header.len().max(9);
+            let Some(v) = self
+                .values
+                .iter()
+                .find(|v| v.period == p && v.metric == *key)
+            else {
+                line.push_str(&format!(" {:>width$}", "-"));
                 continue;
             };
-            cells.push(format!("{}", (v.value * 100.0).round() / 100.0));
-            notes.extend(v.flags.iter().map(|f| format!("{k}: {f}")));
+            let value = (v.value * 100.0).round() / 100.0;
+            line.push_str(&format!(" {value:>width$}"));
+            notes.extend(v.flags.iter().map(|f| format!("{key}: {f}")));
             match v.outcome {
-                Outcome::KeptManual => notes.push(format!("{k}: manual kept")),
-                Outcome::Frozen => notes.push(format!("{k}: frozen")),
+                Outcome::KeptManual => notes.push(format!("{key}: manual kept")),
+                Outcome::Frozen => notes.push(format!("{key}: frozen")),
                 Outcome::Written | Outcome::Unchanged => {}
             }
         }
@@ -331,26 +337,19 @@ impl RunReport {
                 d.metric, d.stored, d.collected
             ));
         }
-        format!(
-            "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
-            p,
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            cells[4],
-            notes.join("; ")
-        )
+        format!("{line}  {}\n", notes.join("; "))
     }
 
     /// The CLI's summary: one line per month, then the totals.
     pub fn summary_table(&self) -> String {
-        let mut out = format!(
-            "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
-            "month", "created", "closed", "hours", "endpoints", "seats", "notes"
-        );
+        let columns = self.columns();
+        let mut out = format!("{:<8}", "month");
+        for (_, header) in &columns {
+            out.push_str(&format!(" {header:>width$}", width = header.len().max(9)));
+        }
+        out.push_str("  notes\n");
         for m in &self.months {
-            out.push_str(&self.summary_line(m));
+            out.push_str(&self.summary_line(m, &columns));
         }
         out.push_str(&format!(
             "{} values {}, {} flagged, {} drifted, {} vendor requests, {:.1} s{}\n",
@@ -371,5 +370,50 @@ impl RunReport {
             }
         ));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qbr_shared::collection::Flag;
+
+    #[test]
+    fn the_summary_has_a_column_per_metric_of_the_run_vendors() {
+        let month: Month = "2025-03".parse().unwrap_or_else(|_| unreachable!());
+        let value = |metric: &str, value: f64, flags: Vec<Flag>, outcome| CollectedValue {
+            period: month.to_string(),
+            metric: metric.to_string(),
+            value,
+            flags,
+            outcome,
+        };
+        let report = RunReport {
+            months: vec![month],
+            vendors: vec![Vendor::ConnectWise],
+            values: vec![
+                value("reactive_tickets_created", 12.0, vec![], Outcome::Written),
+                value(
+                    "reactive_time_spent",
+                    0.0,
+                    vec![Flag::Suspicious],
+                    Outcome::Frozen,
+                ),
+            ],
+            values_written: 1,
+            ..RunReport::default()
+        };
+        let table = report.summary_table();
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].contains("created") && lines[0].contains("hours"));
+        assert!(
+            !lines[0].contains("seats"),
+            "NinjaOne was not read: {table}"
+        );
+        assert!(lines[1].starts_with("2025-03") && lines[1].contains("12"));
+        assert!(lines[1].contains("reactive_time_spent: suspicious"));
+        assert!(lines[1].contains("reactive_time_spent: frozen"));
+        assert!(lines[1].contains(" - "), "closed was not read: {table}");
+        assert!(lines[2].starts_with("1 values written, 1 flagged"));
     }
 }

@@ -30,6 +30,11 @@ pub const MODULE: VendorModule = VendorModule {
         "CONNECTWISE_PRIVATE_KEY",
         "CONNECTWISE_CLIENT_ID",
     ],
+    columns: &[
+        ("reactive_tickets_created", "created"),
+        ("reactive_tickets_closed", "closed"),
+        ("reactive_time_spent", "hours"),
+    ],
     settings: settings_from_env,
 };
 

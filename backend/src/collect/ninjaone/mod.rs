@@ -20,6 +20,10 @@ use qbr_shared::Vendor;
 pub const MODULE: VendorModule = VendorModule {
     vendor: Vendor::NinjaOne,
     required: &["NINJA_CLIENT_ID", "NINJA_CLIENT_SECRET"],
+    columns: &[
+        ("endpoints_managed", "endpoints"),
+        ("seats_managed", "seats"),
+    ],
     settings: settings_from_env,
 };
 
