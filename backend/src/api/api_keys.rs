@@ -1,10 +1,9 @@
 //! `/api/admin/api-keys`: API keys of the organization, for signed-in users only (a key
 //! can't manage keys).
 use crate::error::{AppError, AppResult};
-use crate::http::context::{actor, client_ip, conn, state};
+use crate::http::context::{conn, state, Who};
 use crate::http::{ok, params, ApiOk};
 use crate::service::api_keys as service;
-use crate::service::Actor;
 use qbr_shared::api::{ApiKeyCreateRequest, ApiKeyCreated, ApiKeyInfo, ApiKeyList};
 use salvo::http::StatusCode;
 use salvo::prelude::*;
@@ -26,13 +25,9 @@ pub async fn create_api_key(
 ) -> AppResult<ApiOk<ApiKeyCreated>> {
     let body: ApiKeyCreateRequest = params::json_body(req).await?;
     let org = state(depot)?.org_id;
-    let (who, ip) = (actor(depot), client_ip(req));
+    let who = Who::of(req, depot);
     let mut conn = conn(depot).await?;
-    let by = Actor {
-        name: &who,
-        ip: ip.as_deref(),
-    };
-    let created = service::create(&mut conn, org, &body.name, body.scope, by).await?;
+    let created = service::create(&mut conn, org, &body.name, body.scope, who.actor()).await?;
     Ok(ApiOk(created, StatusCode::CREATED))
 }
 
@@ -44,13 +39,9 @@ pub async fn revoke_api_key(req: &mut Request, depot: &mut Depot) -> AppResult<A
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| AppError::invalid_parameter("id must be a number"))?;
     let org = state(depot)?.org_id;
-    let (who, ip) = (actor(depot), client_ip(req));
+    let who = Who::of(req, depot);
     let mut conn = conn(depot).await?;
-    let by = Actor {
-        name: &who,
-        ip: ip.as_deref(),
-    };
-    service::revoke(&mut conn, Some(org), id, by)
+    service::revoke(&mut conn, Some(org), id, who.actor())
         .await?
         .map(ok)
         .ok_or_else(|| AppError::not_found(format!("No active API key with id {id}")))

@@ -1,7 +1,7 @@
 //! `GET /api/qbr/export` and `POST /api/qbr/import` (`crate::exchange` does the work).
 use crate::error::{AppError, AppResult};
 use crate::exchange::{self, Format, ImportOptions, MAX_IMPORT_BYTES};
-use crate::http::context::{actor, client_ip, conn, organization};
+use crate::http::context::{conn, organization, Who};
 use crate::http::{ok, params, ApiOk};
 use chrono::Utc;
 use qbr_shared::api::ImportResponse;
@@ -141,14 +141,14 @@ pub async fn post_import(req: &mut Request, depot: &mut Depot) -> AppResult<ApiO
     let parsed = tokio::task::spawn_blocking(move || exchange::parse_file(name.as_deref(), &bytes))
         .await
         .map_err(|e| AppError::internal(anyhow::anyhow!("parse: {e}")))?;
-    let (who, ip) = (actor(depot), client_ip(req));
+    let who = Who::of(req, depot);
     let mut conn = conn(depot).await?;
     let org = organization(req, depot, &mut conn).await?;
     let options = ImportOptions {
         overwrite,
         commit,
-        actor: &who,
-        ip: ip.as_deref(),
+        actor: &who.name,
+        ip: who.ip.as_deref(),
     };
     Ok(ok(
         exchange::import(&mut conn, &org, &parsed, options).await?

@@ -1,13 +1,10 @@
 //! Monthly values: read one month, a quarter or a range; manual entry; hand-back to
 //! the collector; history.
 use crate::error::{AppError, AppResult};
-use crate::http::context::{
-    actor, client_ip, conn, organization, organization_by_id, organization_id, reader,
-};
+use crate::http::context::{conn, organization, organization_by_id, organization_id, reader, Who};
 use crate::http::{ok, params, ApiOk, Cached};
 use crate::service::entry::{self, ManualEntry, Recollect};
 use crate::service::metrics::{self as service, known_metric, MonthlyQuery};
-use crate::service::Actor;
 use qbr_shared::api::*;
 use qbr_shared::catalogue::MetricDef;
 use qbr_shared::{ErrorCode, Quarter};
@@ -98,15 +95,13 @@ pub async fn post_manual(
 ) -> AppResult<ApiOk<ManualEntryResponse>> {
     let body: ManualEntryRequest = params::json_body(req).await?;
     let validated = ManualEntry::validate(&body)?;
-    let (who, ip) = (actor(depot), client_ip(req));
+    let who = Who::of(req, depot);
     let mut conn = conn(depot).await?;
     let org_id = organization_id(depot, body.organization_id)?;
     let org = organization_by_id(depot, &mut conn, org_id).await?;
-    let by = Actor {
-        name: &who,
-        ip: ip.as_deref(),
-    };
-    Ok(ok(entry::enter(&mut conn, &org, by, &validated).await?))
+    Ok(ok(
+        entry::enter(&mut conn, &org, who.actor(), &validated).await?
+    ))
 }
 
 /// Hands manual values of collected metrics back to the collector, so the next
@@ -118,15 +113,17 @@ pub async fn post_recollect(
 ) -> AppResult<ApiOk<RecollectResponse>> {
     let body: RecollectRequest = params::json_body(req).await?;
     let validated = Recollect::validate(&body)?;
-    let (who, ip) = (actor(depot), client_ip(req));
+    let who = Who::of(req, depot);
     let mut conn = conn(depot).await?;
     let org_id = organization_id(depot, body.organization_id)?;
     let org = organization_by_id(depot, &mut conn, org_id).await?;
-    let by = Actor {
-        name: &who,
-        ip: ip.as_deref(),
-    };
-    Ok(ok(entry::recollect(&mut conn, &org, by, &validated).await?))
+    Ok(ok(entry::recollect(
+        &mut conn,
+        &org,
+        who.actor(),
+        &validated,
+    )
+    .await?))
 }
 
 /// Every change of a month's and/or a metric's values, newest first.

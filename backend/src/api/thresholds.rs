@@ -1,9 +1,8 @@
 //! Threshold bands: read all, create or update one or many.
 use crate::error::AppResult;
-use crate::http::context::{actor, client_ip, conn, organization};
+use crate::http::context::{conn, organization, Who};
 use crate::http::{ok, params, ApiOk};
 use crate::service::thresholds as service;
-use crate::service::Actor;
 use qbr_shared::api::{ThresholdsResponse, ThresholdsUpdateRequest};
 use salvo::prelude::*;
 
@@ -28,12 +27,10 @@ pub async fn post_thresholds(
 ) -> AppResult<ApiOk<ThresholdsResponse>> {
     let body: serde_json::Value = params::json_body(req).await?;
     let items = service::parse_update(body)?;
-    let (who, ip) = (actor(depot), client_ip(req));
+    let who = Who::of(req, depot);
     let mut conn = conn(depot).await?;
     let org = organization(req, depot, &mut conn).await?;
-    let by = Actor {
-        name: &who,
-        ip: ip.as_deref(),
-    };
-    Ok(ok(service::update(&mut conn, &org, by, &items).await?))
+    Ok(ok(
+        service::update(&mut conn, &org, who.actor(), &items).await?
+    ))
 }

@@ -157,3 +157,26 @@ pub async fn reader(req: &Request, depot: &Depot) -> AppResult<Reader> {
     let org = organization(req, depot, &mut conn).await?;
     Ok(Reader { conn, caches, org })
 }
+
+/// Who makes a change and from where, as the service layer records it.
+pub struct Who {
+    pub name: String,
+    pub ip: Option<String>,
+}
+
+impl Who {
+    /// The request's actor and client address.
+    pub fn of(req: &Request, depot: &Depot) -> Who {
+        Who {
+            name: actor(depot),
+            ip: client_ip(req),
+        }
+    }
+
+    pub fn actor(&self) -> crate::service::Actor<'_> {
+        crate::service::Actor {
+            name: &self.name,
+            ip: self.ip.as_deref(),
+        }
+    }
+}
