@@ -4,20 +4,24 @@
 //! approach (250-row pages, 20-id ticket lookups) on the same data. Prints requests,
 //! wall time and the ratio.
 //!
-//! `cargo run --release -p backend --bin collect-bench`
+//! `cargo run --release -p bench --bin collect-bench`
 use anyhow::Context;
 use backend::collect::connectwise::{datetime, string_list};
-use backend::collect::fake::{ticket, time_entry, CwData, FakeConnectWise, CW_CLIENT_ID};
-use backend::collect::run::{self, RunOptions, Trigger};
+use backend::collect::run::{self, RunOptions};
 use backend::collect::{http::HttpSettings, CollectorConfig, VendorChoice};
+use backend::config::Env;
 use base64::Engine;
 use chrono::{DateTime, Duration as Span, Utc};
-use qbr_shared::Month;
+use qbr_shared::collection::Trigger;
+use qbr_shared::{Month, Vendor};
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+use test_support::vendors::{
+    ticket, time_entry, CwData, FakeConnectWise, CW_CLIENT_ID, CW_COMPANY, CW_PRIVATE, CW_PUBLIC,
+};
 
 const MONTHS: i32 = 13;
 const TICKETS_PER_MONTH: i64 = 600;
@@ -78,12 +82,8 @@ async fn reference(
     months: &[(Month, DateTime<Utc>, DateTime<Utc>)],
 ) -> anyhow::Result<BTreeMap<Month, (usize, usize, f64)>> {
     let client = reqwest::Client::new();
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}+{}:{}",
-        backend::collect::fake::CW_COMPANY,
-        backend::collect::fake::CW_PUBLIC,
-        backend::collect::fake::CW_PRIVATE
-    ));
+    let auth = base64::engine::general_purpose::STANDARD
+        .encode(format!("{CW_COMPANY}+{CW_PUBLIC}:{CW_PRIVATE}"));
     let list = |path: &'static str, conditions: String| {
         let client = client.clone();
         let auth = auth.clone();
@@ -208,19 +208,16 @@ async fn main() -> anyhow::Result<()> {
     let database = backend::db::open(std::env::var("DATABASE_URL").ok().as_deref(), &dir, 4)
         .await
         .context("opening the benchmark database")?;
-    let cfg = CollectorConfig {
-        connectwise: Some(cw.config()),
-        ninjaone: None,
-        enabled: false,
-        cron: String::new(),
-        timezone: tz,
-        window_months: 13,
-        http: HttpSettings::default(),
-    };
+    // The fake's own settings, read the way `qbr` reads its environment (the default
+    // boards and statuses, America/Chicago, a 13-month window).
+    let mut cfg = CollectorConfig::from_env(&Env::from_pairs(cw.env()))?;
+    cfg.timezone = tz;
+    cfg.window_months = MONTHS.unsigned_abs();
+    cfg.http = HttpSettings::default();
     let opts = RunOptions {
         organization_id: 1,
         trigger: Trigger::Cli,
-        vendors: VendorChoice::ConnectWise,
+        vendors: VendorChoice::Only(Vendor::ConnectWise),
         months: None,
         force: true,
         dry_run: true,

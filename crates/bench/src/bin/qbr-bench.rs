@@ -1,72 +1,119 @@
-//! `qbr-bench`: a benchmark of the read API against the goal "p99 under 5 ms at
-//! 1,000 req/s". Not a test: it prints figures.
+//! `qbr-bench`: a benchmark of every read endpoint of the API, served by the real `qbr`
+//! binary in a process of its own. Not a test: it prints figures. Its goals: p99 under
+//! 5 ms at 1,000 req/s, and at most 200 µs of `qbr` CPU per warm request (CPU per
+//! request is steadier than req/s on a shared machine).
 //!
 //! It starts a throwaway PostgreSQL cluster, loads five years (60 months) of realistic
 //! data for organization 1 through the store layer (as `qbr serve --demo` does, in one
-//! transaction), serves the real service on a free loopback port in this process, and
-//! drives it over real HTTP/1.1 keep-alive connections:
+//! transaction), creates a read-scope API key and a session of an allow-listed user,
+//! then starts `qbr serve` (the `qbr` next to this program, or `--qbr PATH`) on a free
+//! loopback port with that database, `RUST_LOG=info` (one log line per request, written
+//! to a file), no SPA, and a per-key rate limit far above the load. Then, per scenario
+//! (one read endpoint), over real HTTP/1.1 keep-alive connections:
 //!
-//! - a closed-loop pass per scenario: `--clients` clients send requests back to back,
-//!   which gives the maximum throughput (and the latency at saturation);
-//! - a paced pass per scenario: the same clients send 1,000 req/s in total on a fixed
-//!   schedule; latency counts from the scheduled send time, so a stall that delays
-//!   later sends is charged to them (no coordinated omission).
+//! - a closed-loop pass: `--clients` clients send requests back to back, which gives
+//!   the maximum throughput (and the latency at saturation);
+//! - a paced pass: the same clients send 1,000 req/s in total on a fixed schedule;
+//!   latency counts from the scheduled send time, so a stall that delays later sends
+//!   is charged to them (no coordinated omission).
 //!
-//! Every pass has a 1 s warm-up that is not recorded. Any response other than 200 is an
-//! error: errors are counted, printed, and make the exit code 1.
+//! Every pass has a 1 s warm-up that is not recorded. Around the measured window of
+//! each pass it reads the CPU time (utime + stime of `/proc/<pid>/stat`) of the `qbr`
+//! process and, separately, of PostgreSQL (the postmaster, its children and its reaped
+//! children), and divides it by the responses of the window: CPU µs per request.
+//! Requests carry the API key (`Authorization: Bearer`); `smartnumbers+cookie` repeats
+//! the SmartNumbers scenario with the session cookie a browser sends.
 //!
-//! Run: `cargo build --release -p backend --bin qbr-bench && target/release/qbr-bench
-//! [--seconds 10] [--clients 32]`.
+//! Last, `cancel`: the clients abort requests 1–4 ms after sending them (the end of a
+//! load run, a browser navigating away) for `--seconds`, after a normal pass of the
+//! same requests; for both it prints the new PostgreSQL sessions the server opened
+//! (`pg_stat_database.sessions`). A healthy pool keeps its connections: about 0.
+//!
+//! Any response other than 200 in a normal pass (the prechecks, the closed-loop and
+//! paced passes, and the requests right after the cancellation) is an error: errors
+//! are counted, printed, and make the exit code 1. Failures during the cancellation
+//! pass itself are printed, not counted.
+//!
+//! Run (the two binaries side by side, in the same target dir):
+//! `cargo build --release -p backend -p bench --bins && target/release/qbr-bench
+//! [--seconds 3] [--clients 32] [--only smartnumbers,metrics/range,cancel] [--qbr PATH]
+//! [--server-log PATH]` (about 2 minutes with the defaults). Names with `?` need
+//! quotes: `--only 'smartnumbers?shape=flat'`.
 use anyhow::{anyhow, bail, Context};
 use backend::db;
 use backend::demo::demo_values;
-use backend::pg_cluster::PgCluster;
-use backend::server;
-use backend::state::AppState;
 use backend::store::metrics::{self, ValueWrite};
 use backend::store::{lock_organization_writes, org, recompute};
 use chrono::Utc;
 use clap::Parser;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use hdrhistogram::Histogram;
+use pg_cluster::PgCluster;
 use qbr_shared::api::DataSource;
 use qbr_shared::catalogue::metric_def;
-use qbr_shared::Month;
-use std::collections::{BTreeSet, HashSet};
+use qbr_shared::{Month, Quarter};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// The goal: p99 under this many milliseconds …
+/// The latency goal: p99 under this many milliseconds …
 const GOAL_P99_MS: f64 = 5.0;
 /// … at this offered rate.
 const GOAL_RPS: u32 = 1_000;
+/// The CPU goal: at most this many µs of `qbr` CPU per warm request.
+const GOAL_CPU_US: f64 = 200.0;
 /// Months of data loaded, the current one included.
 const MONTHS: i32 = 60;
-/// Quarters the SmartNumbers scenario rotates through (the most recent ones).
+/// Quarters the per-quarter scenarios rotate through (the most recent ones).
 const QUARTERS: usize = 20;
 /// Months per range request.
 const RANGE_MONTHS: i32 = 24;
+/// Quarters per trend request.
+const TREND_QUARTERS: usize = 8;
 const ORG_ID: i32 = 1;
+/// The server's database pool (`QBR_DB_POOL_SIZE`, its default).
 const POOL_SIZE: usize = 16;
 const WARMUP: Duration = Duration::from_secs(1);
 const DB_NAME: &str = "qbr_bench";
 /// Latencies are recorded in microseconds, up to an hour.
 const MAX_US: u64 = 3_600_000_000;
+/// The signed-in user of the cookie scenario (allow-listed for the server).
+const BENCH_USER: &str = "bench@example.com";
+/// Far above any load here: the default (120 per minute) would refuse nearly all.
+const KEY_READS_PER_MINUTE: &str = "100000000";
+/// The cancellation pass aborts each request this many ms after sending it, in turn:
+/// tokio's timer has 1 ms steps, and a spread catches requests at different stages.
+const CANCEL_AFTER_MS: [u64; 4] = [1, 2, 3, 4];
+/// Time for PostgreSQL's statistics to include sessions that just started or ended
+/// (a backend reports its first figures when it first goes idle, and at exit).
+const STATS_SETTLE: Duration = Duration::from_millis(1500);
 
 #[derive(Parser, Debug)]
 #[command(
     name = "qbr-bench",
-    about = "Benchmarks the QBR read API (throwaway PostgreSQL, 5 years of data, real HTTP)"
+    about = "Benchmarks the QBR read API: the real `qbr serve`, a throwaway PostgreSQL with \
+             5 years of data, real HTTP; req/s, latency and `qbr` CPU per request"
 )]
 struct Args {
     /// Measured seconds per pass (after a 1 s warm-up).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 3)]
     seconds: u64,
     /// Concurrent clients, each on its own keep-alive connection.
     #[arg(long, default_value_t = 32)]
     clients: usize,
+    /// Only these scenarios (comma-separated or repeated), by the names the summary
+    /// prints, e.g. `smartnumbers,metrics/range,cancel`.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// The `qbr` binary to serve with (default: `qbr` next to this program).
+    #[arg(long)]
+    qbr: Option<PathBuf>,
+    /// Keep the server's log in this file (default: a temporary file, removed).
+    #[arg(long)]
+    server_log: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -74,15 +121,17 @@ fn main() -> anyhow::Result<ExitCode> {
     if args.seconds == 0 || args.clients == 0 {
         bail!("--seconds and --clients must be at least 1");
     }
-    // WARN only: request logs would cost more than some requests.
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_writer(std::io::stderr)
-        .init();
+    check_only(&args.only)?;
+    let qbr = qbr_binary(args.qbr.as_deref())?;
 
-    println!("qbr-bench: QBR Dashboard read API against the goal \"p99 under {GOAL_P99_MS} ms at {GOAL_RPS} req/s\"");
+    println!(
+        "qbr-bench: QBR Dashboard read API against the goals \"p99 under {GOAL_P99_MS} ms at \
+         {GOAL_RPS} req/s\" and \"at most {GOAL_CPU_US} µs of qbr CPU per warm request\""
+    );
     if cfg!(debug_assertions) {
-        println!("WARNING: debug build; figures are meaningless, build with --release");
+        println!(
+            "WARNING: debug build of qbr-bench; the load generator is slow, build with --release"
+        );
     }
     let dir = tempfile::Builder::new()
         .prefix("qbr-bench")
@@ -100,7 +149,7 @@ fn main() -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("building the tokio runtime")?;
-    let outcome = runtime.block_on(run(&args, &cluster));
+    let outcome = runtime.block_on(run(&args, &qbr, &cluster, dir.path()));
     drop(runtime);
     let stopped = cluster.stop();
     drop(dir);
@@ -115,7 +164,61 @@ fn main() -> anyhow::Result<ExitCode> {
 }
 
 /// Everything after the cluster is up. Returns false when any request failed.
-async fn run(args: &Args, cluster: &PgCluster) -> anyhow::Result<bool> {
+async fn run(args: &Args, qbr: &Path, cluster: &PgCluster, dir: &Path) -> anyhow::Result<bool> {
+    let url = prepare_database(cluster).await?;
+    let mut conn = AsyncPgConnection::establish(&url)
+        .await
+        .context("connecting to the benchmark database")?;
+    let loaded = load_data(&mut conn).await?;
+    print_loaded(&loaded, &db_facts(&mut conn).await?);
+    let secrets = create_credentials(&mut conn).await?;
+
+    let log = args
+        .server_log
+        .clone()
+        .unwrap_or_else(|| dir.join("qbr.log"));
+    let server = QbrServer::start(qbr, &url, &log).await?;
+    println!(
+        "server: {} (`qbr serve`, pid {}, {}; database pool {POOL_SIZE}; RUST_LOG=info to {})",
+        server.base,
+        server.pid,
+        describe_binary(qbr),
+        server.log.display()
+    );
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "machine: {cores} core(s), CPU {}, load average {}; qbr, PostgreSQL and the load \
+         generator ({} clients, tokio multi-thread runtime) share them",
+        cpu_model(),
+        load_average(),
+        args.clients
+    );
+    let watched = Watched {
+        qbr: server.pid,
+        postmaster: postmaster_pid(cluster),
+        ticks_per_second: clock_ticks_per_second(),
+    };
+    let mut bench = Bench {
+        base: server.base.clone(),
+        secrets,
+        clients: HashMap::new(),
+        watched,
+        monitor: conn,
+        server_log: server.log.clone(),
+        clients_per_pass: args.clients,
+        measure: Duration::from_secs(args.seconds),
+    };
+    let scenarios = scenarios(&bench.base, &loaded, &args.only);
+    let outcome = bench_all(&mut bench, &scenarios).await;
+    drop(bench);
+    server.stop().await;
+    let results = outcome?;
+    print_summary(&results, cores, args);
+    Ok(results.iter().all(|r| r.errors() == 0))
+}
+
+/// Creates the benchmark database and migrates it; returns its URL.
+async fn prepare_database(cluster: &PgCluster) -> anyhow::Result<String> {
     let t = Instant::now();
     db::ensure_database(&cluster.database_url("postgres"), DB_NAME).await?;
     let url = cluster.database_url(DB_NAME);
@@ -125,88 +228,11 @@ async fn run(args: &Args, cluster: &PgCluster) -> anyhow::Result<bool> {
         applied.len(),
         t.elapsed().as_secs_f64()
     );
-
-    let mut conn = AsyncPgConnection::establish(&url)
-        .await
-        .context("connecting to the benchmark database")?;
-    let loaded = load_data(&mut conn).await?;
-    let facts = db_facts(&mut conn).await?;
-    drop(conn);
-    println!(
-        "data: organization {ORG_ID}, {} months {}..{}: {} input values ({} metrics) written \
-         and derived values + SmartNumbers recomputed in one transaction in {:.2} s \
-         (writes {:.2} s, recompute {:.2} s)",
-        MONTHS,
-        loaded.first,
-        loaded.current,
-        thousands(loaded.values as u64),
-        loaded.metrics,
-        loaded.writes.as_secs_f64() + loaded.recompute.as_secs_f64(),
-        loaded.writes.as_secs_f64(),
-        loaded.recompute.as_secs_f64()
-    );
-    println!(
-        "      stored: {} monthly rows (inputs + calculated), {} SmartNumber rows; {}",
-        thousands(facts.monthly_rows),
-        thousands(facts.smartnumber_rows),
-        facts.version
-    );
-
-    let pool = db::pool(&url, POOL_SIZE)?;
-    // Requests are signed in like the SPA's: a session cookie, checked on every request.
-    let token = backend::auth::session::random_token();
-    {
-        let mut conn = pool.get().await?;
-        backend::store::sessions::create(
-            &mut conn,
-            backend::store::sessions::NewSession {
-                id_hash: &backend::auth::session::hash(&token),
-                email: BENCH_USER,
-                name: Some("Benchmark"),
-                expires_at: chrono::Utc::now() + chrono::TimeDelta::hours(2),
-                ip: None,
-                user_agent: None,
-            },
-        )
-        .await?;
-    }
-    let _ = SESSION_COOKIE.set(format!("qbr_session={token}"));
-    let auth_config = backend::auth::AuthConfig::default();
-    auth_config.allow_list.replace([BENCH_USER]);
-    let service = server::service(
-        AppState {
-            pool,
-            org_id: ORG_ID,
-            auth: backend::auth::Auth::new(auth_config),
-            caches: Default::default(),
-        },
-        std::path::Path::new("/nonexistent"),
-    );
-    let (base, handle, serving) = spawn_server(service).await?;
-    println!("server: {base} (salvo, in this process; database pool {POOL_SIZE}; logs at WARN)");
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!(
-        "machine: {cores} core(s) (available_parallelism), CPU {}, load average {}; the \
-         server, the load generator ({} clients, tokio multi-thread runtime, {cores} workers) \
-         and PostgreSQL share them",
-        cpu_model(),
-        load_average(),
-        args.clients
-    );
-
-    let scenarios = scenarios(&base, &loaded);
-    let postmaster = postmaster_pid(cluster);
-    let outcome = bench_all(args, &scenarios, postmaster).await;
-    handle.stop_graceful(Duration::from_secs(5));
-    match tokio::time::timeout(Duration::from_secs(10), serving).await {
-        Ok(joined) => joined.context("server task")?,
-        Err(_) => println!("WARNING: the server did not stop within 10 s"),
-    }
-    println!("server stopped");
-    let results = outcome?;
-    print_summary(&results, cores, args);
-    Ok(results.iter().all(|r| r.errors() == 0))
+    Ok(url)
 }
+
+// ---------------------------------------------------------------------------------
+// Data
 
 /// What the load wrote.
 struct Loaded {
@@ -314,30 +340,245 @@ async fn db_facts(conn: &mut AsyncPgConnection) -> anyhow::Result<DbFacts> {
     })
 }
 
-/// Serves `service` on a free loopback port; returns its base URL, a handle to stop it
-/// and its task.
-async fn spawn_server(
-    service: salvo::Service,
-) -> anyhow::Result<(
-    String,
-    salvo::server::ServerHandle,
-    tokio::task::JoinHandle<()>,
-)> {
-    use salvo::conn::{Acceptor, Listener};
-    let acceptor = salvo::conn::TcpListener::new("127.0.0.1:0")
-        .try_bind()
-        .await
-        .map_err(|e| anyhow!("binding 127.0.0.1:0: {e}"))?;
-    let port = acceptor
-        .holdings()
-        .first()
-        .and_then(|h| h.local_addr.clone().into_std())
-        .map(|a| a.port())
-        .context("the listener has no TCP address")?;
-    let server = salvo::Server::new(acceptor);
-    let handle = server.handle();
-    let serving = tokio::spawn(async move { server.serve(service).await });
-    Ok((format!("http://127.0.0.1:{port}"), handle, serving))
+fn print_loaded(loaded: &Loaded, facts: &DbFacts) {
+    println!(
+        "data: organization {ORG_ID}, {} months {}..{}: {} input values ({} metrics) written \
+         and derived values + SmartNumbers recomputed in one transaction in {:.2} s \
+         (writes {:.2} s, recompute {:.2} s)",
+        MONTHS,
+        loaded.first,
+        loaded.current,
+        thousands(loaded.values as u64),
+        loaded.metrics,
+        loaded.writes.as_secs_f64() + loaded.recompute.as_secs_f64(),
+        loaded.writes.as_secs_f64(),
+        loaded.recompute.as_secs_f64()
+    );
+    println!(
+        "      stored: {} monthly rows (inputs + calculated), {} SmartNumber rows; {}",
+        thousands(facts.monthly_rows),
+        thousands(facts.smartnumber_rows),
+        facts.version
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Credentials and the server process
+
+/// How the load proves who it is.
+struct Secrets {
+    /// A read-scope API key, as other programs call the API.
+    api_key: String,
+    /// A session token of [`BENCH_USER`], as a signed-in browser sends it.
+    session: String,
+}
+
+/// Stored before the server starts, as `qbr apikey create` and a sign-in would.
+async fn create_credentials(conn: &mut AsyncPgConnection) -> anyhow::Result<Secrets> {
+    let created = backend::service::api_keys::create(
+        conn,
+        ORG_ID,
+        "qbr-bench",
+        qbr_shared::access::ApiKeyScope::Read,
+        backend::service::Actor {
+            name: "qbr-bench",
+            ip: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow!("creating the API key: {}", e.message))?;
+    let session = backend::secrets::random_token();
+    backend::store::sessions::create(
+        conn,
+        backend::store::sessions::NewSession {
+            id_hash: &backend::secrets::hash(&session),
+            email: BENCH_USER,
+            name: Some("Benchmark"),
+            expires_at: Utc::now() + chrono::TimeDelta::hours(2),
+            ip: None,
+            user_agent: None,
+        },
+    )
+    .await
+    .context("creating the session")?;
+    Ok(Secrets {
+        api_key: created.key,
+        session,
+    })
+}
+
+/// `--qbr`, else the `qbr` beside this program (cargo builds both into one directory).
+fn qbr_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(path) = given {
+        anyhow::ensure!(path.is_file(), "--qbr {}: no such file", path.display());
+        return Ok(path.to_path_buf());
+    }
+    let exe = std::env::current_exe().context("locating this program")?;
+    let beside = exe.with_file_name("qbr");
+    anyhow::ensure!(
+        beside.is_file(),
+        "no `qbr` beside {}: build both with `cargo build --release -p backend -p bench \
+         --bins` (same CARGO_TARGET_DIR), or pass --qbr PATH",
+        exe.display()
+    );
+    Ok(beside)
+}
+
+/// The binary's path and age, so a stale build is noticed.
+fn describe_binary(path: &Path) -> String {
+    let age = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .map_or_else(
+            || "age unknown".to_string(),
+            |d| format!("built {} min ago", d.as_secs() / 60),
+        );
+    let kind = if path.components().any(|c| c.as_os_str() == "debug") {
+        ", DEBUG BUILD: figures are meaningless"
+    } else {
+        ""
+    };
+    format!("{}, {age}{kind}", path.display())
+}
+
+/// `qbr serve` in a child process, killed if dropped without [`QbrServer::stop`].
+struct QbrServer {
+    child: tokio::process::Child,
+    pid: u32,
+    base: String,
+    log: PathBuf,
+}
+
+impl QbrServer {
+    /// Starts `qbr serve` on a free loopback port and waits until it answers.
+    async fn start(qbr: &Path, database_url: &str, log: &Path) -> anyhow::Result<QbrServer> {
+        let port = free_port()?;
+        // Logs go to a file: a pipe nobody reads would fill up and stall the server.
+        let out = std::fs::File::create(log).context("creating the server log")?;
+        let err = out.try_clone().context("cloning the server log handle")?;
+        // A clean environment: settings of the calling shell (collectors, sign-in) must
+        // not change what is measured.
+        let child = tokio::process::Command::new(qbr)
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database_url)
+            .env("QBR_LISTEN", format!("127.0.0.1:{port}"))
+            .env("QBR_DIST_DIR", "/nonexistent")
+            .env("QBR_DB_POOL_SIZE", POOL_SIZE.to_string())
+            .env("RUST_LOG", "info")
+            .env("QBR_AUTHORIZED_USERS", BENCH_USER)
+            .env("QBR_API_KEY_READS_PER_MINUTE", KEY_READS_PER_MINUTE)
+            .stdin(std::process::Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {} serve", qbr.display()))?;
+        let pid = child.id().context("the server exited at once")?;
+        let mut server = QbrServer {
+            child,
+            pid,
+            base: format!("http://127.0.0.1:{port}"),
+            log: log.to_path_buf(),
+        };
+        server.wait_ready().await?;
+        Ok(server)
+    }
+
+    /// Polls `/api/health` until it answers 200 (30 s at most).
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .context("building the HTTP client")?;
+        let url = format!("{}/api/health", self.base);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("`qbr serve` exited with {status}:\n{}", log_tail(&self.log));
+            }
+            if let Ok(res) = client.get(&url).send().await {
+                if res.status() == reqwest::StatusCode::OK {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "`qbr serve` did not answer within 30 s:\n{}",
+                    log_tail(&self.log)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM (the server drains in-flight requests), SIGKILL after 15 s.
+    async fn stop(mut self) {
+        use nix::sys::signal::{kill, Signal};
+        use nix::unistd::Pid;
+        let pid = i32::try_from(self.pid).unwrap_or(i32::MAX);
+        if let Err(e) = kill(Pid::from_raw(pid), Signal::SIGTERM) {
+            println!("WARNING: SIGTERM to the server: {e}");
+        }
+        match tokio::time::timeout(Duration::from_secs(15), self.child.wait()).await {
+            Ok(Ok(status)) if status.success() => println!("server stopped"),
+            Ok(Ok(status)) => {
+                println!(
+                    "WARNING: the server exited with {status}:\n{}",
+                    log_tail(&self.log)
+                );
+            }
+            Ok(Err(e)) => println!("WARNING: waiting for the server: {e}"),
+            Err(_) => {
+                println!("WARNING: the server did not stop within 15 s; killing it");
+                let _ = self.child.kill().await;
+            }
+        }
+        println!(
+            "server log: {} lines ({})",
+            count_lines(&self.log).map_or_else(|| "?".to_string(), thousands),
+            self.log.display()
+        );
+    }
+}
+
+/// A loopback port nothing listens on now (the server binds it a moment later).
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// The last lines of a log, for error messages.
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+fn count_lines(path: &Path) -> Option<u64> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(bytes.iter().filter(|b| **b == b'\n').count() as u64)
+}
+
+// ---------------------------------------------------------------------------------
+// Scenarios
+
+/// Which secret a scenario's requests carry.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Credential {
+    ApiKey,
+    Cookie,
+}
+
+/// What a scenario does with its URLs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A closed-loop and a paced pass.
+    Read,
+    /// A normal pass, then one whose requests are aborted mid-flight.
+    Cancel,
 }
 
 /// One endpoint under load, with the URLs it rotates through.
@@ -345,61 +586,262 @@ struct Scenario {
     name: &'static str,
     what: String,
     urls: Arc<Vec<String>>,
+    credential: Credential,
+    kind: Kind,
 }
 
-fn scenarios(base: &str, loaded: &Loaded) -> Vec<Scenario> {
-    let mut quarters = Vec::new();
-    let mut q = loaded.current.quarter();
-    for _ in 0..QUARTERS {
-        quarters.push(q);
-        q = q.prev();
+/// Every scenario name, in the order they run (`--only` checks against it).
+const NAMES: [&str; 14] = [
+    "smartnumbers",
+    "smartnumbers+cookie",
+    "smartnumbers?shape=flat",
+    "metrics/quarterly",
+    "metrics/monthly",
+    "metrics/range",
+    "smartnumbers/trend",
+    "alerts",
+    "periods",
+    "thresholds",
+    "metric-definitions",
+    "metrics/history",
+    "collection/status",
+    "cancel",
+];
+
+fn check_only(only: &[String]) -> anyhow::Result<()> {
+    for name in only {
+        if !NAMES.contains(&name.as_str()) {
+            bail!(
+                "--only {name}: unknown scenario; known: {}",
+                NAMES.join(", ")
+            );
+        }
     }
-    quarters.reverse();
-    let smartnumbers: Vec<String> = quarters
-        .iter()
-        .map(|q| format!("{base}/api/qbr/smartnumbers?period={q}"))
-        .collect();
-    let starts: Vec<Month> = (0..=MONTHS - RANGE_MONTHS)
-        .map(|k| loaded.first.add_months(k))
-        .collect();
-    let ranges: Vec<String> = starts
+    Ok(())
+}
+
+/// The periods the scenarios rotate through.
+struct Periods {
+    /// The last [`QUARTERS`] quarters, oldest first.
+    quarters: Vec<Quarter>,
+    /// Every loaded month, oldest first.
+    months: Vec<Month>,
+}
+
+impl Periods {
+    fn new(loaded: &Loaded) -> Periods {
+        let mut quarters = Vec::new();
+        let mut q = loaded.current.quarter();
+        for _ in 0..QUARTERS {
+            quarters.push(q);
+            q = q.prev();
+        }
+        quarters.reverse();
+        let months = (0..MONTHS).map(|k| loaded.first.add_months(k)).collect();
+        Periods { quarters, months }
+    }
+
+    fn quarter_span(&self) -> String {
+        span(&self.quarters)
+    }
+}
+
+fn span<T: std::fmt::Display>(items: &[T]) -> String {
+    match (items.first(), items.last()) {
+        (Some(a), Some(b)) => format!("{} {a}..{b}", items.len()),
+        _ => "none".to_string(),
+    }
+}
+
+/// The scenarios `only` names (all when empty), in [`NAMES`] order.
+fn scenarios(base: &str, loaded: &Loaded, only: &[String]) -> Vec<Scenario> {
+    let p = Periods::new(loaded);
+    let api = format!("{base}/api/qbr");
+    let per_quarter = |path: &str, extra: &str| -> Vec<String> {
+        p.quarters
+            .iter()
+            .map(|q| format!("{api}/{path}?period={q}{extra}"))
+            .collect()
+    };
+    let read = |name, what: String, urls: Vec<String>| Scenario {
+        name,
+        what,
+        urls: Arc::new(urls),
+        credential: Credential::ApiKey,
+        kind: Kind::Read,
+    };
+    let one = |name: &'static str, path: &str| {
+        read(
+            name,
+            format!("GET /api/qbr/{path}"),
+            vec![format!("{api}/{path}")],
+        )
+    };
+    let qs = p.quarter_span();
+    let smartnumbers = per_quarter("smartnumbers", "");
+    let quarterly = per_quarter("metrics/quarterly", "");
+    let ranges = range_urls(&api, &p);
+    let trends = trend_urls(&api, &p);
+    // The cancelled requests: the endpoints that work longest, interleaved.
+    let mix = interleave(&[&smartnumbers, &quarterly, &ranges.0, &trends.0]);
+    let all = vec![
+        read(
+            "smartnumbers",
+            format!("GET /api/qbr/smartnumbers?period=<quarter> ({qs} quarters)"),
+            smartnumbers.clone(),
+        ),
+        Scenario {
+            credential: Credential::Cookie,
+            ..read(
+                "smartnumbers+cookie",
+                format!(
+                    "GET /api/qbr/smartnumbers?period=<quarter> ({qs} quarters), signed in \
+                     with a session cookie as a browser is"
+                ),
+                smartnumbers,
+            )
+        },
+        read(
+            "smartnumbers?shape=flat",
+            format!("GET /api/qbr/smartnumbers?period=<quarter>&shape=flat ({qs} quarters)"),
+            per_quarter("smartnumbers", "&shape=flat"),
+        ),
+        read(
+            "metrics/quarterly",
+            format!("GET /api/qbr/metrics/quarterly?period=<quarter> ({qs} quarters)"),
+            quarterly,
+        ),
+        read(
+            "metrics/monthly",
+            format!(
+                "GET /api/qbr/metrics/monthly?period=<month> ({} months)",
+                span(&p.months)
+            ),
+            p.months
+                .iter()
+                .map(|m| format!("{api}/metrics/monthly?period={m}"))
+                .collect(),
+        ),
+        read("metrics/range", ranges.1, ranges.0),
+        read("smartnumbers/trend", trends.1, trends.0),
+        read(
+            "alerts",
+            format!("GET /api/qbr/alerts?period=<quarter> ({qs} quarters)"),
+            per_quarter("alerts", ""),
+        ),
+        one("periods", "periods"),
+        one("thresholds", "thresholds"),
+        one("metric-definitions", "metric-definitions"),
+        one("metrics/history", "metrics/history?limit=50"),
+        one("collection/status", "collection/status"),
+        Scenario {
+            kind: Kind::Cancel,
+            ..read(
+                "cancel",
+                format!(
+                    "requests aborted {}–{} ms after sending, rotating over smartnumbers, \
+                     metrics/quarterly, metrics/range and smartnumbers/trend ({} URLs)",
+                    CANCEL_AFTER_MS[0],
+                    CANCEL_AFTER_MS[CANCEL_AFTER_MS.len() - 1],
+                    mix.len()
+                ),
+                mix,
+            )
+        },
+    ];
+    all.into_iter()
+        .filter(|s| only.is_empty() || only.iter().any(|o| o == s.name))
+        .collect()
+}
+
+/// Every 24-month window of the loaded months, and its description.
+fn range_urls(api: &str, p: &Periods) -> (Vec<String>, String) {
+    let starts = &p.months[..=(MONTHS - RANGE_MONTHS) as usize];
+    let urls = starts
         .iter()
         .map(|m| {
             let to = m.add_months(RANGE_MONTHS - 1);
-            format!("{base}/api/qbr/metrics/range?from={m}&to={to}")
+            format!("{api}/metrics/range?from={m}&to={to}")
         })
         .collect();
-    let quarter_span = match (quarters.first(), quarters.last()) {
-        (Some(a), Some(b)) => format!("{a}..{b}"),
-        _ => String::new(),
-    };
-    let start_span = match (starts.first(), starts.last()) {
-        (Some(a), Some(b)) => format!("{a}..{b}"),
-        _ => String::new(),
-    };
-    vec![
-        Scenario {
-            name: "smartnumbers",
-            what: format!(
-                "GET /api/qbr/smartnumbers?period=<quarter> ({} quarters {quarter_span})",
-                quarters.len()
-            ),
-            urls: Arc::new(smartnumbers),
-        },
-        Scenario {
-            name: "metrics/range",
-            what: format!(
-                "GET /api/qbr/metrics/range?from=<m>&to=<m+{}> ({RANGE_MONTHS} months, all \
-                 metrics; {} start months {start_span})",
-                RANGE_MONTHS - 1,
-                starts.len()
-            ),
-            urls: Arc::new(ranges),
-        },
-    ]
+    let what = format!(
+        "GET /api/qbr/metrics/range?from=<m>&to=<m+{}> ({RANGE_MONTHS} months, all metrics; \
+         {} start months)",
+        RANGE_MONTHS - 1,
+        span(starts)
+    );
+    (urls, what)
 }
 
-/// The figures of one scenario.
+/// Every 8-quarter window of the rotated quarters (all 18 keys), and its description.
+fn trend_urls(api: &str, p: &Periods) -> (Vec<String>, String) {
+    let windows: Vec<(Quarter, Quarter)> = p
+        .quarters
+        .windows(TREND_QUARTERS)
+        .filter_map(|w| Some((*w.first()?, *w.last()?)))
+        .collect();
+    let urls = windows
+        .iter()
+        .map(|(from, to)| format!("{api}/smartnumbers/trend?from={from}&to={to}"))
+        .collect();
+    let ends: Vec<Quarter> = windows.iter().map(|w| w.1).collect();
+    let what = format!(
+        "GET /api/qbr/smartnumbers/trend?from=<q-{}>&to=<q> ({TREND_QUARTERS} quarters, all \
+         keys; end quarters {})",
+        TREND_QUARTERS - 1,
+        span(&ends)
+    );
+    (urls, what)
+}
+
+/// a1, b1, c1, a2, b2, … (shorter lists simply run out).
+fn interleave(lists: &[&Vec<String>]) -> Vec<String> {
+    let longest = lists.iter().map(|l| l.len()).max().unwrap_or(0);
+    (0..longest)
+        .flat_map(|i| lists.iter().filter_map(move |l| l.get(i).cloned()))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------
+// Running the scenarios
+
+/// What every pass needs.
+struct Bench {
+    base: String,
+    secrets: Secrets,
+    /// The load's HTTP clients per credential, built once: building one loads the TLS
+    /// roots (tens of ms each), which must not eat into a schedule.
+    clients: HashMap<Credential, Vec<reqwest::Client>>,
+    watched: Watched,
+    /// The benchmark's own connection, for PostgreSQL's statistics.
+    monitor: AsyncPgConnection,
+    /// One line per request the server finished (`RUST_LOG=info`).
+    server_log: PathBuf,
+    clients_per_pass: usize,
+    measure: Duration,
+}
+
+impl Bench {
+    fn clients(&mut self, credential: Credential) -> anyhow::Result<Vec<reqwest::Client>> {
+        if !self.clients.contains_key(&credential) {
+            let (name, value) = match credential {
+                Credential::ApiKey => ("authorization", format!("Bearer {}", self.secrets.api_key)),
+                Credential::Cookie => ("cookie", format!("qbr_session={}", self.secrets.session)),
+            };
+            let built = (0..self.clients_per_pass)
+                .map(|_| http_client(name, &value))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            self.clients.insert(credential, built);
+        }
+        Ok(self.clients.get(&credential).cloned().unwrap_or_default())
+    }
+
+    async fn sessions(&mut self) -> anyhow::Result<PgSessions> {
+        pg_sessions(&mut self.monitor).await
+    }
+}
+
+/// The figures of one read scenario.
 struct ScenarioResult {
     name: &'static str,
     /// Closed loop: clients back to back.
@@ -409,110 +851,58 @@ struct ScenarioResult {
     paced: Tally,
     paced_rps: f64,
     precheck_errors: u64,
+    /// PostgreSQL sessions opened during the scenario (its two passes).
+    new_sessions: Option<i64>,
+    /// Set for the cancellation scenario only.
+    cancel: Option<CancelResult>,
 }
 
 impl ScenarioResult {
     fn errors(&self) -> u64 {
-        self.closed.all_errors() + self.paced.all_errors() + self.precheck_errors
+        self.closed.all_errors()
+            + self.paced.all_errors()
+            + self.precheck_errors
+            + self.cancel.as_ref().map_or(0, |c| c.after_errors)
     }
 
-    fn paced_pass(&self) -> bool {
+    fn paced_meets_latency(&self) -> bool {
         self.errors() == 0
             && ms(self.paced.latency.value_at_quantile(0.99)) < GOAL_P99_MS
             && self.paced_rps >= 0.98 * f64::from(GOAL_RPS)
             && self.paced.unsent == 0
     }
+
+    /// `qbr` CPU µs per request of both passes, when both are known.
+    fn meets_cpu(&self) -> Option<bool> {
+        let closed = self.closed.qbr_us_per_request()?;
+        let paced = self.paced.qbr_us_per_request()?;
+        Some(closed <= GOAL_CPU_US && paced <= GOAL_CPU_US)
+    }
 }
 
 async fn bench_all(
-    args: &Args,
+    bench: &mut Bench,
     scenarios: &[Scenario],
-    postmaster: Option<u32>,
 ) -> anyhow::Result<Vec<ScenarioResult>> {
-    let measure = Duration::from_secs(args.seconds);
     println!(
         "load: {} clients, HTTP/1.1 keep-alive (one connection each), {} s warm-up + {} s \
-         measured per pass",
-        args.clients,
+         measured per pass; CPU from /proc at {} ticks/s",
+        bench.clients_per_pass,
         WARMUP.as_secs(),
-        args.seconds
+        bench.measure.as_secs(),
+        bench.watched.ticks_per_second
     );
+    if let Some(first) = scenarios.first() {
+        fill_pool(bench, first).await?;
+    }
     let mut results = Vec::new();
     for s in scenarios {
         println!();
         println!("== {}: {}", s.name, s.what);
-        let precheck_errors = precheck(s).await?;
-
-        let closed = run_pass(s, args.clients, measure, None, postmaster).await?;
-        let closed_rps = closed.requests as f64 / measure.as_secs_f64();
-        println!(
-            "  closed loop ({} clients back to back): {} requests, {:.1} req/s, avg response \
-             {:.1} KiB",
-            args.clients,
-            thousands(closed.requests),
-            closed_rps,
-            closed.avg_kib()
-        );
-        println!("    latency ms: {}", percentiles(&closed.latency));
-        report_cpu(&closed);
-        report_errors(&closed);
-
-        // Each client sends one request every `period`; the clients are phase-shifted so
-        // the sends are spread evenly.
-        let period = Duration::from_secs_f64(args.clients as f64 / f64::from(GOAL_RPS));
-        let paced = run_pass(s, args.clients, measure, Some(period), postmaster).await?;
-        // Responses that arrived within the window: below the offered rate when the
-        // server fell behind the schedule.
-        let paced_rps = paced.completed_in_window as f64 / measure.as_secs_f64();
-        println!(
-            "  paced at {GOAL_RPS} req/s ({} clients, one request every {:.2} ms each): {} \
-             requests scheduled in the window answered (the last {:.2} s after it opened); \
-             {:.1} req/s delivered within the window",
-            args.clients,
-            period.as_secs_f64() * 1000.0,
-            thousands(paced.requests),
-            paced.span.as_secs_f64(),
-            paced_rps
-        );
-        if paced.unsent > 0 {
-            println!(
-                "    !! {} scheduled request(s) never sent: the server fell behind and the pass \
-                 hit its deadline (recorded with the time they had waited, a lower bound)",
-                thousands(paced.unsent)
-            );
-        }
-        println!(
-            "    latency ms from scheduled send: {}",
-            percentiles(&paced.latency)
-        );
-        println!(
-            "    service time ms (from actual send): {}",
-            percentiles(&paced.service)
-        );
-        report_cpu(&paced);
-        report_errors(&paced);
-
-        let r = ScenarioResult {
-            name: s.name,
-            closed,
-            closed_rps,
-            paced,
-            paced_rps,
-            precheck_errors,
+        let r = match s.kind {
+            Kind::Read => bench_read(bench, s).await?,
+            Kind::Cancel => bench_cancel(bench, s).await?,
         };
-        let p99 = ms(r.paced.latency.value_at_quantile(0.99));
-        println!(
-            "  verdict: max throughput {:.1} req/s = {:.2}x the {GOAL_RPS} req/s goal; p99 at \
-             {GOAL_RPS} req/s = {p99:.2} ms {} {GOAL_P99_MS} ms -> {}",
-            r.closed_rps,
-            r.closed_rps / f64::from(GOAL_RPS),
-            if p99 < GOAL_P99_MS { "<" } else { ">=" },
-            if r.paced_pass() {
-                "MEETS the goal"
-            } else {
-                "MISSES the goal"
-            }
-        );
         if r.errors() > 0 {
             println!(
                 "  !!!!! {} FAILED REQUEST(S) in {} — figures are not valid !!!!!",
@@ -525,13 +915,133 @@ async fn bench_all(
     Ok(results)
 }
 
+/// One unrecorded second of closed-loop load, so that the server's pool opens its
+/// connections before any scenario counts new PostgreSQL sessions.
+async fn fill_pool(bench: &mut Bench, s: &Scenario) -> anyhow::Result<()> {
+    let clients = bench.clients(s.credential)?;
+    let before = bench.sessions().await?;
+    let t = run_pass(s, &clients, Duration::from_millis(1), None, &bench.watched).await?;
+    tokio::time::sleep(STATS_SETTLE).await;
+    let after = bench.sessions().await?;
+    println!(
+        "pool warm-up ({} for {} s, errors: {}): {} PostgreSQL sessions opened (the pool \
+         filling up, {POOL_SIZE} at most); {} client backends connected",
+        s.name,
+        WARMUP.as_secs(),
+        t.all_errors(),
+        after.since(&before).opened,
+        after.backends
+    );
+    Ok(())
+}
+
+/// Precheck, closed-loop pass, paced pass; the PostgreSQL sessions opened meanwhile.
+async fn bench_read(bench: &mut Bench, s: &Scenario) -> anyhow::Result<ScenarioResult> {
+    let clients = bench.clients(s.credential)?;
+    let sessions_before = bench.sessions().await.ok();
+    let precheck_errors = precheck(&clients[0], s).await?;
+
+    let closed = run_pass(s, &clients, bench.measure, None, &bench.watched).await?;
+    let closed_rps = closed.requests as f64 / bench.measure.as_secs_f64();
+    print_closed(&closed, closed_rps, clients.len());
+
+    // Each client sends one request every `period`; the clients are phase-shifted so
+    // the sends are spread evenly.
+    let period = Duration::from_secs_f64(clients.len() as f64 / f64::from(GOAL_RPS));
+    let paced = run_pass(s, &clients, bench.measure, Some(period), &bench.watched).await?;
+    // Responses that arrived within the window: below the offered rate when the
+    // server fell behind the schedule.
+    let paced_rps = paced.completed_in_window as f64 / bench.measure.as_secs_f64();
+    print_paced(&paced, paced_rps, clients.len(), period);
+
+    let new_sessions = match (sessions_before, bench.sessions().await.ok()) {
+        (Some(b), Some(a)) => Some(a.sessions - b.sessions),
+        _ => None,
+    };
+    let r = ScenarioResult {
+        name: s.name,
+        closed,
+        closed_rps,
+        paced,
+        paced_rps,
+        precheck_errors,
+        new_sessions,
+        cancel: None,
+    };
+    print_verdict(&r);
+    Ok(r)
+}
+
+fn print_closed(t: &Tally, rps: f64, clients: usize) {
+    println!(
+        "  closed loop ({clients} clients back to back): {} requests, {rps:.1} req/s, avg \
+         response {:.1} KiB",
+        thousands(t.requests),
+        t.avg_kib()
+    );
+    println!("    latency ms: {}", percentiles(&t.latency));
+    report_cpu(t);
+    report_errors(t);
+}
+
+fn print_paced(t: &Tally, rps: f64, clients: usize, period: Duration) {
+    println!(
+        "  paced at {GOAL_RPS} req/s ({clients} clients, one request every {:.2} ms each): {} \
+         requests scheduled in the window answered (the last {:.2} s after it opened); \
+         {rps:.1} req/s delivered within the window",
+        period.as_secs_f64() * 1000.0,
+        thousands(t.requests),
+        t.span.as_secs_f64(),
+    );
+    if t.unsent > 0 {
+        println!(
+            "    !! {} scheduled request(s) never sent: the server fell behind and the pass \
+             hit its deadline (recorded with the time they had waited, a lower bound)",
+            thousands(t.unsent)
+        );
+    }
+    println!(
+        "    latency ms from scheduled send: {}",
+        percentiles(&t.latency)
+    );
+    println!(
+        "    service time ms (from actual send): {}",
+        percentiles(&t.service)
+    );
+    report_cpu(t);
+    report_errors(t);
+}
+
+fn print_verdict(r: &ScenarioResult) {
+    let p99 = ms(r.paced.latency.value_at_quantile(0.99));
+    println!(
+        "  verdict: max {:.1} req/s = {:.2}x the {GOAL_RPS} req/s goal; p99 at {GOAL_RPS} \
+         req/s {p99:.2} ms -> {}; qbr CPU {} / {} µs per request (closed / paced) -> {}; \
+         new PostgreSQL sessions: {}",
+        r.closed_rps,
+        r.closed_rps / f64::from(GOAL_RPS),
+        if r.paced_meets_latency() {
+            "meets p99"
+        } else {
+            "MISSES p99"
+        },
+        fmt_opt(r.closed.qbr_us_per_request(), 0),
+        fmt_opt(r.paced.qbr_us_per_request(), 0),
+        match r.meets_cpu() {
+            Some(true) => "meets CPU",
+            Some(false) => "MISSES CPU",
+            None => "CPU unknown",
+        },
+        r.new_sessions.map_or("?".to_string(), |n| n.to_string()),
+    );
+}
+
 /// One request to every URL before the load: any failure is printed at once.
-async fn precheck(s: &Scenario) -> anyhow::Result<u64> {
-    let client = http_client()?;
+async fn precheck(client: &reqwest::Client, s: &Scenario) -> anyhow::Result<u64> {
     let mut errors = 0;
     let mut bytes = 0;
     for url in s.urls.iter() {
-        match fetch(&client, url).await {
+        match fetch(client, url).await {
             Ok(n) => bytes += n,
             Err(e) => {
                 errors += 1;
@@ -548,19 +1058,12 @@ async fn precheck(s: &Scenario) -> anyhow::Result<u64> {
     Ok(errors)
 }
 
-/// The signed-in user of the load.
-const BENCH_USER: &str = "bench@example.com";
-/// The session cookie every request sends.
-static SESSION_COOKIE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-fn http_client() -> anyhow::Result<reqwest::Client> {
+fn http_client(header: &str, value: &str) -> anyhow::Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(cookie) = SESSION_COOKIE.get() {
-        headers.insert(
-            reqwest::header::COOKIE,
-            cookie.parse().context("session cookie")?,
-        );
-    }
+    headers.insert(
+        reqwest::header::HeaderName::from_bytes(header.as_bytes()).context("header name")?,
+        value.parse().context("credential header")?,
+    );
     reqwest::Client::builder()
         .default_headers(headers)
         .no_proxy()
@@ -591,6 +1094,9 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Result<usize, String> {
     Ok(body.len())
 }
 
+// ---------------------------------------------------------------------------------
+// Passes
+
 /// What clients saw during a pass.
 struct Tally {
     /// Closed loop: from send to full body. Paced: from the scheduled send time.
@@ -612,7 +1118,7 @@ struct Tally {
     /// When the last measured request completed.
     last_done: Option<Instant>,
     /// Successful responses that arrived within the measured window, whenever they were
-    /// scheduled (the throughput actually delivered).
+    /// scheduled (the throughput actually delivered, and what the CPU is divided by).
     completed_in_window: u64,
     /// CPU used during the measured window.
     cpu: Option<CpuUse>,
@@ -680,62 +1186,20 @@ impl Tally {
             self.first_error = Some(error);
         }
     }
+
+    fn qbr_us_per_request(&self) -> Option<f64> {
+        let cpu = self.cpu.as_ref()?;
+        per_request_us(cpu.qbr, self.completed_in_window)
+    }
+
+    fn postgres_us_per_request(&self) -> Option<f64> {
+        let cpu = self.cpu.as_ref()?;
+        per_request_us(cpu.postgres, self.completed_in_window)
+    }
 }
 
-/// Runs `clients` clients for the warm-up then `measure`: back to back when `period`
-/// is `None`, else each on a fixed schedule of one request every `period`.
-async fn run_pass(
-    s: &Scenario,
-    clients: usize,
-    measure: Duration,
-    period: Option<Duration>,
-    postmaster: Option<u32>,
-) -> anyhow::Result<Tally> {
-    // Clients first: building one loads the TLS roots (tens of ms each), which must not
-    // eat into the schedule (it once delayed the first paced sends by a second).
-    let clients_http: Vec<reqwest::Client> = (0..clients)
-        .map(|_| http_client())
-        .collect::<anyhow::Result<_>>()?;
-    // A short lead so every client is spawned before the schedule starts.
-    let start = Instant::now() + Duration::from_millis(20);
-    let record_from = start + WARMUP;
-    let end = record_from + measure;
-    // A paced pass whose server falls behind would otherwise run until every scheduled
-    // request is sent; it gets at most `measure` again to catch up.
-    let hard_stop = end + measure;
-    let mut tasks = Vec::with_capacity(clients);
-    for (c, client) in clients_http.into_iter().enumerate() {
-        let urls = Arc::clone(&s.urls);
-        let window = Window {
-            start,
-            record_from,
-            end,
-            hard_stop,
-        };
-        tasks.push(tokio::spawn(async move {
-            match period {
-                None => closed_client(client, urls, c, window).await,
-                Some(p) => {
-                    let phase = p.mul_f64(c as f64 / clients as f64);
-                    paced_client(client, urls, c, window, p, phase).await
-                }
-            }
-        }));
-    }
-    tokio::time::sleep_until(record_from).await;
-    let before = CpuSnapshot::take(postmaster);
-    tokio::time::sleep_until(end).await;
-    let after = CpuSnapshot::take(postmaster);
-    let mut total = Tally::new()?;
-    for t in tasks {
-        total.merge(t.await.context("client task")??)?;
-    }
-    total.cpu = CpuSnapshot::usage(before, after);
-    total.span = total
-        .last_done
-        .map_or(measure, |d| d.saturating_duration_since(record_from))
-        .max(measure);
-    Ok(total)
+fn per_request_us(cpu_seconds: f64, requests: u64) -> Option<f64> {
+    (requests > 0).then(|| cpu_seconds * 1e6 / requests as f64)
 }
 
 #[derive(Clone, Copy)]
@@ -744,6 +1208,69 @@ struct Window {
     record_from: Instant,
     end: Instant,
     hard_stop: Instant,
+}
+
+impl Window {
+    /// A warm-up then `measure`, starting shortly (so every client is spawned first).
+    fn after_warmup(measure: Duration) -> Window {
+        let start = Instant::now() + Duration::from_millis(20);
+        let record_from = start + WARMUP;
+        let end = record_from + measure;
+        // A paced pass whose server falls behind would otherwise run until every
+        // scheduled request is sent; it gets at most `measure` again to catch up.
+        Window {
+            start,
+            record_from,
+            end,
+            hard_stop: end + measure,
+        }
+    }
+}
+
+/// Runs the clients for the warm-up then `measure`: back to back when `period` is
+/// `None`, else each on a fixed schedule of one request every `period`.
+async fn run_pass(
+    s: &Scenario,
+    clients: &[reqwest::Client],
+    measure: Duration,
+    period: Option<Duration>,
+    watched: &Watched,
+) -> anyhow::Result<Tally> {
+    let w = Window::after_warmup(measure);
+    let n = clients.len();
+    let mut tasks = Vec::with_capacity(n);
+    for (c, client) in clients.iter().cloned().enumerate() {
+        let urls = Arc::clone(&s.urls);
+        tasks.push(tokio::spawn(async move {
+            match period {
+                None => closed_client(client, urls, c, w).await,
+                Some(p) => {
+                    let phase = p.mul_f64(c as f64 / n as f64);
+                    paced_client(client, urls, c, w, p, phase).await
+                }
+            }
+        }));
+    }
+    let cpu = measure_cpu(watched, w.record_from, w.end).await;
+    let mut total = Tally::new()?;
+    for t in tasks {
+        total.merge(t.await.context("client task")??)?;
+    }
+    total.cpu = cpu;
+    total.span = total
+        .last_done
+        .map_or(measure, |d| d.saturating_duration_since(w.record_from))
+        .max(measure);
+    Ok(total)
+}
+
+/// The CPU used between `from` and `to` (both in the future).
+async fn measure_cpu(watched: &Watched, from: Instant, to: Instant) -> Option<CpuUse> {
+    tokio::time::sleep_until(from).await;
+    let before = CpuSnapshot::take(watched);
+    tokio::time::sleep_until(to).await;
+    let after = CpuSnapshot::take(watched);
+    CpuSnapshot::usage(before, after, watched.ticks_per_second)
 }
 
 async fn closed_client(
@@ -853,73 +1380,390 @@ fn report_errors(t: &Tally) {
     }
 }
 
-fn print_summary(results: &[ScenarioResult], cores: usize, args: &Args) {
-    println!();
+fn report_cpu(t: &Tally) {
+    let Some(c) = &t.cpu else {
+        println!("    CPU: unknown (/proc unreadable)");
+        return;
+    };
     println!(
-        "== summary ({} clients, {} s per pass, {cores} core(s); goal: p99 < {GOAL_P99_MS} ms \
-         at {GOAL_RPS} req/s)",
-        args.clients, args.seconds
+        "    CPU per response: qbr {} µs, PostgreSQL {} µs ({} responses in the window)",
+        fmt_opt(t.qbr_us_per_request(), 0),
+        fmt_opt(t.postgres_us_per_request(), 0),
+        thousands(t.completed_in_window)
     );
     println!(
-        "{:<14} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}  goal",
-        "scenario",
-        "max req/s",
-        "x goal",
-        "sat p50",
-        "sat p90",
-        "sat p99",
-        "sat max",
-        "1k p50",
-        "1k p99",
-        "1k max",
-        "errors",
+        "    CPU in cores: qbr {:.2}, PostgreSQL {:.2}, qbr-bench (load generator) {:.2}, \
+         other processes {:.2}, idle {:.2}",
+        c.cores(c.qbr),
+        c.cores(c.postgres),
+        c.cores(c.bench),
+        c.cores(c.other()),
+        c.cores(c.idle)
     );
-    for r in results {
-        let c = &r.closed.latency;
-        let p = &r.paced.latency;
-        println!(
-            "{:<14} {:>9.1} {:>6.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6}  {}",
-            r.name,
-            r.closed_rps,
-            r.closed_rps / f64::from(GOAL_RPS),
-            ms(c.value_at_quantile(0.50)),
-            ms(c.value_at_quantile(0.90)),
-            ms(c.value_at_quantile(0.99)),
-            ms(c.max()),
-            ms(p.value_at_quantile(0.50)),
-            ms(p.value_at_quantile(0.99)),
-            ms(p.max()),
-            r.errors(),
-            if r.paced_pass() { "MEETS" } else { "MISSES" }
-        );
+}
+
+// ---------------------------------------------------------------------------------
+// Cancellation
+
+/// What the cancellation scenario saw.
+struct CancelResult {
+    /// The normal pass: new sessions while nothing was cancelled.
+    normal_new: PgSessionsDelta,
+    cancelled: u64,
+    completed: u64,
+    /// Responses other than 200 (or transport errors) among requests not cancelled.
+    failed: u64,
+    first_error: Option<String>,
+    cancel_new: PgSessionsDelta,
+    /// Client backends of the benchmark database once it was over (the pool's size
+    /// when the server kept its connections).
+    backends_after: i64,
+    /// Failures of one request to every URL right after the cancellation pass.
+    after_errors: u64,
+    /// Requests the server finished (logged) during the cancellation pass.
+    server_finished: Option<u64>,
+    cancel_cpu: Option<CpuUse>,
+}
+
+/// A closed-loop pass of the same URLs, then a pass whose requests are aborted; the
+/// PostgreSQL sessions opened during each.
+async fn bench_cancel(bench: &mut Bench, s: &Scenario) -> anyhow::Result<ScenarioResult> {
+    let clients = bench.clients(s.credential)?;
+    let precheck_errors = precheck(&clients[0], s).await?;
+
+    let before = bench.sessions().await?;
+    let closed = run_pass(s, &clients, bench.measure, None, &bench.watched).await?;
+    tokio::time::sleep(STATS_SETTLE).await;
+    let middle = bench.sessions().await?;
+    let closed_rps = closed.requests as f64 / bench.measure.as_secs_f64();
+    print_closed(&closed, closed_rps, clients.len());
+    let normal_new = middle.since(&before);
+    println!(
+        "    new PostgreSQL sessions during this normal pass: {}",
+        normal_new.describe()
+    );
+
+    let lines_before = count_lines(&bench.server_log);
+    let mut cancel = cancel_pass(s, &clients, bench.measure, &bench.watched).await?;
+    // Also long enough for the server's log writer to catch up.
+    tokio::time::sleep(STATS_SETTLE).await;
+    let after = bench.sessions().await?;
+    cancel.server_finished = count_lines(&bench.server_log)
+        .zip(lines_before)
+        .map(|(a, b)| a.saturating_sub(b));
+    cancel.normal_new = normal_new;
+    cancel.cancel_new = after.since(&middle);
+    cancel.backends_after = after.backends;
+    println!("  after the cancellation pass, one request to every URL:");
+    cancel.after_errors = precheck(&clients[0], s).await?;
+    print_cancel(&cancel, clients.len(), bench.measure);
+
+    let new_sessions = Some(after.sessions - before.sessions);
+    Ok(ScenarioResult {
+        name: s.name,
+        closed,
+        closed_rps,
+        paced: Tally::new()?,
+        paced_rps: 0.0,
+        precheck_errors,
+        new_sessions,
+        cancel: Some(cancel),
+    })
+}
+
+/// Clients send requests back to back, each aborted (the future dropped, which closes
+/// its connection) if no response came within 1–4 ms.
+async fn cancel_pass(
+    s: &Scenario,
+    clients: &[reqwest::Client],
+    measure: Duration,
+    watched: &Watched,
+) -> anyhow::Result<CancelResult> {
+    let start = Instant::now() + Duration::from_millis(20);
+    let end = start + measure;
+    let mut tasks = Vec::with_capacity(clients.len());
+    for (c, client) in clients.iter().cloned().enumerate() {
+        let urls = Arc::clone(&s.urls);
+        tasks.push(tokio::spawn(cancelling_client(client, urls, c, start, end)));
     }
-    println!(
-        "(latencies in ms; sat = closed loop at saturation; 1k = paced at {GOAL_RPS} req/s, \
-         from the scheduled send time)"
-    );
-    println!("CPU during the measured windows, in cores (of {cores}):");
-    println!(
-        "{:<14} {:<7} {:>9} {:>10} {:>7} {:>6}",
-        "scenario", "pass", "qbr-bench", "PostgreSQL", "other", "idle"
-    );
-    for r in results {
-        for (pass, t) in [("closed", &r.closed), ("paced", &r.paced)] {
-            if let Some(c) = &t.cpu {
-                println!(
-                    "{:<14} {:<7} {:>9.2} {:>10.2} {:>7.2} {:>6.2}",
-                    r.name, pass, c.bench, c.postgres, c.other, c.idle
-                );
+    let cpu = measure_cpu(watched, start, end).await;
+    let mut total = CancelResult {
+        normal_new: PgSessionsDelta::default(),
+        cancelled: 0,
+        completed: 0,
+        failed: 0,
+        first_error: None,
+        cancel_new: PgSessionsDelta::default(),
+        backends_after: 0,
+        after_errors: 0,
+        server_finished: None,
+        cancel_cpu: cpu,
+    };
+    for t in tasks {
+        let c = t.await.context("client task")?;
+        total.cancelled += c.cancelled;
+        total.completed += c.completed;
+        total.failed += c.failed;
+        if total.first_error.is_none() {
+            total.first_error = c.first_error;
+        }
+    }
+    Ok(total)
+}
+
+/// Counts of one cancelling client.
+#[derive(Default)]
+struct CancelCounts {
+    cancelled: u64,
+    completed: u64,
+    failed: u64,
+    first_error: Option<String>,
+}
+
+async fn cancelling_client(
+    client: reqwest::Client,
+    urls: Arc<Vec<String>>,
+    offset: usize,
+    start: Instant,
+    end: Instant,
+) -> CancelCounts {
+    let mut counts = CancelCounts::default();
+    tokio::time::sleep_until(start).await;
+    let mut i = offset;
+    while Instant::now() < end {
+        let url = &urls[i % urls.len()];
+        let after = Duration::from_millis(CANCEL_AFTER_MS[i % CANCEL_AFTER_MS.len()]);
+        i += 1;
+        match tokio::time::timeout(after, fetch(&client, url)).await {
+            Err(_) => counts.cancelled += 1,
+            Ok(Ok(_)) => counts.completed += 1,
+            Ok(Err(e)) => {
+                counts.failed += 1;
+                counts.first_error.get_or_insert(e);
             }
         }
     }
+    counts
+}
+
+fn print_cancel(c: &CancelResult, clients: usize, measure: Duration) {
     println!(
-        "(qbr-bench = this process: the server and the load generator; other = the rest of \
-         the machine)"
+        "  cancellation pass ({clients} clients, {} s): {} requests aborted mid-flight, {} \
+         answered in time, {} failed{}",
+        measure.as_secs(),
+        thousands(c.cancelled),
+        thousands(c.completed),
+        thousands(c.failed),
+        c.first_error
+            .as_deref()
+            .map_or(String::new(), |e| format!(" (first: {e})"))
     );
+    if let Some(finished) = c.server_finished {
+        // A dropped handler writes no log line: what the server finished beyond the
+        // answers received ran to the end after its client had left.
+        let answered = c.completed + c.failed;
+        println!(
+            "    the server finished (logged) {} requests: {} of the aborted ones ran to the \
+             end anyway, the other {} were dropped mid-way or never read",
+            thousands(finished),
+            thousands(finished.saturating_sub(answered)),
+            thousands((c.cancelled + answered).saturating_sub(finished.max(answered)))
+        );
+    }
+    if let Some(cpu) = &c.cancel_cpu {
+        println!(
+            "    CPU in cores: qbr {:.2}, PostgreSQL {:.2}, qbr-bench {:.2}",
+            cpu.cores(cpu.qbr),
+            cpu.cores(cpu.postgres),
+            cpu.cores(cpu.bench)
+        );
+    }
+    println!(
+        "    new PostgreSQL sessions during the cancellation pass: {}; client backends \
+         afterwards: {} (pool size {POOL_SIZE})",
+        c.cancel_new.describe(),
+        c.backends_after
+    );
+    println!(
+        "    healthy: about 0 new sessions in both passes (the pool keeps its {POOL_SIZE} \
+         connections, all {POOL_SIZE} still connected afterwards). Hundreds of new \
+         sessions mean the server threw away the connections that cancelled requests held \
+         and opened new ones (a process start and sign-in each for PostgreSQL)."
+    );
+    if c.failed > 0 {
+        println!(
+            "    !! {} request(s) that were not cancelled failed: cancellations elsewhere \
+             hurt other clients",
+            thousands(c.failed)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// PostgreSQL statistics
+
+/// Cumulative session counts of the benchmark database (`pg_stat_database`), and the
+/// client backends connected to it now.
+struct PgSessions {
+    sessions: i64,
+    abandoned: i64,
+    killed: i64,
+    fatal: i64,
+    backends: i64,
+}
+
+/// New sessions between two [`PgSessions`], and how the ones that ended ended.
+#[derive(Default)]
+struct PgSessionsDelta {
+    opened: i64,
+    abandoned: i64,
+    killed: i64,
+    fatal: i64,
+}
+
+impl PgSessions {
+    fn since(&self, before: &PgSessions) -> PgSessionsDelta {
+        PgSessionsDelta {
+            opened: self.sessions - before.sessions,
+            abandoned: self.abandoned - before.abandoned,
+            killed: self.killed - before.killed,
+            fatal: self.fatal - before.fatal,
+        }
+    }
+}
+
+impl PgSessionsDelta {
+    fn describe(&self) -> String {
+        format!(
+            "{} (of the sessions that ended: {} abandoned by the client without a goodbye, \
+             {} killed, {} fatal)",
+            self.opened, self.abandoned, self.killed, self.fatal
+        )
+    }
+}
+
+async fn pg_sessions(conn: &mut AsyncPgConnection) -> anyhow::Result<PgSessions> {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        sessions: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        abandoned: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        killed: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        fatal: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        backends: i64,
+    }
+    // Clears this connection's cached statistics snapshot, so the counts are current.
+    diesel::sql_query("SELECT pg_stat_clear_snapshot()")
+        .execute(conn)
+        .await
+        .context("clearing the statistics snapshot")?;
+    let r: Row = diesel::sql_query(
+        "SELECT d.sessions, d.sessions_abandoned AS abandoned, d.sessions_killed AS killed, \
+                d.sessions_fatal AS fatal, \
+                (SELECT count(*) FROM pg_stat_activity a \
+                  WHERE a.datname = d.datname AND a.backend_type = 'client backend' \
+                    AND a.pid <> pg_backend_pid()) AS backends \
+           FROM pg_stat_database d WHERE d.datname = $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(DB_NAME)
+    .get_result(conn)
+    .await
+    .context("reading pg_stat_database")?;
+    Ok(PgSessions {
+        sessions: r.sessions,
+        abandoned: r.abandoned,
+        killed: r.killed,
+        fatal: r.fatal,
+        backends: r.backends,
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// Summary
+
+fn print_summary(results: &[ScenarioResult], cores: usize, args: &Args) {
+    println!();
+    println!(
+        "== summary ({} clients, {} s per pass, {cores} core(s); goals: p99 < {GOAL_P99_MS} ms \
+         at {GOAL_RPS} req/s, qbr CPU <= {GOAL_CPU_US} µs per request)",
+        args.clients, args.seconds
+    );
+    println!(
+        "{:<24} {:>9} {:>7} {:>7} {:>5} {:>10} {:>10} {:>7} {:>9} {:>9} {:>7} {:>6}",
+        "endpoint",
+        "max req/s",
+        "1k p50",
+        "1k p99",
+        "p99ok",
+        "qbr µs cl",
+        "qbr µs 1k",
+        "≤200µs",
+        "pg µs cl",
+        "pg µs 1k",
+        "new PG",
+        "errors",
+    );
+    for r in results.iter().filter(|r| r.cancel.is_none()) {
+        print_row(r);
+    }
+    println!(
+        "(max req/s: closed loop; 1k = paced at {GOAL_RPS} req/s, latency in ms from the \
+         scheduled send time; qbr/pg µs = CPU µs per response of the `qbr` process / of \
+         PostgreSQL, cl = closed loop, 1k = paced; ≤200µs: both passes within the goal; \
+         new PG = PostgreSQL sessions opened during the scenario, healthy: 0)"
+    );
+    for r in results {
+        if let Some(c) = &r.cancel {
+            println!(
+                "cancel: {} requests aborted mid-flight -> {} new PostgreSQL sessions, {} \
+                 client backends left, {} other requests failed; a normal pass of the same \
+                 requests ({} responses) -> {} new sessions; healthy: about 0 new sessions, \
+                 {POOL_SIZE} backends, 0 failed",
+                thousands(c.cancelled),
+                c.cancel_new.opened,
+                c.backends_after,
+                thousands(c.failed),
+                thousands(r.closed.completed_in_window),
+                c.normal_new.opened
+            );
+        }
+    }
     let errors: u64 = results.iter().map(ScenarioResult::errors).sum();
     if errors > 0 {
         println!("!!!!! {errors} FAILED REQUEST(S): exit code 1 !!!!!");
     }
+}
+
+fn print_row(r: &ScenarioResult) {
+    let p = &r.paced.latency;
+    println!(
+        "{:<24} {:>9.1} {:>7.2} {:>7.2} {:>5} {:>10} {:>10} {:>7} {:>9} {:>9} {:>7} {:>6}",
+        r.name,
+        r.closed_rps,
+        ms(p.value_at_quantile(0.50)),
+        ms(p.value_at_quantile(0.99)),
+        if r.paced_meets_latency() { "yes" } else { "NO" },
+        fmt_opt(r.closed.qbr_us_per_request(), 0),
+        fmt_opt(r.paced.qbr_us_per_request(), 0),
+        match r.meets_cpu() {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "?",
+        },
+        fmt_opt(r.closed.postgres_us_per_request(), 0),
+        fmt_opt(r.paced.postgres_us_per_request(), 0),
+        r.new_sessions.map_or("?".to_string(), |n| n.to_string()),
+        r.errors(),
+    );
+}
+
+fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
+    v.map_or("?".to_string(), |v| format!("{v:.decimals$}"))
 }
 
 fn percentiles(h: &Histogram<u64>) -> String {
@@ -964,105 +1808,165 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-fn report_cpu(t: &Tally) {
-    if let Some(c) = &t.cpu {
-        println!(
-            "    CPU in cores: qbr-bench (server + load generator) {:.2}, PostgreSQL {:.2}, \
-             other processes {:.2}, idle {:.2}",
-            c.bench, c.postgres, c.other, c.idle
-        );
-    }
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
-/// CPU time, in cores (CPU seconds per second of wall time), over a measured window.
+// ---------------------------------------------------------------------------------
+// CPU from /proc
+
+/// The processes whose CPU is measured.
+struct Watched {
+    qbr: u32,
+    postmaster: Option<u32>,
+    /// The unit of /proc's CPU times (`getconf CLK_TCK`).
+    ticks_per_second: f64,
+}
+
+/// `getconf CLK_TCK`, else Linux's usual 100.
+fn clock_ticks_per_second() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|t| *t > 0.0)
+        .unwrap_or(100.0)
+}
+
+/// CPU seconds used over a measured window.
 struct CpuUse {
-    bench: f64,
+    wall: f64,
+    qbr: f64,
     postgres: f64,
-    other: f64,
+    /// This process: the load generator.
+    bench: f64,
+    /// The whole machine, from /proc/stat.
+    busy: f64,
     idle: f64,
 }
 
-/// Cumulative CPU ticks (USER_HZ, 100 per second on Linux) at one instant.
+impl CpuUse {
+    /// CPU seconds per second of wall time.
+    fn cores(&self, seconds: f64) -> f64 {
+        seconds / self.wall
+    }
+
+    /// Everything else the machine ran meanwhile.
+    fn other(&self) -> f64 {
+        (self.busy - self.qbr - self.postgres - self.bench).max(0.0)
+    }
+}
+
+/// Cumulative CPU ticks at one instant.
 struct CpuSnapshot {
     at: Instant,
-    bench: u64,
+    qbr: u64,
     postgres: u64,
-    /// Whole machine, from /proc/stat: busy and idle (+ iowait).
+    bench: u64,
     busy: u64,
     idle: u64,
 }
 
-const TICKS_PER_SECOND: f64 = 100.0;
-
 impl CpuSnapshot {
-    fn take(postmaster: Option<u32>) -> Option<CpuSnapshot> {
+    fn take(w: &Watched) -> Option<CpuSnapshot> {
         let at = Instant::now();
-        let bench = proc_ticks("/proc/self/stat")?.1;
-        let postgres = postmaster.map_or(0, postgres_ticks);
-        let stat = std::fs::read_to_string("/proc/stat").ok()?;
-        let fields: Vec<u64> = stat
-            .lines()
-            .next()?
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|f| f.parse().ok())
-            .collect();
-        // user nice system idle iowait irq softirq steal (guest time is in user already).
-        let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
-        let busy = fields.iter().take(8).sum::<u64>() - idle;
+        let qbr = proc_times(&format!("/proc/{}/stat", w.qbr))?.own;
+        let bench = proc_times("/proc/self/stat")?.own;
+        let postgres = w.postmaster.map_or(0, postgres_ticks);
+        let (busy, idle) = machine_ticks()?;
         Some(CpuSnapshot {
             at,
-            bench,
+            qbr,
             postgres,
+            bench,
             busy,
             idle,
         })
     }
 
-    fn usage(before: Option<CpuSnapshot>, after: Option<CpuSnapshot>) -> Option<CpuUse> {
+    fn usage(
+        before: Option<CpuSnapshot>,
+        after: Option<CpuSnapshot>,
+        ticks_per_second: f64,
+    ) -> Option<CpuUse> {
         let (b, a) = (before?, after?);
         let wall = (a.at - b.at).as_secs_f64();
         if wall <= 0.0 {
             return None;
         }
-        let cores = |ticks: u64| ticks as f64 / TICKS_PER_SECOND / wall;
-        let bench = cores(a.bench.saturating_sub(b.bench));
-        let postgres = cores(a.postgres.saturating_sub(b.postgres));
-        let busy = cores(a.busy.saturating_sub(b.busy));
+        let secs = |after: u64, before: u64| after.saturating_sub(before) as f64 / ticks_per_second;
         Some(CpuUse {
-            bench,
-            postgres,
-            other: (busy - bench - postgres).max(0.0),
-            idle: cores(a.idle.saturating_sub(b.idle)),
+            wall,
+            qbr: secs(a.qbr, b.qbr),
+            postgres: secs(a.postgres, b.postgres),
+            bench: secs(a.bench, b.bench),
+            busy: secs(a.busy, b.busy),
+            idle: secs(a.idle, b.idle),
         })
     }
 }
 
-/// (parent pid, user + system ticks) of a /proc/<pid>/stat file.
-fn proc_ticks(path: &str) -> Option<(u32, u64)> {
+/// The CPU fields of one /proc/<pid>/stat, in ticks.
+struct ProcTimes {
+    ppid: u32,
+    /// utime + stime: the process's threads, alive and exited.
+    own: u64,
+    /// cutime + cstime: its children that exited and were waited for.
+    children: u64,
+}
+
+fn proc_times(path: &str) -> Option<ProcTimes> {
     let stat = std::fs::read_to_string(path).ok()?;
     // The command name may hold spaces and parentheses: fields start after the last ')'.
     let rest = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ppid = fields.get(1)?.parse().ok()?;
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((ppid, utime + stime))
+    let field = |i: usize| -> Option<u64> { fields.get(i)?.parse().ok() };
+    Some(ProcTimes {
+        ppid: fields.get(1)?.parse().ok()?,
+        own: field(11)? + field(12)?,
+        children: field(13)? + field(14)?,
+    })
 }
 
-/// CPU ticks of the postmaster and its children (backends, background processes).
+/// CPU ticks of PostgreSQL: the postmaster, its living children (backends, background
+/// processes), and its exited children, so a backend that ends mid-window still counts.
 fn postgres_ticks(postmaster: u32) -> u64 {
+    let Some(root) = proc_times(&format!("/proc/{postmaster}/stat")) else {
+        return 0;
+    };
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0;
     };
-    entries
+    let living: u64 = entries
         .filter_map(Result::ok)
         .filter_map(|e| {
             let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let (ppid, ticks) = proc_ticks(&format!("/proc/{pid}/stat"))?;
-            (pid == postmaster || ppid == postmaster).then_some(ticks)
+            let t = proc_times(&format!("/proc/{pid}/stat"))?;
+            (t.ppid == postmaster).then_some(t.own)
         })
-        .sum()
+        .sum();
+    root.own + root.children + living
+}
+
+/// The whole machine's (busy, idle + iowait) ticks, from /proc/stat.
+fn machine_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is in user already).
+    let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
+    let busy = fields.iter().take(8).sum::<u64>() - idle;
+    Some((busy, idle))
 }
 
 /// The postmaster's pid, from the first line of `postmaster.pid`.
@@ -1074,11 +1978,4 @@ fn postmaster_pid(cluster: &PgCluster) -> Option<u32> {
         .trim()
         .parse()
         .ok()
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".to_string())
 }

@@ -3,15 +3,15 @@
 //! quarters of trends). Pure CPU, no database: the data gathering is the same queries
 //! as the SmartNumbers and trend endpoints, measured by `qbr-bench`.
 //!
-//! Run: `cargo run --release -p backend --bin report-bench [-- --runs 200]`.
+//! Run: `cargo run --release -p bench --bin report-bench [-- --runs 200]`.
 use anyhow::Context;
 use backend::report::{lay_out, Paper, ReportData, ReviewRow};
 use hdrhistogram::Histogram;
 use qbr_shared::api::{PreviousValue, SmartNumber, TrendSeries};
 use qbr_shared::catalogue::METRICS;
-use qbr_shared::smartnumbers::{Better, SMARTNUMBERS};
+use qbr_shared::smartnumbers::SMARTNUMBERS;
 use qbr_shared::thresholds::default_bands;
-use qbr_shared::Quarter;
+use qbr_shared::{Period, Quarter};
 use std::time::Instant;
 
 /// A repeatable pseudo-random walk: value `i` of series `k` around `base`.
@@ -42,9 +42,11 @@ fn synthetic(quarter: Quarter) -> ReportData {
             let values: Vec<Option<f64>> = (0..8)
                 .map(|i| (i != 2).then(|| wobble(base_of(d.key), k, i)))
                 .collect();
-            let statuses = values
+            // Judged as the product judges them (quarter-only numbers included).
+            let statuses = periods
                 .iter()
-                .map(|v| bands.map_or(qbr_shared::thresholds::Status::None, |b| b.status(*v)))
+                .zip(&values)
+                .map(|(q, v)| d.judge(&Period::Quarter(*q), bands.as_ref(), *v))
                 .collect();
             TrendSeries {
                 key: d.key.to_string(),
@@ -77,7 +79,7 @@ fn synthetic(quarter: Quarter) -> ReportData {
                 change: value.zip(previous).map(|(v, p)| v - p),
                 improved: value
                     .zip(previous)
-                    .map(|(v, p)| (v > p) == (d.better == Better::Higher)),
+                    .and_then(|(v, p)| d.improved(t.threshold.as_ref(), p, v)),
                 missing_inputs: Vec::new(),
                 null_reason: None,
                 threshold: t.threshold,
