@@ -4,10 +4,10 @@
 //! is `service::api_keys`.
 use super::{is_write, Auth, Identity, Rejection};
 use crate::error::AppError;
-use crate::http::context::conn;
 use crate::secrets;
 use crate::store::api_keys;
 use crate::store::org::Org;
+use diesel_async::AsyncPgConnection;
 use qbr_shared::access::ApiKeyScope;
 use qbr_shared::ErrorCode;
 use salvo::prelude::*;
@@ -35,13 +35,11 @@ pub fn presented_key(req: &Request) -> Option<String> {
 /// Its organization is read with it.
 pub(super) async fn authenticate(
     req: &Request,
-    depot: &Depot,
+    conn: &mut AsyncPgConnection,
     auth: &Auth,
     key: &str,
 ) -> Result<(Identity, Option<Org>), Rejection> {
-    let mut conn = conn(depot).await?;
-    let Some((row, org)) = api_keys::find_active_with_org(&mut conn, &secrets::hash(key)).await?
-    else {
+    let Some((row, org)) = api_keys::find_active_with_org(conn, &secrets::hash(key)).await? else {
         return Err(AppError::new(
             ErrorCode::Unauthenticated,
             "The API key is unknown or revoked",
@@ -67,7 +65,7 @@ pub(super) async fn authenticate(
         });
     }
     if row.last_used_at.is_none_or(crate::store::sessions::stale) {
-        api_keys::touch(&mut conn, row.id).await?;
+        api_keys::touch(conn, row.id).await?;
     }
     let identity = Identity::ApiKey {
         id: row.id,

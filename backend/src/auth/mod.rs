@@ -13,11 +13,13 @@ pub mod session;
 
 pub use config::{AllowList, AuthConfig};
 
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::http::context::{self, identity, request_id, PreloadedOrg};
 use crate::http::response::write_error;
 pub use crate::http::Identity;
 use crate::store::org::Org;
+use diesel_async::AsyncPgConnection;
 use qbr_shared::ErrorCode;
 use salvo::http::{HeaderValue, Method};
 use salvo::prelude::*;
@@ -107,7 +109,21 @@ pub fn unauthenticated() -> AppError {
     )
 }
 
-/// The guard of every protected route: a valid API key or session, else 401.
+/// What the caller presented.
+enum Credential {
+    ApiKey(String),
+    Session(String),
+}
+
+fn credential(req: &Request) -> Option<Credential> {
+    apikey::presented_key(req)
+        .map(Credential::ApiKey)
+        .or_else(|| session::cookie_token(req).map(Credential::Session))
+}
+
+/// The guard of every protected route: a valid API key or session, else 401. The
+/// connection it used stays in the depot for the handler (one pool checkout per
+/// request), with the caller's [`Identity`] and the organization read with it.
 #[handler]
 pub async fn require_auth(
     req: &mut Request,
@@ -116,11 +132,12 @@ pub async fn require_auth(
     ctrl: &mut FlowCtrl,
 ) {
     match authenticate(req, depot).await {
-        Ok((identity, org)) => {
+        Ok((identity, org, conn)) => {
             depot.insert_typed(identity);
             if let Some(org) = org {
                 depot.insert_typed(PreloadedOrg(org));
             }
+            context::hold_conn(depot, conn);
         }
         Err(rejection) => {
             // A browser holding a dead session forgets it.
@@ -135,23 +152,41 @@ pub async fn require_auth(
     }
 }
 
-/// The caller and, when it exists, the organization the request acts on.
-async fn authenticate(req: &Request, depot: &Depot) -> Result<(Identity, Option<Org>), Rejection> {
+/// The caller, the organization the request acts on (when it exists) and the
+/// connection that read them.
+async fn authenticate(
+    req: &Request,
+    depot: &Depot,
+) -> Result<(Identity, Option<Org>, DbConn), Rejection> {
     let auth = auth_state(depot)?;
-    if let Some(key) = apikey::presented_key(req) {
-        return apikey::authenticate(req, depot, &auth, &key).await;
-    }
-    let Some(token) = session::cookie_token(req) else {
+    let Some(credential) = credential(req) else {
         return Err(unauthenticated().into());
     };
+    let mut conn = context::conn(depot).await?;
+    let (identity, org) = match credential {
+        Credential::ApiKey(key) => apikey::authenticate(req, &mut conn, &auth, &key).await?,
+        Credential::Session(token) => {
+            session_identity(req, depot, &mut conn, &auth, &token).await?
+        }
+    };
+    Ok((identity, org, conn))
+}
+
+/// A live session of an allowed user; writes must come from an allowed origin (CSRF).
+async fn session_identity(
+    req: &Request,
+    depot: &Depot,
+    conn: &mut AsyncPgConnection,
+    auth: &Auth,
+    token: &str,
+) -> Result<(Identity, Option<Org>), Rejection> {
     // The organization is read with the session: the request's `organization_id` (a
     // malformed one is the handler's to refuse) or the default.
     let org = context::asked_organization(req)
         .ok()
         .flatten()
         .unwrap_or(context::state(depot)?.org_id);
-    let mut conn = context::conn(depot).await?;
-    let Some((s, org)) = session::resolve(&mut conn, &auth.config, &token, org).await? else {
+    let Some((s, org)) = session::resolve(conn, &auth.config, token, org).await? else {
         return Err(unauthenticated().into());
     };
     if is_write(req.method()) && !csrf::origin_allowed(req, &auth.config) {
@@ -161,14 +196,12 @@ async fn authenticate(req: &Request, depot: &Depot) -> Result<(Identity, Option<
         )
         .into());
     }
-    Ok((
-        Identity::Session {
-            email: s.email,
-            name: s.name,
-            expires_at: s.expires_at,
-        },
-        org,
-    ))
+    let identity = Identity::Session {
+        email: s.email,
+        name: s.name,
+        expires_at: s.expires_at,
+    };
+    Ok((identity, org))
 }
 
 /// For routes only people may use (API-key management): a session, not a key.

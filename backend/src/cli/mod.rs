@@ -4,6 +4,7 @@
 mod apikey;
 mod collect;
 mod import;
+mod logging;
 mod report;
 mod serve;
 
@@ -49,17 +50,11 @@ enum Command {
 /// The organization the CLI acts on.
 const ORG_ID: i32 = 1;
 
-/// Logs to stdout, one line per event (one per request among them). A request's
-/// thread only formats its line and hands it to a writer thread, which writes whatever
-/// has queued up in one system call; so the log costs a request a few microseconds,
-/// not a write. Nothing is dropped: when the queue is full, requests wait. Keep the
-/// guard: dropping it flushes the last lines.
-fn init_logging(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
+/// Logs to stdout through a batching writer (see `logging`); keep the guard.
+fn init_logging(json: bool) -> logging::LogGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::BufWriter::new(std::io::stdout()));
+    let (writer, guard) = logging::batch_writer(std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);

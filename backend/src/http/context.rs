@@ -80,9 +80,25 @@ pub fn state(depot: &Depot) -> AppResult<&AppState> {
         .map_err(|_| AppError::internal(anyhow::anyhow!("application state missing")))
 }
 
-/// A pooled connection (503 when the database can't be reached).
+/// The connection the auth guard used, left for the handler.
+struct HeldConn(std::sync::Mutex<Option<DbConn>>);
+
+/// Leaves `conn` for the request's handler (the auth guard does).
+pub fn hold_conn(depot: &mut Depot, conn: DbConn) {
+    depot.insert_typed(HeldConn(std::sync::Mutex::new(Some(conn))));
+}
+
+/// A connection: the one the auth guard used (one pool checkout per request), else a
+/// pooled one (503 when the database can't be reached).
 pub async fn conn(depot: &Depot) -> AppResult<DbConn> {
-    Ok(state(depot)?.pool.get().await?)
+    let held = depot
+        .get_typed::<HeldConn>()
+        .ok()
+        .and_then(|h| h.0.lock().ok()?.take());
+    match held {
+        Some(conn) => Ok(conn),
+        None => Ok(state(depot)?.pool.get().await?),
+    }
 }
 
 /// The client's address as the server sees it (the proxy's, behind a reverse proxy).
