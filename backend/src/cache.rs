@@ -9,8 +9,9 @@
 //! work. What an answer depends on besides the data (the month in progress, a query
 //! parameter) is part of its key.
 use qbr_shared::api::{
-    AlertsResponse, FlatSmartNumbersResponse, MonthlyMetricsResponse, PeriodsResponse,
-    QuarterlyMetricsResponse, RangeResponse, SmartNumbersResponse, TrendResponse,
+    AlertsResponse, FlatSmartNumbersResponse, HistoryResponse, MonthlyMetricsResponse,
+    PeriodsResponse, QuarterlyMetricsResponse, RangeResponse, SmartNumbersResponse,
+    ThresholdsResponse, TrendResponse,
 };
 use qbr_shared::{Month, Period, Quarter};
 use serde::Serialize;
@@ -72,6 +73,15 @@ pub struct TrendKey {
     pub keys: Vec<&'static str>,
 }
 
+/// What a history request asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HistoryKey {
+    pub org: i32,
+    pub month: Option<Month>,
+    pub metric: Option<&'static str>,
+    pub limit: i64,
+}
+
 /// The periods list depends on the month in progress and the organization's name too.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PeriodsKey {
@@ -94,6 +104,9 @@ pub struct Caches {
     pub quarterly: AnswerCache<(i32, Quarter), QuarterlyMetricsResponse>,
     pub range: AnswerCache<RangeKey, RangeResponse>,
     pub periods: AnswerCache<PeriodsKey, PeriodsResponse>,
+    pub thresholds: AnswerCache<i32, ThresholdsResponse>,
+    /// Every history row is written with a change of a monthly value.
+    pub history: AnswerCache<HistoryKey, HistoryResponse>,
     /// The latest month with data (the default period of most reads).
     pub latest_month: VersionedCache<i32, Option<Month>>,
 }

@@ -1,6 +1,9 @@
 //! `qbr`: the QBR Dashboard server and its command line (`backend::cli`).
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let cli = backend::cli::Cli::parse();

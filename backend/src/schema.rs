@@ -171,8 +171,6 @@ diesel::table! {
 diesel::joinable!(qbr_metrics_monthly -> vendor (vendor_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organization,
-    sessions,
-    api_keys,
     vendor,
     qbr_metrics_monthly,
     qbr_metric_history,

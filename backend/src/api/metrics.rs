@@ -1,7 +1,7 @@
 //! Monthly values: read one month, a quarter or a range; manual entry; hand-back to
 //! the collector; history.
 use crate::error::{AppError, AppResult};
-use crate::http::context::{conn, organization, organization_by_id, organization_id, reader, Who};
+use crate::http::context::{conn, organization_by_id, organization_id, reader, Who};
 use crate::http::{ok, params, ApiOk, Cached};
 use crate::service::entry::{self, ManualEntry, Recollect};
 use crate::service::metrics::{self as service, known_metric, MonthlyQuery};
@@ -138,15 +138,14 @@ pub async fn post_recollect(
 pub async fn get_history(
     req: &mut Request,
     depot: &mut Depot,
-) -> AppResult<ApiOk<HistoryResponse>> {
+) -> AppResult<Cached<HistoryResponse>> {
     let month = params::month(req, "period")?;
     let metric = params::raw(req, "metric_name")
         .map(|k| known_metric(&k))
         .transpose()?;
     let limit = params::int(req, "limit", 1, 1000)?.unwrap_or(200);
-    let mut conn = conn(depot).await?;
-    let org = organization(req, depot, &mut conn).await?;
-    Ok(ok(
-        service::history(&mut conn, &org, month, metric, limit).await?
+    let mut r = reader(req, depot).await?;
+    Ok(Cached(
+        service::history(&mut r.conn, &r.caches, &r.org, month, metric, limit).await?,
     ))
 }

@@ -1,7 +1,7 @@
 //! Threshold bands: read all, create or update one or many.
 use crate::error::AppResult;
-use crate::http::context::{conn, organization, Who};
-use crate::http::{ok, params, ApiOk};
+use crate::http::context::{conn, organization, reader, Who};
+use crate::http::{ok, params, ApiOk, Cached};
 use crate::service::thresholds as service;
 use qbr_shared::api::{ThresholdsResponse, ThresholdsUpdateRequest};
 use salvo::prelude::*;
@@ -11,10 +11,11 @@ use salvo::prelude::*;
 pub async fn get_thresholds(
     req: &mut Request,
     depot: &mut Depot,
-) -> AppResult<ApiOk<ThresholdsResponse>> {
-    let mut conn = conn(depot).await?;
-    let org = organization(req, depot, &mut conn).await?;
-    Ok(ok(service::all(&mut conn, &org).await?))
+) -> AppResult<Cached<ThresholdsResponse>> {
+    let mut r = reader(req, depot).await?;
+    Ok(Cached(
+        service::cached(&mut r.conn, &r.caches, &r.org).await?,
+    ))
 }
 
 /// Creates or updates thresholds (`{"thresholds": [...]}` or one threshold object);

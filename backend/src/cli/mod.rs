@@ -55,8 +55,10 @@ fn init_logging(json: bool) -> logging::LogGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let (writer, guard) = logging::batch_writer(std::io::stdout());
+    // Colours only for a person at a terminal: a file or a journal gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_writer(writer);
     if json {
         builder.json().init();

@@ -1,7 +1,7 @@
 //! Monthly values: one month, a quarter aggregated, a months × metrics range, and the
 //! history of changes.
 use super::{encode, periods, Answer};
-use crate::cache::{Caches, MonthlyKey, RangeKey};
+use crate::cache::{Caches, HistoryKey, MonthlyKey, RangeKey};
 use crate::error::{AppError, AppResult};
 use crate::store::metrics::{self as store, MetricRow};
 use crate::store::numeric::{opt_to_f64, to_f64};
@@ -276,8 +276,30 @@ fn range_response(
     }
 }
 
-/// Every change of a month's and/or a metric's values, newest first.
+/// Every change of a month's and/or a metric's values, newest first (at most `limit`).
 pub async fn history(
+    conn: &mut AsyncPgConnection,
+    caches: &Caches,
+    org: &Org,
+    month: Option<Month>,
+    metric: Option<&'static MetricDef>,
+    limit: i64,
+) -> AppResult<Answer<HistoryResponse>> {
+    let key = HistoryKey {
+        org: org.id,
+        month,
+        metric: metric.map(|d| d.key),
+        limit,
+    };
+    caches
+        .history
+        .get_or_build(key, org.data_version, || async {
+            encode(load_history(conn, org, month, metric, limit).await?)
+        })
+        .await
+}
+
+async fn load_history(
     conn: &mut AsyncPgConnection,
     org: &Org,
     month: Option<Month>,

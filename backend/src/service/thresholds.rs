@@ -1,5 +1,6 @@
 //! Threshold bands: read all, create or update one or many (validated first, audited).
-use super::Actor;
+use super::{encode, Actor, Answer};
+use crate::cache::Caches;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::org::Org;
@@ -9,6 +10,20 @@ use qbr_shared::access::AuditAction;
 use qbr_shared::api::{Threshold, ThresholdInput, ThresholdsResponse, ThresholdsUpdateRequest};
 use qbr_shared::smartnumbers::{smartnumber_def, SMARTNUMBERS};
 use qbr_shared::ErrorCode;
+
+/// Every SmartNumber's bands, from the cache while the organization's data holds.
+pub async fn cached(
+    conn: &mut AsyncPgConnection,
+    caches: &Caches,
+    org: &Org,
+) -> AppResult<Answer<ThresholdsResponse>> {
+    caches
+        .thresholds
+        .get_or_build(org.id, org.data_version, || async {
+            encode(all(conn, org).await?)
+        })
+        .await
+}
 
 /// Every SmartNumber's bands (open ends and numbers without a threshold are null).
 pub async fn all(conn: &mut AsyncPgConnection, org: &Org) -> AppResult<ThresholdsResponse> {

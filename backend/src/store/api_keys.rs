@@ -1,9 +1,13 @@
 //! API keys: only the SHA-256 hash of a key is stored, with its name, scopes and
 //! organization.
-use super::org::{Org, OrgRow};
-use crate::schema::{api_keys, organization};
+use super::org::{Org, OrgRow, OrgSqlType, ORG_COLUMNS_OF_O};
+use super::static_query::static_query;
+use crate::schema::api_keys;
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sql_types::{Array, BigInt, Bytea, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use qbr_shared::access::ApiKeyScope;
 
@@ -95,17 +99,50 @@ pub async fn list(
     q.load(conn).await
 }
 
-/// The key with this hash, unless revoked, with its organization (one round trip).
+/// An active key and its organization, in static SQL text (see `static_query`).
+struct ActiveKeyWithOrg<'a> {
+    key_hash: &'a [u8],
+}
+
+static_query!(
+    ActiveKeyWithOrg,
+    (
+        (
+            BigInt,
+            Integer,
+            Text,
+            Text,
+            Array<Text>,
+            Text,
+            Timestamptz,
+            Nullable<Timestamptz>,
+            Nullable<Timestamptz>
+        ),
+        Nullable<OrgSqlType>
+    )
+);
+
+impl QueryFragment<Pg> for ActiveKeyWithOrg<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT k.id, k.organization_id, k.name, k.key_prefix, k.scopes, ");
+        out.push_sql("k.created_by, k.created_at, k.last_used_at, k.revoked_at, ");
+        out.push_sql(ORG_COLUMNS_OF_O);
+        out.push_sql(" FROM api_keys k LEFT JOIN organization o ON o.id = k.organization_id");
+        out.push_sql(" WHERE k.key_hash = ");
+        out.push_bind_param::<Bytea, _>(&self.key_hash)?;
+        out.push_sql(" AND k.revoked_at IS NULL");
+        Ok(())
+    }
+}
+
+/// The key with this hash, unless revoked, with its organization: one round trip (this
+/// runs for every request of a program).
 pub async fn find_active_with_org(
     conn: &mut AsyncPgConnection,
     key_hash: &[u8],
 ) -> QueryResult<Option<(ApiKeyRow, Option<Org>)>> {
-    let row: Option<(ApiKeyRow, Option<OrgRow>)> = api_keys::table
-        .left_join(organization::table.on(organization::id.eq(api_keys::organization_id)))
-        .filter(api_keys::key_hash.eq(key_hash))
-        .filter(api_keys::revoked_at.is_null())
-        .select((COLUMNS, super::org::COLUMNS.nullable()))
-        .first(conn)
+    let row: Option<(ApiKeyRow, Option<OrgRow>)> = ActiveKeyWithOrg { key_hash }
+        .get_result(conn)
         .await
         .optional()?;
     Ok(row.map(|(key, org)| (key, org.map(Org::from))))

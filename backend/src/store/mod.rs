@@ -11,6 +11,7 @@ pub mod org;
 pub mod recompute;
 pub mod sessions;
 pub mod smartnumbers;
+mod static_query;
 pub mod thresholds;
 
 /// Serializes changes to one organization's inputs: derived values and SmartNumbers

@@ -39,6 +39,17 @@ pub const COLUMNS: Columns = (
 );
 /// A row of [`COLUMNS`].
 pub type OrgRow = (i32, String, String, bigdecimal::BigDecimal, i64);
+/// The SQL types of [`COLUMNS`].
+pub type OrgSqlType = (
+    diesel::sql_types::Integer,
+    diesel::sql_types::Text,
+    diesel::sql_types::Text,
+    diesel::sql_types::Numeric,
+    diesel::sql_types::BigInt,
+);
+/// [`COLUMNS`] in SQL text, of a table named `o` (static queries).
+pub const ORG_COLUMNS_OF_O: &str =
+    "o.id, o.name, o.timezone, o.working_hours_per_tech, o.data_version";
 
 impl From<OrgRow> for Org {
     fn from((id, name, tz, hours, data_version): OrgRow) -> Self {

@@ -1,8 +1,12 @@
 //! Server-side sessions: only the SHA-256 hash of the cookie's random id is stored.
-use super::org::{Org, OrgRow};
-use crate::schema::{organization, sessions};
+use super::org::{Org, OrgRow, OrgSqlType, ORG_COLUMNS_OF_O};
+use super::static_query::static_query;
+use crate::schema::sessions;
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sql_types::{Bytea, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 /// A stored session.
@@ -40,6 +44,33 @@ pub async fn create(conn: &mut AsyncPgConnection, s: NewSession<'_>) -> QueryRes
         .map(|_| ())
 }
 
+/// A live session and organization `org`, in static SQL text (see `static_query`).
+struct LiveSessionWithOrg<'a> {
+    id_hash: &'a [u8],
+    org: i32,
+}
+
+static_query!(
+    LiveSessionWithOrg,
+    (
+        (Text, Nullable<Text>, Timestamptz, Timestamptz, Timestamptz),
+        Nullable<OrgSqlType>
+    )
+);
+
+impl QueryFragment<Pg> for LiveSessionWithOrg<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT s.email, s.name, s.created_at, s.expires_at, s.last_seen_at, ");
+        out.push_sql(ORG_COLUMNS_OF_O);
+        out.push_sql(" FROM sessions s LEFT JOIN organization o ON o.id = ");
+        out.push_bind_param::<Integer, _>(&self.org)?;
+        out.push_sql(" WHERE s.id_hash = ");
+        out.push_bind_param::<Bytea, _>(&self.id_hash)?;
+        out.push_sql(" AND s.expires_at > now()");
+        Ok(())
+    }
+}
+
 /// The session with this id hash, unless it has expired, and organization `org` (`None`
 /// if there is no such organization): every signed-in request needs both, so they are
 /// read in one round trip.
@@ -48,21 +79,8 @@ pub async fn find_live_with_org(
     id_hash: &[u8],
     org: i32,
 ) -> QueryResult<Option<(SessionRow, Option<Org>)>> {
-    let row: Option<(SessionRow, Option<OrgRow>)> = sessions::table
-        .left_join(organization::table.on(organization::id.eq(org)))
-        .filter(sessions::id_hash.eq(id_hash))
-        .filter(sessions::expires_at.gt(diesel::dsl::now))
-        .select((
-            (
-                sessions::email,
-                sessions::name,
-                sessions::created_at,
-                sessions::expires_at,
-                sessions::last_seen_at,
-            ),
-            super::org::COLUMNS.nullable(),
-        ))
-        .first(conn)
+    let row: Option<(SessionRow, Option<OrgRow>)> = LiveSessionWithOrg { id_hash, org }
+        .get_result(conn)
         .await
         .optional()?;
     Ok(row.map(|(session, org)| (session, org.map(Org::from))))
