@@ -14,6 +14,7 @@ pub mod format;
 pub mod period;
 pub mod reference;
 pub mod smartnumbers;
+pub mod text;
 pub mod thresholds;
 pub mod values;
 pub mod vendor;

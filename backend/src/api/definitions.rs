@@ -1,6 +1,6 @@
 //! The catalogue, the periods with data, and the audit log.
 use crate::error::AppResult;
-use crate::http::context::{conn, reader};
+use crate::http::context::{identity, reader, Identity};
 use crate::http::{ok, params, ApiOk, Cached};
 use crate::service::{audit, definitions, periods};
 use qbr_shared::api::*;
@@ -27,6 +27,14 @@ pub async fn list_periods(
 #[endpoint(tags("audit"), parameters(("limit" = Option<i64>, Query, description = "1–1000, default 100")))]
 pub async fn get_audit(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<AuditResponse>> {
     let limit = params::int(req, "limit", 1, 1000)?.unwrap_or(100);
-    let mut conn = conn(depot).await?;
-    Ok(ok(audit::latest(&mut conn, limit).await?))
+    let mut r = reader(req, depot).await?;
+    // Sign-ins belong to the server, not to an organization: signed-in users see them,
+    // programs (API keys) see only their organization's events.
+    let events = match identity(depot) {
+        Some(Identity::Session { .. }) => audit::Events::OrganizationAndServer,
+        _ => audit::Events::Organization,
+    };
+    Ok(ok(
+        audit::latest(&mut r.conn, r.org.id, events, limit).await?
+    ))
 }

@@ -100,12 +100,11 @@ async fn uploaded_file(req: &mut Request) -> AppResult<(Option<String>, Vec<u8>)
         .form_data_max_size(MAX_IMPORT_BYTES + MULTIPART_SLACK)
         .await
         .map_err(|e| match e {
-            salvo::http::ParseError::PayloadTooLarge => too_large(),
             salvo::http::ParseError::NotFormData => {
                 AppError::invalid_body("Send the file as multipart/form-data in the field 'file'")
                     .with_status(415)
             }
-            other => AppError::invalid_body(format!("Could not read the upload: {other}")),
+            other => params::unreadable_body(other, too_large),
         })?;
     let file = form
         .files

@@ -12,8 +12,12 @@ use qbr_shared::access::ApiKeyScope;
 use qbr_shared::ErrorCode;
 use salvo::prelude::*;
 
-/// The key sent with the request, if any.
+/// The key sent with the request, if any (a blank header is no key).
 pub fn presented_key(req: &Request) -> Option<String> {
+    presented_key_text(req).filter(|k| !k.is_empty())
+}
+
+fn presented_key_text(req: &Request) -> Option<String> {
     let headers = req.headers();
     if let Some(v) = headers
         .get("authorization")

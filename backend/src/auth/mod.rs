@@ -109,16 +109,17 @@ pub fn unauthenticated() -> AppError {
     )
 }
 
-/// What the caller presented.
-enum Credential {
-    ApiKey(String),
-    Session(String),
+/// What the caller presented. A blank key header counts as none.
+struct Credentials {
+    key: Option<String>,
+    session: Option<String>,
 }
 
-fn credential(req: &Request) -> Option<Credential> {
-    apikey::presented_key(req)
-        .map(Credential::ApiKey)
-        .or_else(|| session::cookie_token(req).map(Credential::Session))
+fn credentials(req: &Request) -> Credentials {
+    Credentials {
+        key: apikey::presented_key(req),
+        session: session::cookie_token(req),
+    }
 }
 
 /// The guard of every protected route: a valid API key or session, else 401. The
@@ -159,15 +160,36 @@ async fn authenticate(
     depot: &Depot,
 ) -> Result<(Identity, Option<Org>, DbConn), Rejection> {
     let auth = auth_state(depot)?;
-    let Some(credential) = credential(req) else {
+    let presented = credentials(req);
+    if presented.key.is_none() && presented.session.is_none() {
         return Err(unauthenticated().into());
-    };
+    }
     let mut conn = context::conn(depot).await?;
-    let (identity, org) = match credential {
-        Credential::ApiKey(key) => apikey::authenticate(req, &mut conn, &auth, &key).await?,
-        Credential::Session(token) => {
-            session_identity(req, depot, &mut conn, &auth, &token).await?
-        }
+    let (identity, org) = match presented {
+        // The precedence (README, "Credentials"): a valid key is used; an unknown or
+        // revoked key is an error only when no valid session comes with it, so a stale
+        // header added by a tool or proxy doesn't lock a signed-in user out.
+        Credentials {
+            key: Some(key),
+            session,
+        } => match apikey::authenticate(req, &mut conn, &auth, &key).await {
+            Err(refused) if refused.error.code == ErrorCode::Unauthenticated => match session {
+                Some(token) => match session_identity(req, depot, &mut conn, &auth, &token).await {
+                    Err(no) if no.error.code == ErrorCode::Unauthenticated => return Err(refused),
+                    answer => answer?,
+                },
+                None => return Err(refused),
+            },
+            answer => answer?,
+        },
+        Credentials {
+            key: None,
+            session: Some(token),
+        } => session_identity(req, depot, &mut conn, &auth, &token).await?,
+        Credentials {
+            key: None,
+            session: None,
+        } => return Err(unauthenticated().into()),
     };
     Ok((identity, org, conn))
 }

@@ -22,6 +22,7 @@ use oauth2::{
     StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use qbr_shared::access::AuditAction;
+use qbr_shared::text;
 use salvo::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -97,9 +98,11 @@ fn render_page(res: &mut Response, status: StatusCode, title: &str, message: &st
 }
 
 fn client(auth: &Auth) -> Result<MsClient, Failure> {
+    // Not a server failure (a 5xx) but a feature this server does not offer, like the
+    // development sign-in when it is off.
     let Some(ms) = &auth.config.microsoft else {
         return Err(Failure::new(
-            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::NOT_FOUND,
             "Microsoft sign-in is not configured",
             "Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET on the server to enable it.",
         ));
@@ -382,7 +385,8 @@ async fn finish_login(
         .mail
         .or(me.user_principal_name)
         .map(|e| e.trim().to_lowercase())
-        .filter(|e| !e.is_empty())
+        // Graph's answer is input like any other: it is stored and logged.
+        .filter(|e| !e.is_empty() && text::check(e, text::EMAIL).is_ok())
     else {
         record(
             &mut conn,
@@ -416,7 +420,10 @@ async fn finish_login(
         &mut conn,
         &auth.config,
         &email,
-        me.display_name.as_deref(),
+        me.display_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| text::check(n, text::NAME).is_ok()),
         "microsoft",
     )
     .await

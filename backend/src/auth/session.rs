@@ -14,6 +14,7 @@ use crate::store::sessions::{self, NewSession, SessionRow};
 use diesel_async::AsyncPgConnection;
 use qbr_shared::access::AuditAction;
 use qbr_shared::api::{AuthStatus, AuthUser};
+use qbr_shared::text;
 use qbr_shared::ErrorCode;
 use salvo::http::cookie::{time, Cookie, SameSite};
 use salvo::prelude::*;
@@ -241,6 +242,8 @@ pub async fn dev_login(req: &mut Request, depot: &mut Depot, res: &mut Response)
         .map(|e| e.trim().to_lowercase())
         .filter(|e| !e.is_empty())
         .ok_or_else(|| AppError::invalid_parameter("Query parameter 'email' is required"))?;
+    text::check_field("Query parameter 'email'", &email, text::EMAIL)
+        .map_err(AppError::invalid_parameter)?;
     let mut conn = conn(depot).await?;
     if !auth.config.allow_list.contains(&email) {
         let ip = client_ip(req);

@@ -6,11 +6,20 @@
 //! [`FLUSH_AT`] bytes wait. So the log costs a request no system call and wakes no
 //! thread: at a thousand requests a second the lines go out in ten writes, not a
 //! thousand. Nothing is dropped. Dropping the [`LogGuard`] writes what is left.
+//!
+//! A logged value can hold anything a client sent (an email, a key name, a message):
+//! in text lines every control character of a field is escaped (`\n`, `\u{1b}`), so no
+//! value can forge a line or a terminal sequence; JSON lines are escaped by JSON.
+use std::fmt;
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+use tracing::field::Field;
+use tracing_subscriber::field::MakeExt;
+use tracing_subscriber::fmt::format::{self, Writer};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::EnvFilter;
 
 /// Longest a line waits in the buffer.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
@@ -61,6 +70,73 @@ impl<'a> MakeWriter<'a> for BatchWriter {
 
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
+    }
+}
+
+/// Installs the process's subscriber: text or JSON lines through `writer`, filtered by
+/// `filter`, colours only for a person at a terminal.
+pub fn install<W>(filter: EnvFilter, json: bool, ansi: bool, writer: W)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    use tracing_subscriber::util::SubscriberInitExt;
+    subscriber(filter, json, ansi, writer).init();
+}
+
+/// The subscriber [`install`] installs (tests use it with their own writer).
+pub fn subscriber<W>(
+    filter: EnvFilter,
+    json: bool,
+    ansi: bool,
+    writer: W,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(writer);
+    if json {
+        Box::new(builder.json().finish())
+    } else {
+        Box::new(
+            builder
+                .fmt_fields(format::debug_fn(escaped_field).delimited(" "))
+                .finish(),
+        )
+    }
+}
+
+/// Writes one field of a text line, `name=value` (the message bare), its control
+/// characters escaped.
+fn escaped_field(writer: &mut Writer<'_>, field: &Field, value: &dyn fmt::Debug) -> fmt::Result {
+    use fmt::Write as _;
+    let mut out = Escaping(writer);
+    match field.name() {
+        "message" => write!(out, "{value:?}"),
+        name => write!(out, "{}={value:?}", name.trim_start_matches("r#")),
+    }
+}
+
+/// A `fmt::Write` that writes control characters as escapes.
+struct Escaping<'w, 'a>(&'w mut Writer<'a>);
+
+impl fmt::Write for Escaping<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut rest = s;
+        while let Some(at) = rest.find(char::is_control) {
+            self.0.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            match c {
+                '\n' => self.0.write_str("\\n")?,
+                '\r' => self.0.write_str("\\r")?,
+                '\t' => self.0.write_str("\\t")?,
+                c => write!(self.0, "\\u{{{:x}}}", u32::from(c))?,
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        self.0.write_str(rest)
     }
 }
 
@@ -144,6 +220,27 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn a_value_cannot_forge_a_line_or_a_terminal_sequence() {
+        let sink = Sink::default();
+        let (writer, guard) = batch_writer(sink.clone());
+        let subscriber = subscriber(EnvFilter::new("info"), false, false, writer);
+        tracing::subscriber::with_default(subscriber, || {
+            let name = "key\nINFO forged: signed in as admin\u{1b}[2J";
+            tracing::info!(name = %name, email = name, "api key created\r\nINFO forged too");
+        });
+        drop(guard);
+        let text = sink.0.lock().map(|s| s.0.clone()).unwrap_or_default();
+        let text = String::from_utf8(text).unwrap_or_default();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text}");
+        assert!(
+            text.contains("api key created\\r\\nINFO forged too")
+                && text.contains("name=key\\nINFO forged: signed in as admin\\u{1b}[2J"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -56,15 +56,8 @@ fn init_logging(json: bool) -> logging::LogGuard {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let (writer, guard) = logging::batch_writer(std::io::stdout());
     // Colours only for a person at a terminal: a file or a journal gets plain text.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_writer(writer);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    logging::install(filter, json, ansi, writer);
     guard
 }
 

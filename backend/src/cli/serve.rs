@@ -86,7 +86,7 @@ pub async fn run(
         println!("Development sign-in: {url}");
     }
     let service = server::service(state, auth, &config.dist_dir);
-    let served = server::serve(service, config.listen).await;
+    let served = server::serve(service, config.listen, config.body_timeout).await;
     if let Some(schedule) = schedule {
         schedule.shutdown().await;
     }

@@ -7,6 +7,7 @@
 //! | `QBR_LISTEN` | `127.0.0.1:5400` | address the server listens on |
 //! | `QBR_DIST_DIR` | `./dist` | the built SPA, served at `/` when present |
 //! | `QBR_DB_POOL_SIZE` | `16` | database connections per server process |
+//! | `QBR_BODY_TIMEOUT_SECS` | `30` | a request body that stalls this long is cut |
 //! | `QBR_LOG_FORMAT` | `text` | `json` for one JSON object per log line |
 //! | `RUST_LOG` | `info` | log filter |
 //!
@@ -20,6 +21,10 @@ use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// How long a request body may stall (no bytes arriving) before the request is cut,
+/// like a request head that does not arrive (salvo cuts those at 30 s too).
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The server's settings.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -28,6 +33,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub dist_dir: PathBuf,
     pub pool_size: usize,
+    /// How long a request body may stall before the request is cut.
+    pub body_timeout: std::time::Duration,
     pub log_json: bool,
 }
 
@@ -49,6 +56,10 @@ impl Config {
                 .var("QBR_DIST_DIR")
                 .map_or_else(|| PathBuf::from("dist"), PathBuf::from),
             pool_size: env.parsed("QBR_DB_POOL_SIZE", 16)?,
+            body_timeout: std::time::Duration::from_secs(
+                env.parsed("QBR_BODY_TIMEOUT_SECS", DEFAULT_BODY_TIMEOUT.as_secs())?
+                    .max(1),
+            ),
             log_json: env
                 .var("QBR_LOG_FORMAT")
                 .is_some_and(|v| v.eq_ignore_ascii_case("json")),

@@ -4,7 +4,7 @@ use super::file::{add_value, issue, parse_number_text, FileValue, ParsedFile};
 use super::{ExchangeError, StoredValue};
 use qbr_shared::api::DataSource;
 use qbr_shared::catalogue::{metric_by_label, metric_def};
-use qbr_shared::values::MAX_NOTES;
+use qbr_shared::text;
 use qbr_shared::Month;
 use std::collections::HashMap;
 
@@ -29,7 +29,8 @@ pub fn export_csv(values: &[StoredValue]) -> Result<Vec<u8>, ExchangeError> {
             v.metric.clone(),
             v.value.to_string(),
             v.source.as_str().to_string(),
-            v.notes.clone().unwrap_or_default(),
+            // A note is the one free text: never let a spreadsheet run it.
+            text::neutralize_formula(v.notes.as_deref().unwrap_or_default()).into_owned(),
         ])
         .map_err(io)?;
     }
@@ -39,12 +40,12 @@ pub fn export_csv(values: &[StoredValue]) -> Result<Vec<u8>, ExchangeError> {
     })
 }
 
-pub(super) fn parse_csv(text: &str, parsed: &mut ParsedFile) {
+pub(super) fn parse_csv(content: &str, parsed: &mut ParsedFile) {
     const SHEET: &str = "csv";
     let mut rdr = ::csv::ReaderBuilder::new()
         .flexible(true)
         .trim(::csv::Trim::All)
-        .from_reader(text.as_bytes());
+        .from_reader(content.as_bytes());
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
         Err(e) => {
@@ -116,16 +117,20 @@ pub(super) fn parse_csv(text: &str, parsed: &mut ParsedFile) {
             ));
             continue;
         };
-        let notes = nc.map(get).filter(|n| !n.is_empty()).map(str::to_string);
-        if notes
-            .as_ref()
-            .is_some_and(|n| n.chars().count() > MAX_NOTES)
+        // Exports write formula-like notes with a leading `'` (see `write`): take it off.
+        let notes = nc
+            .map(|c| text::unneutralize(get(c)))
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        if let Some(problem) = notes
+            .as_deref()
+            .and_then(|n| text::check(n, text::NOTES).err())
         {
             parsed.errors.push(issue(
                 SHEET,
                 row,
                 Some("notes".into()),
-                format!("notes may be at most {MAX_NOTES} characters"),
+                format!("notes {problem}"),
             ));
             continue;
         }

@@ -2,10 +2,11 @@
 //! and the error catcher (so a 404 or a framework error also gets the error envelope).
 //! Authentication is `crate::auth`.
 use super::context::{request_id, set_request_id};
+use super::params::check_query;
 use super::response::write_error;
 use crate::error::AppError;
 use qbr_shared::ErrorCode;
-use salvo::http::header::{HeaderName, HeaderValue};
+use salvo::http::header::{HeaderName, HeaderValue, CACHE_CONTROL};
 use salvo::prelude::*;
 use std::time::Instant;
 
@@ -83,7 +84,22 @@ impl Handler for RequestContext {
                 .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
         }
         security_headers(req, res, self.csp.clone());
-        ctrl.call_next(req, depot, res).await;
+        let api = req.uri().path().starts_with("/api/");
+        if api {
+            // Answers of the API are per user and per moment: never kept by a browser
+            // or a proxy (exports and reports included).
+            res.headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        match if api { check_query(req) } else { Ok(()) } {
+            Ok(()) => {
+                ctrl.call_next(req, depot, res).await;
+            }
+            Err(err) => {
+                write_error(res, Some(&id), &err);
+                ctrl.skip_rest();
+            }
+        }
         let status = res.status_code.map_or(200, |s| s.as_u16());
         tracing::info!(
             request_id = %id,
@@ -149,7 +165,9 @@ fn code_for_status(status: u16) -> ErrorCode {
     match status {
         401 => ErrorCode::Unauthenticated,
         403 => ErrorCode::Forbidden,
-        404 | 405 => ErrorCode::NotFound,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        408 => ErrorCode::RequestTimeout,
         409 => ErrorCode::Conflict,
         413 => ErrorCode::PayloadTooLarge,
         415 => ErrorCode::InvalidBody,

@@ -1,7 +1,8 @@
 //! Query-string and body parsing with the API's error codes. Unknown parameters are
 //! ignored; a present but malformed one is a 400 that names it.
 use crate::error::{AppError, AppResult};
-use qbr_shared::{ErrorCode, Month, Period};
+use qbr_shared::{text, ErrorCode, Month, Period};
+use salvo::http::ParseError;
 use salvo::prelude::*;
 use serde::de::DeserializeOwned;
 
@@ -97,15 +98,85 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> AppResult<T> {
     let bytes = req
         .payload_with_max_size(MAX_JSON_BODY)
         .await
-        .map_err(|e| match e {
-            salvo::http::ParseError::PayloadTooLarge => AppError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("Request body exceeds {MAX_JSON_BODY} bytes"),
-            ),
-            other => AppError::invalid_body(format!("Could not read the request body: {other}")),
+        .map_err(|e| {
+            unreadable_body(e, || {
+                AppError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("Request body exceeds {MAX_JSON_BODY} bytes"),
+                )
+            })
         })?;
-    serde_json::from_slice(bytes)
-        .map_err(|e| AppError::invalid_body(format!("Invalid JSON body: {e}")))
+    let value: T = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::invalid_body(format!("Invalid JSON body: {e}")))?;
+    // Every string of a body, keys too, passes the boundary rule here; fields with
+    // stricter rules (names, notes) check them where they are used.
+    let tree: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::invalid_body(format!("Invalid JSON body: {e}")))?;
+    check_strings(&tree, &mut String::from("body")).map_err(AppError::invalid_body)?;
+    Ok(value)
+}
+
+/// Checks every string in `value` with [`text::BOUNDARY`]; the error names the field
+/// (`body.metrics[2].notes`).
+fn check_strings(value: &serde_json::Value, at: &mut String) -> Result<(), String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => text::check_field(at, s, text::BOUNDARY),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, item)| {
+            let len = at.len();
+            at.push_str(&format!("[{i}]"));
+            let checked = check_strings(item, at);
+            at.truncate(len);
+            checked
+        }),
+        Value::Object(fields) => fields.iter().try_for_each(|(key, item)| {
+            text::check_field(&format!("{at} key"), key, text::BOUNDARY)?;
+            let len = at.len();
+            at.push('.');
+            at.push_str(key);
+            let checked = check_strings(item, at);
+            at.truncate(len);
+            checked
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The error for a request body that could not be read: `too_large` over the limit,
+/// 408 when it stalled past the body timeout (the connection is then closed), else 400.
+pub fn unreadable_body(e: ParseError, too_large: impl FnOnce() -> AppError) -> AppError {
+    match e {
+        ParseError::PayloadTooLarge => too_large(),
+        e if is_timeout(&e) => AppError::new(
+            ErrorCode::RequestTimeout,
+            "The request body stopped arriving; send it again",
+        ),
+        other => AppError::invalid_body(format!("Could not read the request body: {other}")),
+    }
+}
+
+/// Whether reading the body ended because it stalled (salvo's request body timeout).
+fn is_timeout(e: &ParseError) -> bool {
+    match e {
+        ParseError::Io(io) => io.kind() == std::io::ErrorKind::TimedOut,
+        // Multipart parsing wraps the stream's error in its own.
+        other => other.to_string().contains("request body timeout"),
+    }
+}
+
+/// Checks every query parameter (names and values) with [`text::QUERY`]: no NUL or
+/// control characters reach a handler, a log line or the database.
+pub fn check_query(req: &Request) -> AppResult<()> {
+    for (name, values) in req.queries().iter_all() {
+        // The name is checked first, so the messages below can quote it.
+        text::check_field("A query parameter name", name, text::QUERY)
+            .map_err(AppError::invalid_parameter)?;
+        for value in values {
+            text::check_field(&format!("Query parameter '{name}'"), value, text::QUERY)
+                .map_err(AppError::invalid_parameter)?;
+        }
+    }
+    Ok(())
 }
 
 fn mime_json() -> salvo::http::mime::Name<'static> {

@@ -100,6 +100,13 @@ pub fn write_error(res: &mut Response, req_id: Option<&str>, err: &AppError) {
         tracing::info!(request_id = id, code = %err.code, status = err.status, message = %err.message, "request rejected");
     }
     res.status_code(StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    if err.code == qbr_shared::ErrorCode::RequestTimeout {
+        // The rest of the stalled body may still come: don't read it as the next request.
+        res.headers_mut().insert(
+            salvo::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
+    }
     res.render(Json(err.envelope()));
 }
 

@@ -9,10 +9,9 @@ use crate::store::audit::{self, AuditEvent};
 use diesel_async::AsyncPgConnection;
 use qbr_shared::access::{ApiKeyScope, AuditAction};
 use qbr_shared::api::{ApiKeyCreated, ApiKeyInfo};
+use qbr_shared::text;
 
 pub const KEY_PREFIX: &str = "qbr_";
-/// Longest key name.
-const MAX_NAME: usize = 100;
 
 /// A new random key.
 fn generate() -> String {
@@ -54,11 +53,11 @@ pub async fn create(
     actor: Actor<'_>,
 ) -> AppResult<ApiKeyCreated> {
     let name = name.trim();
-    if name.is_empty() || name.len() > MAX_NAME {
-        return Err(AppError::invalid_body(format!(
-            "name must be 1 to {MAX_NAME} characters long"
-        )));
+    if name.is_empty() {
+        return Err(AppError::invalid_body("name must not be empty"));
     }
+    // The name is shown in lists and written to the audit log and the text log.
+    text::check_field("name", name, text::NAME).map_err(AppError::invalid_body)?;
     let scopes: Vec<String> = scope
         .granted()
         .iter()

@@ -4,9 +4,25 @@ use crate::store::audit;
 use diesel_async::AsyncPgConnection;
 use qbr_shared::api::{AuditEntry, AuditResponse};
 
-/// Sign-ins, data changes and threshold edits, newest first.
-pub async fn latest(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<AuditResponse> {
-    let entries = audit::latest(conn, limit)
+/// Which events a reader of the audit log sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Events {
+    /// The organization's own (what an API key sees).
+    Organization,
+    /// The organization's and the server's (sign-ins, sign-outs, expired sessions),
+    /// which belong to no organization (what a signed-in user sees).
+    OrganizationAndServer,
+}
+
+/// Data changes, threshold edits, key changes (and sign-ins), newest first.
+pub async fn latest(
+    conn: &mut AsyncPgConnection,
+    organization_id: i32,
+    events: Events,
+    limit: i64,
+) -> AppResult<AuditResponse> {
+    let with_server = events == Events::OrganizationAndServer;
+    let entries = audit::latest(conn, organization_id, with_server, limit)
         .await?
         .into_iter()
         .map(|r| AuditEntry {

@@ -11,7 +11,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use qbr_shared::access::AuditAction;
 use qbr_shared::api::*;
 use qbr_shared::catalogue::MetricDef;
-use qbr_shared::values::{average_monthly_expenses, MAX_NOTES, PRIOR_YEAR_AVG_EXPENSES};
+use qbr_shared::text;
+use qbr_shared::values::{average_monthly_expenses, PRIOR_YEAR_AVG_EXPENSES};
 use qbr_shared::vendor::MANUAL_VENDOR_ID;
 use qbr_shared::{ErrorCode, Month, Period};
 use std::collections::BTreeSet;
@@ -103,10 +104,8 @@ fn validate_item(
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty());
-    if notes.is_some_and(|n| n.chars().count() > MAX_NOTES) {
-        return Err(AppError::invalid_body(at(format!(
-            "notes may be at most {MAX_NOTES} characters"
-        ))));
+    if let Some(problem) = notes.and_then(|n| text::check(n, text::NOTES).err()) {
+        return Err(AppError::invalid_body(at(format!("notes {problem}"))));
     }
     Ok(ManualItem {
         def,

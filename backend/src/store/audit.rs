@@ -42,8 +42,21 @@ pub struct AuditRow {
     pub ip: Option<String>,
 }
 
-pub async fn latest(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<AuditRow>> {
-    audit_log::table
+/// The newest events of `organization_id`, and those of no organization (the server's
+/// own: sign-ins) when `with_server`.
+pub async fn latest(
+    conn: &mut AsyncPgConnection,
+    organization_id: i32,
+    with_server: bool,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut query = audit_log::table
+        .filter(audit_log::organization_id.eq(organization_id))
+        .into_boxed();
+    if with_server {
+        query = query.or_filter(audit_log::organization_id.is_null());
+    }
+    query
         .order(audit_log::id.desc())
         .limit(limit)
         .select((

@@ -581,7 +581,7 @@ async fn without_azure_settings_login_explains_and_the_server_still_runs() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 503);
+    assert_eq!(res.status(), 404);
     assert!(res.text().await.unwrap().contains("not configured"));
     assert_eq!(app.get("/api/health").await.0, 200);
 }

@@ -190,6 +190,16 @@ pub async fn start_server(
     config: impl FnOnce(&str) -> AuthConfig,
     dist: &Path,
 ) -> Running {
+    start_server_with(pool, config, dist, backend::config::DEFAULT_BODY_TIMEOUT).await
+}
+
+/// [`start_server`] cutting request bodies that stall for `body_timeout`.
+pub async fn start_server_with(
+    pool: DbPool,
+    config: impl FnOnce(&str) -> AuthConfig,
+    dist: &Path,
+    body_timeout: std::time::Duration,
+) -> Running {
     use salvo::conn::Acceptor;
     use salvo::prelude::*;
     let acceptor = TcpListener::new("127.0.0.1:0").bind().await;
@@ -198,7 +208,13 @@ pub async fn start_server(
     let base = format!("http://127.0.0.1:{port}");
     let auth = Auth::new(config(&base)).expect("sign-in settings");
     let service = server::service(AppState::new(pool, 1), auth.clone(), dist);
-    tokio::spawn(async move { Server::new(acceptor).serve(service).await });
+    let timeouts = server::connection_timeouts(body_timeout);
+    tokio::spawn(async move {
+        Server::new(acceptor)
+            .fuse_config(timeouts)
+            .serve(service)
+            .await
+    });
     Running { base, auth }
 }
 

@@ -15,6 +15,7 @@ mod browser;
 mod collect_cli;
 mod collect_runs;
 mod durability;
+mod hardening;
 mod io_cli;
 mod io_roundtrip;
 mod layers;
