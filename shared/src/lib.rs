@@ -12,6 +12,7 @@ pub mod error;
 pub mod expr;
 pub mod format;
 pub mod period;
+pub mod quickbooks;
 pub mod reference;
 pub mod smartnumbers;
 pub mod text;

@@ -14,6 +14,7 @@ pub mod collector;
 pub mod connectwise;
 pub mod http;
 pub mod ninjaone;
+pub mod quickbooks;
 pub mod registry;
 pub mod run;
 pub mod schedule;
