@@ -168,6 +168,68 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    quickbooks_accounts (organization_id, full_name) {
+        organization_id -> Int4,
+        full_name -> Text,
+        section -> Varchar,
+        first_seen_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    quickbooks_mappings (organization_id, account) {
+        organization_id -> Int4,
+        account -> Text,
+        target -> Varchar,
+        reason -> Nullable<Text>,
+        updated_by -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    quickbooks_sync_history (id) {
+        id -> Int8,
+        organization_id -> Int4,
+        source -> Varchar,
+        received_at -> Timestamptz,
+        from_month -> Varchar,
+        to_month -> Varchar,
+        report -> Jsonb,
+        raw -> Text,
+        active_employees -> Nullable<Int4>,
+        closing_date -> Nullable<Date>,
+        unreconciled -> Jsonb,
+        collection_run_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    qbwc_sessions (ticket_hash) {
+        ticket_hash -> Bytea,
+        organization_id -> Int4,
+        username -> Text,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+        company_file -> Nullable<Text>,
+        requests -> Jsonb,
+        answers -> Jsonb,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    quickbooks_backfill (organization_id) {
+        organization_id -> Int4,
+        from_month -> Varchar,
+        requested_by -> Text,
+        requested_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(qbr_metrics_monthly -> vendor (vendor_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organization,

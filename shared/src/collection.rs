@@ -21,6 +21,10 @@ words! {
         Schedule = "schedule",
         Cli = "cli",
         Api = "api",
+        /// QuickBooks Desktop's Web Connector delivered a report.
+        WebConnector = "web_connector",
+        /// A QuickBooks account mapping changed: the stored reports were mapped again.
+        Remap = "remap",
     }
 }
 
@@ -42,6 +46,9 @@ words! {
         Suspicious = "suspicious",
         /// More than 50 % away from the month before.
         Warning = "warning",
+        /// QuickBooks: the month's mapped and ignored accounts don't add up to the
+        /// report's totals (an unmapped account, or a mapping that counts one twice).
+        Unreconciled = "unreconciled",
     }
 }
 

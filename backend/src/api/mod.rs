@@ -8,6 +8,7 @@ pub mod definitions;
 pub mod exchange;
 pub mod health;
 pub mod metrics;
+pub mod qbwc;
 pub mod report;
 pub mod smartnumbers;
 pub mod thresholds;
@@ -19,6 +20,11 @@ use salvo::prelude::*;
 pub fn router(protected: impl Handler) -> Router {
     Router::with_path("api")
         .push(Router::with_path("health").get(health::get_health))
+        .push(
+            Router::with_path("qbwc")
+                .get(qbwc::get_qbwc)
+                .post(qbwc::post_qbwc),
+        )
         .push(crate::auth::router())
         .push(
             Router::new().hoop(protected).push(qbr_router()).push(

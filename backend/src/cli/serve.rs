@@ -1,5 +1,6 @@
 //! `qbr serve [--demo]`: the web server, its background upkeep and the nightly
 //! collection schedule.
+use crate::collect::quickbooks::QuickBooksSettings;
 use crate::auth::{Auth, AuthConfig};
 use crate::collect::{schedule, CollectorConfig};
 use crate::config::{Config, Env};
@@ -72,7 +73,8 @@ pub async fn run(
     demo: bool,
 ) -> anyhow::Result<()> {
     let dev_login_url = announce(&auth_config);
-    let state = AppState::new(database.pool.clone(), super::ORG_ID);
+    let mut state = AppState::new(database.pool.clone(), super::ORG_ID);
+    state.quickbooks = std::sync::Arc::new(QuickBooksSettings::from_env(env)?);
     let auth = Auth::new(auth_config)?;
     if demo {
         load_demo(database, state.org_id).await?;

@@ -2,9 +2,10 @@
 //! snapshots, then every value checked (a negative value rejects the whole run),
 //! flagged (zero, a jump of more than half), kept when typed in or imported, frozen
 //! (with drift) once its month closed, else written; then the recomputation.
-use super::collector::{DeviceCounts, Reading};
+use super::collector::{BooksReading, DeviceCounts, Reading};
 use super::run::{RunOptions, RunReport};
 use crate::store::devices::{self, Snapshot};
+use crate::store::quickbooks;
 use crate::store::metrics::{rows_for_months, write_value, MetricRow, ValueWrite, WriteOutcome};
 use crate::store::org::Org;
 use crate::store::{lock_organization_writes, recompute};
@@ -12,6 +13,7 @@ use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
 use qbr_shared::api::DataSource;
+use qbr_shared::catalogue::metric_def;
 use qbr_shared::collection::{CollectedValue, Drift, Flag, Outcome};
 use qbr_shared::{Month, Vendor};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,12 +35,15 @@ impl From<diesel::result::Error> for TxError {
     }
 }
 
-/// One value to store: month, metric, vendor, value.
+/// One value to store: month, metric, vendor, value, and what the vendor said of it.
 struct Value {
     month: Month,
     metric: &'static str,
     vendor: Vendor,
     value: f64,
+    /// The vendor's closing month (see `Reading::closed_through`).
+    closed_through: Option<Month>,
+    flags: Vec<Flag>,
 }
 
 /// Stores the readings of a run (see the module's documentation).
@@ -48,6 +53,7 @@ pub async fn apply(
     opts: &RunOptions,
     months: &[Month],
     readings: Vec<(Vendor, Reading)>,
+    run_id: Option<i64>,
 ) -> Result<RunReport, TxError> {
     lock_organization_writes(conn, org.id).await?;
     let now = Utc::now();
@@ -59,21 +65,27 @@ pub async fn apply(
     };
     let mut values = Vec::new();
     for (vendor, reading) in readings {
-        values.extend(
-            reading
-                .values
-                .into_iter()
-                .map(|(month, metric, value)| Value {
-                    month,
-                    metric,
-                    vendor,
-                    value,
-                }),
-        );
+        let closed_through = reading.closed_through;
+        let raised = &reading.flags;
+        values.extend(reading.values.iter().map(|&(month, metric, value)| Value {
+            month,
+            metric,
+            vendor,
+            value,
+            closed_through,
+            flags: raised
+                .iter()
+                .filter(|(m, k, _)| *m == month && *k == metric)
+                .map(|(_, _, f)| *f)
+                .collect(),
+        }));
         if let Some(counts) = reading.devices {
             store_snapshot(conn, org, vendor, now, &counts).await?;
             values.extend(device_values(conn, org, vendor, months).await?);
             report.snapshot = Some(counts);
+        }
+        if let Some(books) = &reading.books {
+            store_books(conn, org, books, run_id, now).await?;
         }
     }
     let checker = Checker::load(conn, org, months, &values).await?;
@@ -100,6 +112,34 @@ pub async fn apply(
         return Err(TxError::DryRun(Box::new(report)));
     }
     Ok(report)
+}
+
+/// Keeps a report with its values: the accounts it showed, and the report itself.
+async fn store_books(
+    conn: &mut AsyncPgConnection,
+    org: &Org,
+    books: &BooksReading,
+    run_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let accounts: Vec<(&str, qbr_shared::quickbooks::Section)> = books
+        .report
+        .accounts
+        .iter()
+        .map(|a| (a.full_name.as_str(), a.section))
+        .collect();
+    quickbooks::accounts_seen(conn, org.id, &accounts, now).await?;
+    let sync = quickbooks::NewSync {
+        source: books.source,
+        report: &books.report,
+        raw: &books.raw,
+        active_employees: books.active_employees,
+        closing_date: books.closing_date,
+        unreconciled: &books.unreconciled,
+        run_id,
+        now,
+    };
+    quickbooks::record_sync(conn, org.id, sync).await.map(|_| ())
 }
 
 async fn store_snapshot(
@@ -143,6 +183,8 @@ async fn device_values(
                     metric,
                     vendor,
                     value: f64::from(value),
+                    closed_through: None,
+                    flags: Vec::new(),
                 });
             }
         }
@@ -190,7 +232,9 @@ impl<'a> Checker<'a> {
 
     /// Rejects an impossible value; flags a suspicious or jumpy one.
     fn check(&self, v: &Value) -> Result<CollectedValue, TxError> {
-        if v.value < 0.0 || !v.value.is_finite() {
+        // Counts can't be negative; money can (a refund, a credit).
+        let signed = metric_def(v.metric).is_some_and(|d| d.allows_negative());
+        if !v.value.is_finite() || (v.value < 0.0 && !signed) {
             return Err(TxError::Rejected(format!(
                 "rejected: {} for {} is {} (a negative value means the vendor data is wrong); nothing was written",
                 v.metric, v.month, v.value
@@ -201,8 +245,8 @@ impl<'a> Checker<'a> {
             .get(&(v.month.prev(), v.metric))
             .copied()
             .or_else(|| self.stored(v.month.prev(), v.metric).map(MetricRow::value));
-        let mut flags = Vec::new();
-        if v.value == 0.0 && v.metric != "reactive_time_spent" {
+        let mut flags = v.flags.clone();
+        if v.value == 0.0 && v.metric != "reactive_time_spent" && !signed {
             flags.push(Flag::Suspicious);
         }
         if previous.is_some_and(|p| p > 0.0 && (v.value - p).abs() / p > WARNING_CHANGE) {
@@ -224,10 +268,12 @@ impl<'a> Checker<'a> {
         if matches!(row.source(), DataSource::Manual | DataSource::Imported) {
             return Some(Outcome::KeptManual);
         }
-        let frozen = v.month < self.current
-            && row.source() == DataSource::Collected
-            && is_final(row, v.month, self.org)
-            && !force;
+        let closed = match v.closed_through {
+            Some(last_closed) => v.month <= last_closed,
+            None => is_final(row, v.month, self.org),
+        };
+        let frozen =
+            v.month < self.current && row.source() == DataSource::Collected && closed && !force;
         if !frozen {
             return None;
         }

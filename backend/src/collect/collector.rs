@@ -7,6 +7,7 @@ use crate::db::DbPool;
 use crate::store::collection as log;
 use chrono::{DateTime, Utc};
 use qbr_shared::api::ClientDevices;
+use qbr_shared::collection::Flag;
 use qbr_shared::{Month, Vendor};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -37,6 +38,26 @@ pub struct Reading {
     /// Today's device counts (RMM vendors): stored as the day's snapshot, and each
     /// month's endpoints and seats are its last snapshot's.
     pub devices: Option<DeviceCounts>,
+    /// The books' closing month (accounting vendors): collected values of months up to
+    /// it are frozen (a different reading is drift), later months are rewritten. `None`:
+    /// a month is final once collected after it ended.
+    pub closed_through: Option<Month>,
+    /// Flags the vendor raised on values (QuickBooks: a month that does not reconcile).
+    pub flags: Vec<(Month, &'static str, Flag)>,
+    /// The report the values came from, kept with them (QuickBooks).
+    pub books: Option<BooksReading>,
+}
+
+/// A profit-and-loss report read with the values, stored in the same transaction.
+#[derive(Debug, Clone)]
+pub struct BooksReading {
+    pub source: crate::store::quickbooks::Source,
+    pub report: qbr_shared::quickbooks::PnlReport,
+    /// The answer as received (qbXML or JSON).
+    pub raw: String,
+    pub active_employees: Option<u32>,
+    pub closing_date: Option<chrono::NaiveDate>,
+    pub unreconciled: Vec<qbr_shared::quickbooks::Unreconciled>,
 }
 
 /// A day's device counts.

@@ -56,14 +56,15 @@ pub enum RunError {
     Failed(anyhow::Error),
 }
 
-/// The months a run covers.
+/// The months a run covers: `range`, else the window of `window_months` ending with
+/// the `current` month.
 pub fn run_months(
-    cfg: &CollectorConfig,
+    window_months: u32,
     current: Month,
     range: Option<(Month, Month)>,
 ) -> anyhow::Result<Vec<Month>> {
     let (from, to) = range.unwrap_or_else(|| {
-        let back = i32::try_from(cfg.window_months.max(1)).unwrap_or(13) - 1;
+        let back = i32::try_from(window_months.max(1)).unwrap_or(13) - 1;
         (current.add_months(-back), current)
     });
     anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
@@ -76,6 +77,33 @@ pub async fn run(
     pool: &DbPool,
     cfg: &CollectorConfig,
     opts: &RunOptions,
+    progress: Progress<'_>,
+) -> Result<RunReport, RunError> {
+    locked(pool, opts, Sources::Read(cfg), progress).await
+}
+
+/// A run whose vendor data has arrived already (QuickBooks Desktop's Web Connector
+/// pushes its reports; a mapping change replays stored ones): the same lock, log row
+/// and single transaction as [`run`]. `opts.months` must name the months.
+pub async fn run_delivered(
+    pool: &DbPool,
+    opts: &RunOptions,
+    delivered: Vec<(Vendor, Reading)>,
+) -> Result<RunReport, RunError> {
+    locked(pool, opts, Sources::Delivered(delivered), &|_, _| {}).await
+}
+
+/// Where a run's readings come from.
+enum Sources<'a> {
+    /// Each configured vendor is read now.
+    Read(&'a CollectorConfig),
+    Delivered(Vec<(Vendor, Reading)>),
+}
+
+async fn locked(
+    pool: &DbPool,
+    opts: &RunOptions,
+    sources: Sources<'_>,
     progress: Progress<'_>,
 ) -> Result<RunReport, RunError> {
     let failed = |e: anyhow::Error| RunError::Failed(e);
@@ -93,7 +121,7 @@ pub async fn run(
         }
         return Err(RunError::Refused);
     }
-    let result = locked_run(pool, cfg, opts, progress).await;
+    let result = locked_run(pool, opts, sources, progress).await;
     let unlocked = diesel::sql_query("SELECT pg_advisory_unlock($1)")
         .bind::<diesel::sql_types::BigInt, _>(key)
         .execute(&mut lock_conn)
@@ -122,12 +150,11 @@ async fn try_lock(conn: &mut AsyncPgConnection, key: i64) -> anyhow::Result<bool
 struct Plan {
     org: Org,
     months: Vec<Month>,
-    vendors: Vec<std::sync::Arc<dyn super::collector::VendorSettings>>,
 }
 
 async fn plan(
     conn: &mut AsyncPgConnection,
-    cfg: &CollectorConfig,
+    window_months: u32,
     opts: &RunOptions,
 ) -> anyhow::Result<Plan> {
     // We hold the lock: a `running` row left behind is a run whose process died.
@@ -139,19 +166,20 @@ async fn plan(
     let org = org::load(conn, opts.organization_id)
         .await?
         .with_context(|| format!("organization {} does not exist", opts.organization_id))?;
-    let months = run_months(cfg, org.current_month(chrono::Utc::now()), opts.months)?;
-    let vendors = cfg.chosen(opts.vendors)?;
-    Ok(Plan {
-        org,
-        months,
-        vendors,
-    })
+    let months = run_months(window_months, org.current_month(chrono::Utc::now()), opts.months)?;
+    Ok(Plan { org, months })
+}
+
+/// A vendor's collector for this run, or what it delivered.
+enum Source {
+    Collector(Box<dyn super::collector::Collector>),
+    Delivered(Reading),
 }
 
 async fn locked_run(
     pool: &DbPool,
-    cfg: &CollectorConfig,
     opts: &RunOptions,
+    sources: Sources<'_>,
     progress: Progress<'_>,
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
@@ -160,21 +188,43 @@ async fn locked_run(
         .await
         .context("connecting to the database")
         .map_err(RunError::Failed)?;
-    let plan = plan(&mut conn, cfg, opts).await.map_err(RunError::Failed)?;
-    let http = Http::new(cfg.http.clone()).map_err(RunError::Failed)?;
-    let collectors: Vec<_> = plan
-        .vendors
+    let window_months = match &sources {
+        Sources::Read(cfg) => cfg.window_months,
+        Sources::Delivered(_) => 13,
+    };
+    let plan = plan(&mut conn, window_months, opts)
+        .await
+        .map_err(RunError::Failed)?;
+    let (http, sources) = match sources {
+        Sources::Read(cfg) => {
+            let http = Http::new(cfg.http.clone()).map_err(RunError::Failed)?;
+            let collectors: Vec<(Vendor, Source)> = cfg
+                .chosen(opts.vendors)
+                .map_err(RunError::Failed)?
+                .iter()
+                .map(|v| (v.vendor(), Source::Collector(v.collector(http.clone()))))
+                .collect();
+            (Some(http), collectors)
+        }
+        Sources::Delivered(readings) => (
+            None,
+            readings
+                .into_iter()
+                .map(|(v, r)| (v, Source::Delivered(r)))
+                .collect(),
+        ),
+    };
+    let total: u32 = sources
         .iter()
-        .map(|v| (v.vendor(), v.collector(http.clone())))
-        .collect();
-    let total: u32 = collectors
-        .iter()
-        .map(|(_, c)| c.steps(plan.months.len()))
+        .map(|(_, s)| match s {
+            Source::Collector(c) => c.steps(plan.months.len()),
+            Source::Delivered(_) => 0,
+        })
         .sum();
     let run_id = if opts.dry_run {
         None
     } else {
-        let vendors: Vec<Vendor> = collectors.iter().map(|(v, _)| *v).collect();
+        let vendors: Vec<Vendor> = sources.iter().map(|(v, _)| *v).collect();
         let new = NewRun {
             organization_id: plan.org.id,
             trigger: opts.trigger,
@@ -190,11 +240,11 @@ async fn locked_run(
     };
     drop(conn);
     let steps = Steps::new(total, progress, run_id.map(|id| (pool, id)));
-    let outcome = read_and_apply(pool, opts, &plan, collectors, &steps).await;
+    let outcome = read_and_apply(pool, opts, &plan, sources, &steps, run_id).await;
     let end = Ended {
         run_id,
         duration: started.elapsed(),
-        requests: http.requests(),
+        requests: http.map_or(0, |h| h.requests()),
     };
     end.record(pool, outcome).await
 }
@@ -204,18 +254,23 @@ async fn read_and_apply(
     pool: &DbPool,
     opts: &RunOptions,
     plan: &Plan,
-    collectors: Vec<(Vendor, Box<dyn super::collector::Collector>)>,
+    sources: Vec<(Vendor, Source)>,
     steps: &Steps<'_>,
+    run_id: Option<i64>,
 ) -> anyhow::Result<RunReport> {
     let window = Window::new(&plan.months, plan.org.timezone);
     let mut readings: Vec<(Vendor, Reading)> = Vec::new();
-    for (vendor, mut collector) in collectors {
-        readings.push((vendor, collector.read(&window, steps).await?));
+    for (vendor, source) in sources {
+        let reading = match source {
+            Source::Collector(mut collector) => collector.read(&window, steps).await?,
+            Source::Delivered(reading) => reading,
+        };
+        readings.push((vendor, reading));
     }
     let mut conn = pool.get().await.context("connecting to the database")?;
     let result = conn
         .transaction::<_, TxError, _>(async |conn| {
-            apply(conn, &plan.org, opts, &plan.months, readings).await
+            apply(conn, &plan.org, opts, &plan.months, readings, run_id).await
         })
         .await;
     match result {

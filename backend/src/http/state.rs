@@ -3,6 +3,7 @@
 //! are checked against a version kept there (`crate::cache`). The sign-in settings and
 //! rate limiters (`crate::auth::Auth`) are put in the depot beside it by the server.
 use crate::cache::Caches;
+use crate::collect::quickbooks::QuickBooksSettings;
 use crate::db::DbPool;
 use std::sync::Arc;
 
@@ -13,6 +14,8 @@ pub struct AppState {
     pub org_id: i32,
     /// Answers kept in memory while the organization's data version holds.
     pub caches: Arc<Caches>,
+    /// QuickBooks: the Web Connector's login and the sync settings.
+    pub quickbooks: Arc<QuickBooksSettings>,
 }
 
 impl AppState {
@@ -21,6 +24,7 @@ impl AppState {
             pool,
             org_id,
             caches: Arc::default(),
+            quickbooks: Arc::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod login_states;
 pub mod metrics;
 pub mod numeric;
 pub mod org;
+pub mod quickbooks;
 pub mod recompute;
 pub mod sessions;
 pub mod smartnumbers;

@@ -72,8 +72,8 @@ impl Collector for NinjaOne {
         let counts = metrics::device_counts(&inventory, &self.config().excluded_orgs);
         steps.step().await;
         Ok(Reading {
-            values: Vec::new(),
             devices: Some(counts),
+            ..Reading::default()
         })
     }
 }
