@@ -36,6 +36,10 @@ words! {
         Recollect = "metrics.recollect",
         Import = "metrics.import",
         ThresholdsUpdate = "thresholds.update",
+        /// QuickBooks accounts were mapped to other metrics.
+        QuickBooksMappings = "quickbooks.mappings",
+        /// More QuickBooks history was asked for.
+        QuickBooksBackfill = "quickbooks.backfill",
         /// `qbr serve --demo` loaded the synthetic organization.
         DemoLoad = "demo.load",
     }

@@ -137,7 +137,9 @@ words! {
 
 /// The parents of `full_name`, nearest first (`A:B:C` → `A:B`, `A`).
 fn parents(full_name: &str) -> impl Iterator<Item = &str> {
-    full_name.rmatch_indices(':').map(move |(i, _)| &full_name[..i])
+    full_name
+        .rmatch_indices(':')
+        .map(move |(i, _)| &full_name[..i])
 }
 
 /// Where an account's amounts go, and why.
@@ -166,19 +168,21 @@ pub fn default_target(full_name: &str, section: Section) -> Option<Target> {
     let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
     let metric = match section {
         Section::Income if has(&["managed service", "monthly recurring", "mrr"]) => "mrr",
-        Section::Income if has(&["professional service", "project", "consult", "labor"]) => {
-            "nrr"
-        }
+        Section::Income if has(&["professional service", "project", "consult", "labor"]) => "nrr",
         Section::Income if has(&["annual", "other recurring", "subscription"]) => "orr",
-        Section::Income if has(&["product", "hardware", "equipment", "resale"]) => {
-            "product_sales"
-        }
+        Section::Income if has(&["product", "hardware", "equipment", "resale"]) => "product_sales",
         Section::Income if has(&["misc"]) => "misc_revenue",
         Section::Income => return None,
         Section::OtherIncome => "misc_revenue",
         Section::CostOfGoodsSold => "product_cogs",
         Section::Expense | Section::OtherExpense
-            if has(&["payroll", "wage", "salar", "employee benefit", "health insurance"]) =>
+            if has(&[
+                "payroll",
+                "wage",
+                "salar",
+                "employee benefit",
+                "health insurance",
+            ]) =>
         {
             "employee_expense"
         }
@@ -281,6 +285,112 @@ pub fn map_report(report: &PnlReport, mappings: &BTreeMap<String, Mapping>) -> M
     out
 }
 
+/// The JSON of the QuickBooks endpoints (`/api/qbr/quickbooks/*`).
+pub mod api {
+    use super::{MappedBy, Section, Unreconciled};
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Serialize};
+
+    /// An account QuickBooks reported, with where its amounts go.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+    pub struct QuickBooksAccount {
+        /// `Income:Managed Services:Backup`.
+        pub full_name: String,
+        pub section: Section,
+        /// A metric key, `ignore`, or null (unmapped).
+        pub target: Option<String>,
+        pub mapped_by: MappedBy,
+        /// Why it is ignored (own mappings only).
+        pub reason: Option<String>,
+        /// The last month of the newest report, and the account's own amount in it.
+        pub last_month: Option<String>,
+        pub last_month_amount: Option<f64>,
+        pub first_seen_at: DateTime<Utc>,
+        pub last_seen_at: DateTime<Utc>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+    pub struct QuickBooksAccountsResponse {
+        pub organization_id: i32,
+        pub accounts: Vec<QuickBooksAccount>,
+        /// What an account can be mapped to: the mappable metrics, then `ignore`.
+        pub targets: Vec<String>,
+    }
+
+    /// One account's new mapping: a metric key or `ignore` (with a reason), or null to
+    /// remove its own mapping (it then follows its parent or the default rule).
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+    pub struct MappingChange {
+        pub account: String,
+        pub metric: Option<String>,
+        #[serde(default)]
+        pub reason: Option<String>,
+    }
+
+    /// `PUT /api/qbr/quickbooks/mappings`: all or nothing.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+    pub struct MappingsUpdateRequest {
+        #[serde(default)]
+        pub organization_id: Option<i32>,
+        pub mappings: Vec<MappingChange>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+    pub struct MappingsUpdateResponse {
+        pub changed: u32,
+        /// The months mapped again from the stored reports.
+        pub remapped_months: Vec<String>,
+        pub values_written: u32,
+    }
+
+    /// A report QuickBooks sent.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+    pub struct QuickBooksSync {
+        pub id: i64,
+        /// `desktop` (Web Connector) or `online`.
+        pub source: String,
+        pub received_at: DateTime<Utc>,
+        pub from_month: String,
+        pub to_month: String,
+        pub months: usize,
+        pub unreconciled: Vec<Unreconciled>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+    pub struct QuickBooksStatus {
+        pub organization_id: i32,
+        /// Whether `QBWC_USERNAME` and `QBWC_PASSWORD_HASH` are set.
+        pub web_connector_configured: bool,
+        pub web_connector_username: Option<String>,
+        /// The newest Web Connector session: when it last called, and how it failed.
+        pub last_session_at: Option<DateTime<Utc>>,
+        pub last_error: Option<String>,
+        /// The newest reports, newest first.
+        pub syncs: Vec<QuickBooksSync>,
+        /// Accounts with an amount in the newest report that go nowhere.
+        pub unmapped_accounts: Vec<String>,
+        /// History asked for with the next Web Connector run.
+        pub backfill_from: Option<String>,
+    }
+
+    /// `POST /api/qbr/quickbooks/backfill`.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+    pub struct BackfillRequest {
+        /// `YYYY-MM`: the next Web Connector run reads from this month.
+        pub from: String,
+        #[serde(default)]
+        pub organization_id: Option<i32>,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,7 +420,11 @@ mod tests {
                 account("Projects", Section::Income, &[400.0, -100.0]),
                 account("Hardware Sales", Section::Income, &[250.0, 300.0]),
                 account("Grant Income", Section::Income, &[-50.0, 0.0]),
-                account("Cost of Goods Sold", Section::CostOfGoodsSold, &[200.0, 0.0]),
+                account(
+                    "Cost of Goods Sold",
+                    Section::CostOfGoodsSold,
+                    &[200.0, 0.0],
+                ),
                 account("Payroll Expenses:Wages", Section::Expense, &[600.0, 600.0]),
                 account("Rent", Section::Expense, &[300.0, 350.0]),
             ],
@@ -322,13 +436,28 @@ mod tests {
     fn defaults_map_by_name_and_section() {
         let none = BTreeMap::new();
         let t = |n: &str, s: Section| resolve(n, s, &none).0;
-        assert_eq!(t("Managed Services", Section::Income), Some(Target::Metric("mrr")));
+        assert_eq!(
+            t("Managed Services", Section::Income),
+            Some(Target::Metric("mrr"))
+        );
         assert_eq!(t("Projects", Section::Income), Some(Target::Metric("nrr")));
         assert_eq!(t("Grant Income", Section::Income), None);
-        assert_eq!(t("Interest", Section::OtherIncome), Some(Target::Metric("misc_revenue")));
-        assert_eq!(t("Anything", Section::CostOfGoodsSold), Some(Target::Metric("product_cogs")));
-        assert_eq!(t("Payroll:Wages", Section::Expense), Some(Target::Metric("employee_expense")));
-        assert_eq!(t("Rent", Section::Expense), Some(Target::Metric("other_expenses")));
+        assert_eq!(
+            t("Interest", Section::OtherIncome),
+            Some(Target::Metric("misc_revenue"))
+        );
+        assert_eq!(
+            t("Anything", Section::CostOfGoodsSold),
+            Some(Target::Metric("product_cogs"))
+        );
+        assert_eq!(
+            t("Payroll:Wages", Section::Expense),
+            Some(Target::Metric("employee_expense"))
+        );
+        assert_eq!(
+            t("Rent", Section::Expense),
+            Some(Target::Metric("other_expenses"))
+        );
     }
 
     #[test]
@@ -402,7 +531,10 @@ mod tests {
             Section::of_heading("Total Cost of Goods Sold"),
             Some(Section::CostOfGoodsSold)
         );
-        assert_eq!(Section::of_heading("Other Expense"), Some(Section::OtherExpense));
+        assert_eq!(
+            Section::of_heading("Other Expense"),
+            Some(Section::OtherExpense)
+        );
         assert_eq!(Section::of_heading("Gross Profit"), None);
         assert_eq!(Target::parse("ignore"), Some(Target::Ignore));
         assert_eq!(Target::parse("mrr"), Some(Target::Metric("mrr")));

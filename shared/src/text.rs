@@ -29,6 +29,18 @@ pub const NAME: TextRule = TextRule {
     multiline: false,
 };
 
+/// A QuickBooks account's full name (`Income:Managed Services:Backup`).
+pub const ACCOUNT: TextRule = TextRule {
+    max_chars: 1000,
+    multiline: false,
+};
+
+/// Why something is the way it is (an ignored account's reason).
+pub const REASON: TextRule = TextRule {
+    max_chars: 500,
+    multiline: false,
+};
+
 /// An email address (RFC 5321's path limit).
 pub const EMAIL: TextRule = TextRule {
     max_chars: 254,

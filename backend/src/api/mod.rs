@@ -9,6 +9,7 @@ pub mod exchange;
 pub mod health;
 pub mod metrics;
 pub mod qbwc;
+pub mod quickbooks;
 pub mod report;
 pub mod smartnumbers;
 pub mod thresholds;
@@ -62,4 +63,9 @@ fn qbr_router() -> Router {
         .push(Router::with_path("collection/log").get(collection::get_log))
         .push(Router::with_path("devices-by-client").get(collection::get_devices_by_client))
         .push(Router::with_path("audit").get(definitions::get_audit))
+        .push(Router::with_path("quickbooks/accounts").get(quickbooks::get_accounts))
+        .push(Router::with_path("quickbooks/mappings").put(quickbooks::put_mappings))
+        .push(Router::with_path("quickbooks/status").get(quickbooks::get_status))
+        .push(Router::with_path("quickbooks/backfill").post(quickbooks::post_backfill))
+        .push(Router::with_path("quickbooks/qwc").get(quickbooks::get_qwc))
 }

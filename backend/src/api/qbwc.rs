@@ -30,10 +30,18 @@ pub async fn post_qbwc(req: &mut Request, depot: &mut Depot, res: &mut Response)
     let bytes = match req.payload_with_max_size(soap::MAX_CALL_BYTES).await {
         Ok(b) => b.clone(),
         Err(ParseError::PayloadTooLarge) => {
-            return refuse(res, StatusCode::PAYLOAD_TOO_LARGE, &SoapError::TooLarge.to_string())
+            return refuse(
+                res,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &SoapError::TooLarge.to_string(),
+            )
         }
         Err(e) => {
-            return refuse(res, StatusCode::BAD_REQUEST, &format!("Could not read the call: {e}"))
+            return refuse(
+                res,
+                StatusCode::BAD_REQUEST,
+                &format!("Could not read the call: {e}"),
+            )
         }
     };
     let call = match soap::read_call(&bytes) {
@@ -54,7 +62,11 @@ pub async fn post_qbwc(req: &mut Request, depot: &mut Depot, res: &mut Response)
         }
     }
     let Ok(app) = state(depot) else {
-        return refuse(res, StatusCode::INTERNAL_SERVER_ERROR, "Server state missing");
+        return refuse(
+            res,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Server state missing",
+        );
     };
     let connector = WebConnector {
         pool: &app.pool,

@@ -5,6 +5,7 @@ mod apikey;
 mod collect;
 mod import;
 mod logging;
+mod quickbooks;
 mod report;
 mod serve;
 
@@ -45,6 +46,11 @@ enum Command {
     Import(import::ImportArgs),
     /// Write the printable QBR report of a quarter (PDF), as `GET /api/qbr/report` does.
     Report(report::ReportArgs),
+    /// QuickBooks Desktop's Web Connector: password hash, .qwc file, backfill.
+    Quickbooks {
+        #[command(subcommand)]
+        command: quickbooks::QuickBooksCommand,
+    },
 }
 
 /// The organization the CLI acts on.
@@ -66,6 +72,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let env = Env::process();
     let config = Config::from_env(&env)?;
     let _log = init_logging(config.log_json);
+    if let Command::Quickbooks { command } = &cli.command {
+        if !command.needs_database() {
+            return quickbooks::run_offline(command);
+        }
+    }
     // Sign-in settings are checked before anything starts.
     let serve_settings = match &cli.command {
         Command::Serve { demo } => Some(serve::settings(&env, &config, *demo)?),
@@ -90,6 +101,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Collect(args) => collect::run(&env, &database, args).await,
         Command::Import(args) => import::run(&database, args).await,
         Command::Report(args) => report::run(&database, args).await,
+        Command::Quickbooks { command } => quickbooks::run(&database, command).await,
     };
     // The private cluster (if any) stops when `database` is dropped, after the server.
     drop(database);

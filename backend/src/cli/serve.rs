@@ -1,7 +1,7 @@
 //! `qbr serve [--demo]`: the web server, its background upkeep and the nightly
 //! collection schedule.
-use crate::collect::quickbooks::QuickBooksSettings;
 use crate::auth::{Auth, AuthConfig};
+use crate::collect::quickbooks::QuickBooksSettings;
 use crate::collect::{schedule, CollectorConfig};
 use crate::config::{Config, Env};
 use crate::db::Database;

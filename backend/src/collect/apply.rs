@@ -5,9 +5,9 @@
 use super::collector::{BooksReading, DeviceCounts, Reading};
 use super::run::{RunOptions, RunReport};
 use crate::store::devices::{self, Snapshot};
-use crate::store::quickbooks;
 use crate::store::metrics::{rows_for_months, write_value, MetricRow, ValueWrite, WriteOutcome};
 use crate::store::org::Org;
+use crate::store::quickbooks;
 use crate::store::{lock_organization_writes, recompute};
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
@@ -67,17 +67,19 @@ pub async fn apply(
     for (vendor, reading) in readings {
         let closed_through = reading.closed_through;
         let raised = &reading.flags;
-        values.extend(reading.values.iter().map(|&(month, metric, value)| Value {
-            month,
-            metric,
-            vendor,
-            value,
-            closed_through,
-            flags: raised
-                .iter()
-                .filter(|(m, k, _)| *m == month && *k == metric)
-                .map(|(_, _, f)| *f)
-                .collect(),
+        values.extend(reading.values.iter().map(|&(month, metric, value)| {
+            Value {
+                month,
+                metric,
+                vendor,
+                value,
+                closed_through,
+                flags: raised
+                    .iter()
+                    .filter(|(m, k, _)| *m == month && *k == metric)
+                    .map(|(_, _, f)| *f)
+                    .collect(),
+            }
         }));
         if let Some(counts) = reading.devices {
             store_snapshot(conn, org, vendor, now, &counts).await?;
@@ -139,7 +141,9 @@ async fn store_books(
         run_id,
         now,
     };
-    quickbooks::record_sync(conn, org.id, sync).await.map(|_| ())
+    quickbooks::record_sync(conn, org.id, sync)
+        .await
+        .map(|_| ())
 }
 
 async fn store_snapshot(

@@ -166,7 +166,11 @@ async fn plan(
     let org = org::load(conn, opts.organization_id)
         .await?
         .with_context(|| format!("organization {} does not exist", opts.organization_id))?;
-    let months = run_months(window_months, org.current_month(chrono::Utc::now()), opts.months)?;
+    let months = run_months(
+        window_months,
+        org.current_month(chrono::Utc::now()),
+        opts.months,
+    )?;
     Ok(Plan { org, months })
 }
 

@@ -15,6 +15,7 @@ pub mod definitions;
 pub mod entry;
 pub mod metrics;
 pub mod periods;
+pub mod quickbooks;
 pub mod report;
 pub mod smartnumbers;
 pub mod thresholds;

@@ -204,8 +204,9 @@ pub async fn record_sync(
             quickbooks_sync_history::to_month.eq(to.to_string()),
             quickbooks_sync_history::report.eq(report),
             quickbooks_sync_history::raw.eq(s.raw),
-            quickbooks_sync_history::active_employees
-                .eq(s.active_employees.map(|n| i32::try_from(n).unwrap_or(i32::MAX))),
+            quickbooks_sync_history::active_employees.eq(s
+                .active_employees
+                .map(|n| i32::try_from(n).unwrap_or(i32::MAX))),
             quickbooks_sync_history::closing_date.eq(s.closing_date),
             quickbooks_sync_history::unreconciled.eq(unreconciled),
             quickbooks_sync_history::collection_run_id.eq(s.run_id),
@@ -406,7 +407,10 @@ pub async fn request_backfill(
 }
 
 /// The month history was asked from, if a request is pending.
-pub async fn pending_backfill(conn: &mut AsyncPgConnection, org: i32) -> QueryResult<Option<Month>> {
+pub async fn pending_backfill(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+) -> QueryResult<Option<Month>> {
     let from: Option<String> = quickbooks_backfill::table
         .filter(quickbooks_backfill::organization_id.eq(org))
         .select(quickbooks_backfill::from_month)

@@ -12,6 +12,7 @@
 //! | `QUICKBOOKS_CLOSED_AFTER_MONTHS` | `2` | without a closing date in QuickBooks, months this many back are closed |
 //! | `QBWC_SESSION_MINUTES` | `30` | a Web Connector ticket expires after this long idle |
 pub mod qbxml;
+pub mod qwc;
 pub mod soap;
 pub mod sync;
 pub mod web_connector;

@@ -42,10 +42,15 @@ pub enum Answer {
     ProfitAndLoss(PnlReport),
     ActiveEmployees(u32),
     /// The closing date of the books, when one is set.
-    Preferences { closing_date: Option<NaiveDate> },
+    Preferences {
+        closing_date: Option<NaiveDate>,
+    },
     /// A `statusSeverity="Error"` answer (`statusCode` other than 0, or 1 "no match" for
     /// queries, which is not an error).
-    Error { code: i64, message: String },
+    Error {
+        code: i64,
+        message: String,
+    },
 }
 
 /// Why an answer could not be read.

@@ -279,7 +279,11 @@ pub fn wsdl(address: &str) -> String {
     let operations = [
         ("serverVersion", &[][..], "string"),
         ("clientVersion", &["strVersion"][..], "string"),
-        ("authenticate", &["strUserName", "strPassword"][..], "ArrayOfString"),
+        (
+            "authenticate",
+            &["strUserName", "strPassword"][..],
+            "ArrayOfString",
+        ),
         (
             "sendRequestXML",
             &[
@@ -297,7 +301,11 @@ pub fn wsdl(address: &str) -> String {
             &["ticket", "response", "hresult", "message"][..],
             "int",
         ),
-        ("connectionError", &["ticket", "hresult", "message"][..], "string"),
+        (
+            "connectionError",
+            &["ticket", "hresult", "message"][..],
+            "string",
+        ),
         ("getLastError", &["ticket"][..], "string"),
         ("closeConnection", &["ticket"][..], "string"),
     ];
@@ -379,8 +387,13 @@ mod tests {
             "receiveResponseXML",
             "<ticket>t</ticket><response><![CDATA[<QBXML/>]]></response>",
         ));
-        assert!(matches!(c, Ok(Call::ReceiveResponseXml { response, .. }) if response == "<QBXML/>"));
-        assert_eq!(read_call(&call("serverVersion", "")), Ok(Call::ServerVersion));
+        assert!(
+            matches!(c, Ok(Call::ReceiveResponseXml { response, .. }) if response == "<QBXML/>")
+        );
+        assert_eq!(
+            read_call(&call("serverVersion", "")),
+            Ok(Call::ServerVersion)
+        );
     }
 
     #[test]
@@ -415,6 +428,7 @@ mod tests {
         ));
         assert!(int_result("receiveResponseXML", 100)
             .contains("<receiveResponseXMLResult>100</receiveResponseXMLResult>"));
-        assert!(wsdl("https://x/api/qbwc").contains(r#"soapAction="http://developer.intuit.com/authenticate""#));
+        assert!(wsdl("https://x/api/qbwc")
+            .contains(r#"soapAction="http://developer.intuit.com/authenticate""#));
     }
 }

@@ -73,7 +73,10 @@ pub fn reading(
     mappings: &BTreeMap<String, Mapping>,
     previous: Option<&BTreeMap<String, Mapping>>,
     current: Month,
-) -> (Vec<(Month, &'static str, f64)>, Vec<(Month, &'static str, Flag)>) {
+) -> (
+    Vec<(Month, &'static str, f64)>,
+    Vec<(Month, &'static str, Flag)>,
+) {
     let mapped = map_report(report, mappings);
     let mut metrics = fed_metrics(report, mappings);
     if let Some(previous) = previous {
@@ -89,7 +92,11 @@ pub fn reading(
             .map(|u| u.side)
             .collect();
         for metric in &metrics {
-            let value = mapped.values.get(&(*month, *metric)).copied().unwrap_or(0.0);
+            let value = mapped
+                .values
+                .get(&(*month, *metric))
+                .copied()
+                .unwrap_or(0.0);
             values.push((*month, *metric, value));
             if unreconciled.contains(&side_of(metric)) {
                 flags.push((*month, *metric, Flag::Unreconciled));
@@ -225,9 +232,17 @@ pub async fn replay(
 
 /// The first day of the month `months_back` before `current` and the last day of
 /// `current`: the range a sync asks QuickBooks for.
-pub fn report_range(current: Month, from: Option<Month>, months_back: i32) -> (NaiveDate, NaiveDate) {
+pub fn report_range(
+    current: Month,
+    from: Option<Month>,
+    months_back: i32,
+) -> (NaiveDate, NaiveDate) {
     let from = from.unwrap_or_else(|| current.add_months(-months_back));
-    let to = current.next().first_day().pred_opt().unwrap_or(current.first_day());
+    let to = current
+        .next()
+        .first_day()
+        .pred_opt()
+        .unwrap_or(current.first_day());
     (from.first_day(), to)
 }
 
@@ -252,9 +267,18 @@ mod tests {
     fn the_books_close_at_the_closing_date_or_two_months_back() {
         let now = month("2025-12");
         assert_eq!(closed_through(None, now, 2), month("2025-10"));
-        assert_eq!(closed_through(Some(date("2025-09-30")), now, 2), month("2025-09"));
-        assert_eq!(closed_through(Some(date("2025-09-15")), now, 2), month("2025-08"));
-        assert_eq!(closed_through(Some(date("2024-12-31")), now, 2), month("2024-12"));
+        assert_eq!(
+            closed_through(Some(date("2025-09-30")), now, 2),
+            month("2025-09")
+        );
+        assert_eq!(
+            closed_through(Some(date("2025-09-15")), now, 2),
+            month("2025-08")
+        );
+        assert_eq!(
+            closed_through(Some(date("2024-12-31")), now, 2),
+            month("2024-12")
+        );
     }
 
     #[test]

@@ -85,7 +85,8 @@ impl WebConnector<'_> {
                 hresult,
                 message,
             } => {
-                let why = format!("The Web Connector could not reach QuickBooks ({hresult}): {message}");
+                let why =
+                    format!("The Web Connector could not reach QuickBooks ({hresult}): {message}");
                 self.fail(&ticket, &why, true).await?;
                 soap::string_result(method, "done")
             }
@@ -139,7 +140,9 @@ impl WebConnector<'_> {
     async fn plan(&self, conn: &mut AsyncPgConnection) -> Result<Vec<Planned>, Failed> {
         let org = org::load(conn, self.organization_id)
             .await?
-            .ok_or_else(|| anyhow::anyhow!("organization {} does not exist", self.organization_id))?;
+            .ok_or_else(|| {
+                anyhow::anyhow!("organization {} does not exist", self.organization_id)
+            })?;
         let current = org.current_month(Utc::now());
         let backfill = store::pending_backfill(conn, org.id).await?;
         let (from, to) = sync::report_range(current, backfill, 12);
@@ -180,7 +183,10 @@ impl WebConnector<'_> {
         };
         store::update_session(&mut conn, &hash(ticket), update).await?;
         Ok(plan.get(answers.len()).map_or_else(String::new, |next| {
-            qbxml::request_xml(&next.request(self.settings.basis), &answers.len().to_string())
+            qbxml::request_xml(
+                &next.request(self.settings.basis),
+                &answers.len().to_string(),
+            )
         }))
     }
 
@@ -205,8 +211,12 @@ impl WebConnector<'_> {
         let plan: Vec<Planned> = serde_json::from_value(s.requests)?;
         let mut answers = answers_of(&s.answers);
         let Some(asked) = plan.get(answers.len()) else {
-            self.fail(ticket, "An answer arrived that nothing was asked for", false)
-                .await?;
+            self.fail(
+                ticket,
+                "An answer arrived that nothing was asked for",
+                false,
+            )
+            .await?;
             return Ok(-1);
         };
         match qbxml::read_answer(response, &asked.request(self.settings.basis)) {
@@ -216,8 +226,12 @@ impl WebConnector<'_> {
                 return Ok(-1);
             }
             Err(e) => {
-                self.fail(ticket, &format!("QuickBooks' answer was refused: {e}"), false)
-                    .await?;
+                self.fail(
+                    ticket,
+                    &format!("QuickBooks' answer was refused: {e}"),
+                    false,
+                )
+                .await?;
                 return Ok(-1);
             }
             Ok(_) => answers.push(response.to_string()),
@@ -238,7 +252,12 @@ impl WebConnector<'_> {
     }
 
     /// Every answer arrived: store them as one run. 100, or -1 when the run failed.
-    async fn finish(&self, ticket: &str, plan: &[Planned], answers: &[String]) -> Result<i32, Failed> {
+    async fn finish(
+        &self,
+        ticket: &str,
+        plan: &[Planned],
+        answers: &[String],
+    ) -> Result<i32, Failed> {
         let delivery = match delivery(plan, answers, self.settings.basis) {
             Ok(d) => d,
             Err(e) => {
@@ -250,9 +269,18 @@ impl WebConnector<'_> {
             let mut conn = self.conn().await?;
             org::load(&mut conn, self.organization_id)
                 .await?
-                .ok_or_else(|| anyhow::anyhow!("organization {} does not exist", self.organization_id))?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("organization {} does not exist", self.organization_id)
+                })?
         };
-        match sync::store_delivery(self.pool, &org, self.settings, delivery, Trigger::WebConnector).await
+        match sync::store_delivery(
+            self.pool,
+            &org,
+            self.settings,
+            delivery,
+            Trigger::WebConnector,
+        )
+        .await
         {
             Ok(report) => {
                 tracing::info!(
@@ -292,7 +320,8 @@ impl WebConnector<'_> {
     async fn last_error(&self, ticket: &str) -> Result<String, Failed> {
         let mut conn = self.conn().await?;
         Ok(match store::session(&mut conn, &hash(ticket)).await? {
-            None => "Unknown or expired session: the Web Connector signs in again at its next run".into(),
+            None => "Unknown or expired session: the Web Connector signs in again at its next run"
+                .into(),
             Some(s) => s.last_error.unwrap_or_else(|| "No error".into()),
         })
     }
