@@ -183,6 +183,23 @@ pub struct Running {
     pub auth: std::sync::Arc<Auth>,
 }
 
+/// What a test server runs with besides its sign-in settings.
+#[derive(Clone)]
+pub struct Extras {
+    /// Request bodies that stall this long are cut.
+    pub body_timeout: std::time::Duration,
+    pub quickbooks: backend::collect::quickbooks::QuickBooksSettings,
+}
+
+impl Default for Extras {
+    fn default() -> Self {
+        Extras {
+            body_timeout: backend::config::DEFAULT_BODY_TIMEOUT,
+            quickbooks: Default::default(),
+        }
+    }
+}
+
 /// Starts the real server over `pool` with the settings `config` makes from the
 /// server's base URL (known once the port is bound).
 pub async fn start_server(
@@ -190,15 +207,15 @@ pub async fn start_server(
     config: impl FnOnce(&str) -> AuthConfig,
     dist: &Path,
 ) -> Running {
-    start_server_with(pool, config, dist, backend::config::DEFAULT_BODY_TIMEOUT).await
+    start_server_with(pool, config, dist, Extras::default()).await
 }
 
-/// [`start_server`] cutting request bodies that stall for `body_timeout`.
+/// [`start_server`] with `extras`.
 pub async fn start_server_with(
     pool: DbPool,
     config: impl FnOnce(&str) -> AuthConfig,
     dist: &Path,
-    body_timeout: std::time::Duration,
+    extras: Extras,
 ) -> Running {
     use salvo::conn::Acceptor;
     use salvo::prelude::*;
@@ -207,8 +224,10 @@ pub async fn start_server_with(
     let port = addr.into_std().expect("tcp address").port();
     let base = format!("http://127.0.0.1:{port}");
     let auth = Auth::new(config(&base)).expect("sign-in settings");
-    let service = server::service(AppState::new(pool, 1), auth.clone(), dist);
-    let timeouts = server::connection_timeouts(body_timeout);
+    let mut state = AppState::new(pool, 1);
+    state.quickbooks = std::sync::Arc::new(extras.quickbooks);
+    let service = server::service(state, auth.clone(), dist);
+    let timeouts = server::connection_timeouts(extras.body_timeout);
     tokio::spawn(async move {
         Server::new(acceptor)
             .fuse_config(timeouts)
@@ -244,9 +263,22 @@ impl TestApp {
         Self::start(config, Path::new("/nonexistent")).await
     }
 
+    /// The default settings with `extras`.
+    pub async fn spawn_with_extras(extras: Extras) -> TestApp {
+        Self::start_with(|_| test_auth_config(), Path::new("/nonexistent"), extras).await
+    }
+
     async fn start(config: impl FnOnce(&str) -> AuthConfig, dist: &Path) -> TestApp {
+        Self::start_with(config, dist, Extras::default()).await
+    }
+
+    async fn start_with(
+        config: impl FnOnce(&str) -> AuthConfig,
+        dist: &Path,
+        extras: Extras,
+    ) -> TestApp {
         let db = TestDb::new().await;
-        let running = start_server(db.pool.clone(), config, dist).await;
+        let running = start_server_with(db.pool.clone(), config, dist, extras).await;
         let token = create_session(&db, TEST_USER, 8).await;
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("cookie", format!("qbr_session={token}").parse().unwrap());

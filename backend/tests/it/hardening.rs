@@ -469,7 +469,10 @@ async fn a_stalled_body_is_cut() {
         db.pool.clone(),
         |_| test_auth_config(),
         std::path::Path::new("/nonexistent"),
-        Duration::from_secs(1),
+        Extras {
+            body_timeout: Duration::from_secs(1),
+            ..Extras::default()
+        },
     )
     .await;
     let addr = running.base.trim_start_matches("http://").to_string();
