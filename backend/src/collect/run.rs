@@ -177,7 +177,7 @@ async fn plan(
 /// A vendor's collector for this run, or what it delivered.
 enum Source {
     Collector(Box<dyn super::collector::Collector>),
-    Delivered(Reading),
+    Delivered(Box<Reading>),
 }
 
 async fn locked_run(
@@ -214,7 +214,7 @@ async fn locked_run(
             None,
             readings
                 .into_iter()
-                .map(|(v, r)| (v, Source::Delivered(r)))
+                .map(|(v, r)| (v, Source::Delivered(Box::new(r))))
                 .collect(),
         ),
     };
@@ -267,7 +267,7 @@ async fn read_and_apply(
     for (vendor, source) in sources {
         let reading = match source {
             Source::Collector(mut collector) => collector.read(&window, steps).await?,
-            Source::Delivered(reading) => reading,
+            Source::Delivered(reading) => *reading,
         };
         readings.push((vendor, reading));
     }

@@ -230,13 +230,17 @@ pub async fn status(
                 .collect()
         })
         .unwrap_or_default();
-    let last = store::last_session(conn, org.id).await?;
+    // A failure is news until a later sync succeeded.
+    let newest_sync = syncs.first().map(|s| s.received_at);
+    let failure = store::last_failure(conn, org.id)
+        .await?
+        .filter(|(at, _)| newest_sync.is_none_or(|ok| *at > ok));
     Ok(QuickBooksStatus {
         organization_id: org.id,
         web_connector_configured: settings.web_connector.is_some(),
         web_connector_username: settings.web_connector.as_ref().map(|l| l.username.clone()),
-        last_session_at: last.as_ref().map(|(at, _)| *at),
-        last_error: last.and_then(|(_, e)| e),
+        last_session_at: store::last_session_at(conn, org.id).await?,
+        last_error: failure.map(|(_, e)| e),
         syncs: syncs.iter().map(summary).collect(),
         unmapped_accounts,
         backfill_from: store::pending_backfill(conn, org.id)

@@ -367,18 +367,34 @@ pub async fn update_session(
     Ok(())
 }
 
-/// The newest session's error and time, for the status page.
-pub async fn last_session(
+/// When the Web Connector last called.
+pub async fn last_session_at(
     conn: &mut AsyncPgConnection,
     org: i32,
-) -> QueryResult<Option<(DateTime<Utc>, Option<String>)>> {
+) -> QueryResult<Option<DateTime<Utc>>> {
     qbwc_sessions::table
         .filter(qbwc_sessions::organization_id.eq(org))
-        .order(qbwc_sessions::created_at.desc())
-        .select((qbwc_sessions::last_seen_at, qbwc_sessions::last_error))
+        .order(qbwc_sessions::last_seen_at.desc())
+        .select(qbwc_sessions::last_seen_at)
         .first(conn)
         .await
         .optional()
+}
+
+/// The newest session that failed: when, and why.
+pub async fn last_failure(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+) -> QueryResult<Option<(DateTime<Utc>, String)>> {
+    let row: Option<(DateTime<Utc>, Option<String>)> = qbwc_sessions::table
+        .filter(qbwc_sessions::organization_id.eq(org))
+        .filter(qbwc_sessions::last_error.is_not_null())
+        .order(qbwc_sessions::last_seen_at.desc())
+        .select((qbwc_sessions::last_seen_at, qbwc_sessions::last_error))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.and_then(|(at, e)| Some((at, e?))))
 }
 
 /// Asks for history from `from` with the next Web Connector run.

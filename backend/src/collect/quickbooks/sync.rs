@@ -64,6 +64,11 @@ fn side_of(metric: &str) -> Side {
     }
 }
 
+/// A month's value of a metric.
+type MonthValue = (Month, &'static str, f64);
+/// A flag on a month's value of a metric.
+type MonthFlag = (Month, &'static str, Flag);
+
 /// The reading of `report`'s months (those not after `current`) under `mappings`:
 /// every metric an account feeds gets a value in every month (zero when its accounts
 /// had nothing), and metrics only `previous` mappings fed get zero, so a mapping that
@@ -73,10 +78,7 @@ pub fn reading(
     mappings: &BTreeMap<String, Mapping>,
     previous: Option<&BTreeMap<String, Mapping>>,
     current: Month,
-) -> (
-    Vec<(Month, &'static str, f64)>,
-    Vec<(Month, &'static str, Flag)>,
-) {
+) -> (Vec<MonthValue>, Vec<MonthFlag>) {
     let mapped = map_report(report, mappings);
     let mut metrics = fed_metrics(report, mappings);
     if let Some(previous) = previous {
