@@ -285,7 +285,11 @@ pub fn router() -> Router {
 
 /// The paths anyone may call (everything else is behind [`require_auth`]).
 pub fn is_public_path(path: &str) -> bool {
-    path == "/api/health" || path == "/api/openapi.json" || path.starts_with("/api/auth/")
+    // The Web Connector has no session or key: its SOAP calls carry their own ticket.
+    path == "/api/health"
+        || path == "/api/openapi.json"
+        || path == "/api/qbwc"
+        || path.starts_with("/api/auth/")
 }
 
 /// Declares the ways to authenticate in the OpenAPI document and marks every
