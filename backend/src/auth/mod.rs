@@ -285,7 +285,10 @@ pub fn router() -> Router {
 
 /// The paths anyone may call (everything else is behind [`require_auth`]).
 pub fn is_public_path(path: &str) -> bool {
-    path == "/api/health" || path == "/api/openapi.json" || path.starts_with("/api/auth/")
+    path == "/api/health"
+        || path == "/api/openapi.json"
+        || path.starts_with("/api/auth/")
+        || path == crate::collect::quickbooks::online::CALLBACK_PATH
 }
 
 /// Declares the ways to authenticate in the OpenAPI document and marks every

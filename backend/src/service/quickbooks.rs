@@ -231,6 +231,7 @@ pub async fn status(
         })
         .unwrap_or_default();
     let last = store::last_session(conn, org.id).await?;
+    let online = crate::store::quickbooks_online::summary(conn, org.id).await?;
     Ok(QuickBooksStatus {
         organization_id: org.id,
         web_connector_configured: settings.web_connector.is_some(),
@@ -242,6 +243,10 @@ pub async fn status(
         backfill_from: store::pending_backfill(conn, org.id)
             .await?
             .map(|m| m.to_string()),
+        online_configured: settings.online.is_some(),
+        online_connected: online.is_some(),
+        online_realm_id: online.as_ref().map(|c| c.realm_id.clone()),
+        online_last_error: online.and_then(|c| c.last_error),
     })
 }
 

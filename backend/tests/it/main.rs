@@ -19,5 +19,6 @@ mod hardening;
 mod io_cli;
 mod io_roundtrip;
 mod layers;
+mod quickbooks_online;
 mod report_pdf;
 mod schema_agrees;
