@@ -239,3 +239,29 @@ diesel::allow_tables_to_appear_in_same_query!(
     qbr_smartnumbers,
     qbr_thresholds
 );
+
+diesel::table! {
+    quickbooks_online_connections (organization_id) {
+        organization_id -> Int4,
+        realm_id -> Varchar,
+        access_token -> Bytea,
+        access_expires_at -> Timestamptz,
+        refresh_token -> Bytea,
+        refresh_expires_at -> Timestamptz,
+        connected_by -> Text,
+        connected_at -> Timestamptz,
+        tokens_issued_at -> Timestamptz,
+        last_sync_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    quickbooks_online_states (state_hash) {
+        state_hash -> Bytea,
+        organization_id -> Int4,
+        requested_by -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}

@@ -40,6 +40,10 @@ words! {
         QuickBooksMappings = "quickbooks.mappings",
         /// More QuickBooks history was asked for.
         QuickBooksBackfill = "quickbooks.backfill",
+        /// A QuickBooks Online company was connected (Intuit's consent came back).
+        QuickBooksOnlineConnect = "quickbooks.online_connect",
+        /// The QuickBooks Online company was disconnected (its tokens deleted).
+        QuickBooksOnlineDisconnect = "quickbooks.online_disconnect",
         /// `qbr serve --demo` loaded the synthetic organization.
         DemoLoad = "demo.load",
     }

@@ -378,6 +378,16 @@ pub mod api {
         pub unmapped_accounts: Vec<String>,
         /// History asked for with the next Web Connector run.
         pub backfill_from: Option<String>,
+        /// QuickBooks Online: whether the server has an Intuit app (`QBO_CLIENT_ID`…),
+        /// whether a company is connected, which one, and why its last sync failed.
+        #[serde(default)]
+        pub online_configured: bool,
+        #[serde(default)]
+        pub online_connected: bool,
+        #[serde(default)]
+        pub online_realm_id: Option<String>,
+        #[serde(default)]
+        pub online_last_error: Option<String>,
     }
 
     /// `POST /api/qbr/quickbooks/backfill`.

@@ -10,6 +10,7 @@ pub mod health;
 pub mod metrics;
 pub mod qbwc;
 pub mod quickbooks;
+pub mod quickbooks_online;
 pub mod report;
 pub mod smartnumbers;
 pub mod thresholds;
@@ -17,7 +18,9 @@ pub mod thresholds;
 use salvo::prelude::*;
 
 /// Every route under `/api`. `protected` guards everything but the public endpoints
-/// (`/api/health`, `/api/auth/*`); API-key management also needs a signed-in user.
+/// (`/api/health`, `/api/auth/*`, the Web Connector's and QuickBooks Online's
+/// callbacks); API-key management and connecting QuickBooks Online also need a
+/// signed-in user.
 pub fn router(protected: impl Handler) -> Router {
     Router::with_path("api")
         .push(Router::with_path("health").get(health::get_health))
@@ -27,6 +30,11 @@ pub fn router(protected: impl Handler) -> Router {
                 .post(qbwc::post_qbwc),
         )
         .push(crate::auth::router())
+        .push(
+            Router::with_path("qbr/quickbooks/online/callback")
+                .hoop(crate::auth::sign_in_rate_limit)
+                .get(quickbooks_online::get_callback),
+        )
         .push(
             Router::new().hoop(protected).push(qbr_router()).push(
                 Router::with_path("admin/api-keys")
@@ -68,4 +76,10 @@ fn qbr_router() -> Router {
         .push(Router::with_path("quickbooks/status").get(quickbooks::get_status))
         .push(Router::with_path("quickbooks/backfill").post(quickbooks::post_backfill))
         .push(Router::with_path("quickbooks/qwc").get(quickbooks::get_qwc))
+        .push(
+            Router::with_path("quickbooks/online")
+                .hoop(crate::auth::require_session)
+                .push(Router::with_path("connect").get(quickbooks_online::get_connect))
+                .push(Router::with_path("disconnect").post(quickbooks_online::post_disconnect)),
+        )
 }

@@ -285,11 +285,13 @@ pub fn router() -> Router {
 
 /// The paths anyone may call (everything else is behind [`require_auth`]).
 pub fn is_public_path(path: &str) -> bool {
-    // The Web Connector has no session or key: its SOAP calls carry their own ticket.
+    // The Web Connector has no session or key: its SOAP calls carry their own ticket;
+    // Intuit's redirect back carries a single-use state.
     path == "/api/health"
         || path == "/api/openapi.json"
         || path == "/api/qbwc"
         || path.starts_with("/api/auth/")
+        || path == crate::collect::quickbooks::online::CALLBACK_PATH
 }
 
 /// Declares the ways to authenticate in the OpenAPI document and marks every

@@ -46,7 +46,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Write the printable QBR report of a quarter (PDF), as `GET /api/qbr/report` does.
     Report(report::ReportArgs),
-    /// QuickBooks Desktop's Web Connector: password hash, .qwc file, backfill.
+    /// QuickBooks: the Web Connector's password hash, .qwc file and backfill; a
+    /// QuickBooks Online sync.
     Quickbooks {
         #[command(subcommand)]
         command: quickbooks::QuickBooksCommand,
@@ -101,7 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Collect(args) => collect::run(&env, &database, args).await,
         Command::Import(args) => import::run(&database, args).await,
         Command::Report(args) => report::run(&database, args).await,
-        Command::Quickbooks { command } => quickbooks::run(&database, command).await,
+        Command::Quickbooks { command } => quickbooks::run(&env, &database, command).await,
     };
     // The private cluster (if any) stops when `database` is dropped, after the server.
     drop(database);

@@ -1,11 +1,14 @@
-//! `qbr quickbooks hash-password|qwc|backfill`: the Web Connector's password hash, its
-//! `.qwc` file, and a request for more history with the next Web Connector run.
-use crate::collect::quickbooks::{hash_password, qwc};
+//! `qbr quickbooks hash-password|qwc|backfill|sync-online`: the Web Connector's password
+//! hash, its `.qwc` file, a request for more history with the next Web Connector run,
+//! and a QuickBooks Online sync now.
+use crate::collect::quickbooks::{hash_password, online, qwc, QuickBooksSettings};
+use crate::config::Env;
 use crate::db::Database;
 use crate::service::quickbooks as service;
 use crate::service::Actor;
 use anyhow::Context;
 use clap::Subcommand;
+use qbr_shared::collection::Trigger;
 use std::io::Read;
 
 #[derive(Subcommand)]
@@ -28,12 +31,18 @@ pub enum QuickBooksCommand {
         #[arg(long)]
         from: String,
     },
+    /// Read the connected QuickBooks Online company now (the current month and the 12
+    /// before) and store it as one collection run, as the nightly schedule does.
+    SyncOnline,
 }
 
 impl QuickBooksCommand {
     /// Whether the command needs the database.
     pub fn needs_database(&self) -> bool {
-        matches!(self, QuickBooksCommand::Backfill { .. })
+        matches!(
+            self,
+            QuickBooksCommand::Backfill { .. } | QuickBooksCommand::SyncOnline
+        )
     }
 }
 
@@ -57,11 +66,14 @@ pub fn run_offline(command: &QuickBooksCommand) -> anyhow::Result<()> {
             print!("{}", qwc::qwc_file(url, username)?);
             Ok(())
         }
-        QuickBooksCommand::Backfill { .. } => Ok(()),
+        QuickBooksCommand::Backfill { .. } | QuickBooksCommand::SyncOnline => Ok(()),
     }
 }
 
-pub async fn run(database: &Database, command: QuickBooksCommand) -> anyhow::Result<()> {
+pub async fn run(env: &Env, database: &Database, command: QuickBooksCommand) -> anyhow::Result<()> {
+    if let QuickBooksCommand::SyncOnline = command {
+        return sync_online(env, database).await;
+    }
     let QuickBooksCommand::Backfill { from } = command else {
         return run_offline(&command);
     };
@@ -75,5 +87,28 @@ pub async fn run(database: &Database, command: QuickBooksCommand) -> anyhow::Res
         .await
         .map_err(super::said)?;
     println!("The next Web Connector run reads QuickBooks from {month}.");
+    Ok(())
+}
+
+/// `qbr quickbooks sync-online`: one sync, its summary printed.
+async fn sync_online(env: &Env, database: &Database) -> anyhow::Result<()> {
+    let settings = QuickBooksSettings::from_env(env)?;
+    let org = {
+        let mut conn = database.pool.get().await?;
+        super::organization(&mut conn).await?
+    };
+    let report = online::sync(&database.pool, &settings, &org, Trigger::Cli)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let months = match (report.months.first(), report.months.last()) {
+        (Some(first), Some(last)) => format!("{first} to {last}"),
+        _ => "no months".into(),
+    };
+    println!(
+        "QuickBooks Online: {months}, {} values written, {} flagged, {} drifted.",
+        report.values_written,
+        report.flagged().len(),
+        report.drift.len()
+    );
     Ok(())
 }

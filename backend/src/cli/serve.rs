@@ -82,7 +82,13 @@ pub async fn run(
     maintenance::spawn_refresh(database.pool.clone(), state.org_id);
     maintenance::spawn_auth_cleanup(database.pool.clone(), auth.clone());
     let collectors = CollectorConfig::from_env(env)?;
-    let schedule = schedule::start(database.pool.clone(), collectors, state.org_id).await?;
+    let schedule = schedule::start_with_quickbooks(
+        database.pool.clone(),
+        collectors,
+        state.quickbooks.clone(),
+        state.org_id,
+    )
+    .await?;
     println!("QBR Dashboard: http://{}/", config.listen);
     if let Some(url) = dev_login_url {
         println!("Development sign-in: {url}");

@@ -81,13 +81,25 @@ impl Http {
         what: &str,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response, VendorError> {
+        self.send_passing(what, &[], build).await
+    }
+
+    /// [`Http::send`], except that an answer with one of the `passed` statuses is
+    /// returned as it is, for the caller to handle (a 401 that a fresh token cures, an
+    /// OAuth error's body).
+    pub async fn send_passing(
+        &self,
+        what: &str,
+        passed: &[StatusCode],
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response, VendorError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.settings.min_delay)
             .with_max_delay(self.settings.max_delay)
             .with_max_times(self.settings.tries.saturating_sub(1))
             .with_jitter();
         let max_retry_after = self.settings.max_retry_after;
-        (|| async { self.try_once(what, &build).await })
+        (|| async { self.try_once(what, passed, &build).await })
             .retry(backoff)
             .when(|e: &VendorError| e.retryable)
             .adjust(move |e: &VendorError, dur| match (e.retry_after, dur) {
@@ -104,6 +116,7 @@ impl Http {
     async fn try_once(
         &self,
         what: &str,
+        passed: &[StatusCode],
         build: &impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response, VendorError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
@@ -121,7 +134,7 @@ impl Http {
             }
         };
         let status = res.status();
-        if status.is_success() {
+        if status.is_success() || passed.contains(&status) {
             return Ok(res);
         }
         let retry_after = res

@@ -3,6 +3,7 @@
 //! tokio-cron-scheduler turns the zone into a fixed UTC offset when a job is created,
 //! so a job made in winter would fire an hour off in summer. A watcher re-creates the
 //! job whenever the zone's offset changes, which keeps the schedule DST-correct.
+use super::quickbooks::{online, QuickBooksSettings};
 use super::run::{self, RunError, RunOptions};
 use super::{CollectorConfig, VendorChoice};
 use crate::db::DbPool;
@@ -38,13 +39,23 @@ fn offset_now(tz: chrono_tz::Tz) -> i32 {
         .local_minus_utc()
 }
 
-fn make_job(pool: DbPool, cfg: Arc<CollectorConfig>, org_id: i32) -> anyhow::Result<Job> {
+fn make_job(
+    pool: DbPool,
+    cfg: Arc<CollectorConfig>,
+    books: Arc<QuickBooksSettings>,
+    org_id: i32,
+) -> anyhow::Result<Job> {
     let tz = cfg.timezone;
     let cron = cfg.cron.clone();
     Job::new_async_tz(cron.as_str(), tz, move |_id, _lock| {
         let pool = pool.clone();
         let cfg = cfg.clone();
+        let books = books.clone();
         Box::pin(async move {
+            if cfg.vendors.is_empty() {
+                // QuickBooks Online alone.
+                return online::nightly(&pool, &books, org_id).await;
+            }
             let opts = RunOptions {
                 organization_id: org_id,
                 trigger: Trigger::Schedule,
@@ -65,6 +76,7 @@ fn make_job(pool: DbPool, cfg: Arc<CollectorConfig>, org_id: i32) -> anyhow::Res
                 }
                 Err(e) => tracing::error!(error = %e, "scheduled collection failed"),
             }
+            online::nightly(&pool, &books, org_id).await;
         })
     })
     .map_err(|e| {
@@ -78,11 +90,22 @@ pub async fn start(
     cfg: CollectorConfig,
     org_id: i32,
 ) -> anyhow::Result<Option<Schedule>> {
+    start_with_quickbooks(pool, cfg, Arc::default(), org_id).await
+}
+
+/// [`start`], with a QuickBooks Online sync after the vendors' run each night when
+/// `books` has it set up and a company is connected.
+pub async fn start_with_quickbooks(
+    pool: DbPool,
+    cfg: CollectorConfig,
+    books: Arc<QuickBooksSettings>,
+    org_id: i32,
+) -> anyhow::Result<Option<Schedule>> {
     if !cfg.enabled {
         tracing::info!("collection schedule disabled (COLLECTOR_ENABLED=false)");
         return Ok(None);
     }
-    if cfg.vendors.is_empty() {
+    if cfg.vendors.is_empty() && books.online.is_none() {
         tracing::warn!("collection schedule not started: no vendor is configured");
         return Ok(None);
     }
@@ -90,7 +113,7 @@ pub async fn start(
     let scheduler = JobScheduler::new().await?;
     let job_id = Arc::new(std::sync::Mutex::new(
         scheduler
-            .add(make_job(pool.clone(), cfg.clone(), org_id)?)
+            .add(make_job(pool.clone(), cfg.clone(), books.clone(), org_id)?)
             .await?,
     ));
     let current_job = job_id.clone();
@@ -110,7 +133,7 @@ pub async fn start(
             if let Some(old) = old {
                 let _ = sched.remove(&old).await;
             }
-            match make_job(pool.clone(), cfg.clone(), org_id) {
+            match make_job(pool.clone(), cfg.clone(), books.clone(), org_id) {
                 Ok(job) => match sched.add(job).await {
                     Ok(id) => {
                         if let Ok(mut current) = current_job.lock() {

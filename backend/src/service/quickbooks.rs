@@ -235,6 +235,7 @@ pub async fn status(
     let failure = store::last_failure(conn, org.id)
         .await?
         .filter(|(at, _)| newest_sync.is_none_or(|ok| *at > ok));
+    let online = crate::store::quickbooks_online::summary(conn, org.id).await?;
     Ok(QuickBooksStatus {
         organization_id: org.id,
         web_connector_configured: settings.web_connector.is_some(),
@@ -246,6 +247,10 @@ pub async fn status(
         backfill_from: store::pending_backfill(conn, org.id)
             .await?
             .map(|m| m.to_string()),
+        online_configured: settings.online.is_some(),
+        online_connected: online.is_some(),
+        online_realm_id: online.as_ref().map(|c| c.realm_id.clone()),
+        online_last_error: online.and_then(|c| c.last_error),
     })
 }
 

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod numeric;
 pub mod org;
 pub mod quickbooks;
+pub mod quickbooks_online;
 pub mod recompute;
 pub mod sessions;
 pub mod smartnumbers;

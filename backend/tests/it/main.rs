@@ -20,5 +20,6 @@ mod io_cli;
 mod io_roundtrip;
 mod layers;
 mod quickbooks_desktop;
+mod quickbooks_online;
 mod report_pdf;
 mod schema_agrees;

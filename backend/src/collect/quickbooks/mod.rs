@@ -11,6 +11,10 @@
 //! | `QUICKBOOKS_COUNT_EMPLOYEES` | `false` | collect `employees` (active employees) |
 //! | `QUICKBOOKS_CLOSED_AFTER_MONTHS` | `2` | without a closing date in QuickBooks, months this many back are closed |
 //! | `QBWC_SESSION_MINUTES` | `30` | a Web Connector ticket expires after this long idle |
+//!
+//! QuickBooks Online (`online`: OAuth 2.0 with Intuit, the Accounting API) has its own
+//! variables, listed there.
+pub mod online;
 pub mod qbxml;
 pub mod qwc;
 pub mod soap;
@@ -31,6 +35,8 @@ pub struct QuickBooksSettings {
     pub count_employees: bool,
     pub closed_after_months: u32,
     pub session_idle: Duration,
+    /// QuickBooks Online's app and key, when it is set up.
+    pub online: Option<online::OnlineSettings>,
 }
 
 /// The one user the Web Connector signs in as.
@@ -57,6 +63,7 @@ impl Default for QuickBooksSettings {
             count_employees: false,
             closed_after_months: 2,
             session_idle: Duration::from_secs(30 * 60),
+            online: None,
         }
     }
 }
@@ -92,6 +99,7 @@ impl QuickBooksSettings {
                     .parsed("QBWC_SESSION_MINUTES", defaults.session_idle.as_secs() / 60)?
                     .max(1),
             ),
+            online: online::OnlineSettings::from_env(env)?,
         })
     }
 }

@@ -1,0 +1,2 @@
+DROP TABLE quickbooks_online_states;
+DROP TABLE quickbooks_online_connections;
