@@ -18,5 +18,6 @@ mod durability;
 mod io_cli;
 mod io_roundtrip;
 mod layers;
+mod openapi_conformance;
 mod report_pdf;
 mod schema_agrees;
