@@ -2,12 +2,13 @@
 //! the SPA's files, error catcher, CORS and other hoops; and serving it with graceful shutdown.
 use crate::api;
 use crate::auth::Auth;
+use crate::http::response::{error_response, rate_limited_response};
 use crate::http::{middleware, AppState};
 use salvo::catcher::Catcher;
 use salvo::fuse::FuseConfig;
 use salvo::http::header::{HeaderValue, ALLOW};
 use salvo::http::Method;
-use salvo::oapi::OpenApi;
+use salvo::oapi::{Components, Link, OpenApi, Operation, ParameterIn, PathItemType, Required};
 use salvo::prelude::*;
 use salvo::routing::filters::{self, Filter, FilterInfo};
 use salvo::routing::PathState;
@@ -28,9 +29,7 @@ pub fn service(state: AppState, auth: Arc<Auth>, dist_dir: &Path) -> Service {
     let cors = crate::auth::csrf::cors(&auth.config);
     let api = api::router(crate::auth::require_auth);
     // The document is made before HEAD is added, so it lists each read once, as GET.
-    let doc = crate::auth::document_security(
-        OpenApi::new("QBR Dashboard API", env!("CARGO_PKG_VERSION")).merge_router(&api),
-    );
+    let doc = DocumentJson::new(&document(&api));
     let fallback = ApiFallback {
         routes: answer_head(api::router(crate::auth::require_auth)),
     };
@@ -114,6 +113,235 @@ impl Handler for ApiFallback {
             res.status_code(StatusCode::METHOD_NOT_ALLOWED);
         }
     }
+}
+
+/// `GET /api/openapi.json`: the document as rendered at start.
+struct DocumentJson(String);
+
+impl DocumentJson {
+    fn new(doc: &OpenApi) -> Self {
+        let mut value = serde_json::to_value(doc).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the OpenAPI document does not serialize");
+            serde_json::Value::Null
+        });
+        camel_case_links(&mut value);
+        DocumentJson(value.to_string())
+    }
+}
+
+#[async_trait]
+impl Handler for DocumentJson {
+    async fn handle(&self, _: &mut Request, _: &mut Depot, res: &mut Response, _: &mut FlowCtrl) {
+        res.render(Text::Json(self.0.clone()));
+    }
+}
+
+/// salvo-oapi 1.1 writes a link's fields in snake case (`operation_id`); OpenAPI (and
+/// every tool reading links) spells them `operationId`, `operationRef`, `requestBody`.
+fn camel_case_links(doc: &mut serde_json::Value) {
+    let responses = doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("responses")?.as_object_mut())
+        .flat_map(|responses| responses.values_mut());
+    for response in responses {
+        let links = response.get_mut("links").and_then(|l| l.as_object_mut());
+        for link in links.into_iter().flat_map(|l| l.values_mut()) {
+            let Some(link) = link.as_object_mut() else {
+                continue;
+            };
+            for (from, to) in [
+                ("operation_id", "operationId"),
+                ("operation_ref", "operationRef"),
+                ("request_body", "requestBody"),
+            ] {
+                if let Some(v) = link.remove(from) {
+                    link.insert(to.to_string(), v);
+                }
+            }
+        }
+    }
+}
+
+/// The OpenAPI document of `api`: what each endpoint says of itself, plus what routes
+/// share: how to authenticate and the auth guard's refusals on protected operations,
+/// that an empty query parameter counts as absent (`params::raw`), and the links that
+/// lead from one answer to the next request.
+pub fn document(api: &Router) -> OpenApi {
+    let doc = OpenApi::new("QBR Dashboard API", env!("CARGO_PKG_VERSION")).merge_router(api);
+    let mut doc = crate::auth::document_security(doc);
+    document_guard(&mut doc);
+    document_empty_values(&mut doc);
+    document_links(&mut doc);
+    doc
+}
+
+/// 401, 403 and 429 on every operation behind `auth::require_auth`.
+fn document_guard(doc: &mut OpenApi) {
+    let components = &mut doc.components;
+    for (path, item) in doc.paths.iter_mut() {
+        if crate::auth::is_public_path(path) {
+            continue;
+        }
+        for op in item.operations.values_mut() {
+            guard_responses(components, op);
+        }
+    }
+}
+
+fn guard_responses(components: &mut Components, op: &mut Operation) {
+    let unauthenticated = error_response(
+        components,
+        "UNAUTHENTICATED: no session or API key, or one that is unknown, expired or revoked",
+    );
+    let forbidden = error_response(
+        components,
+        "FORBIDDEN: a read-only key on a write, a key naming another organization, or a key \
+         where a signed-in user is needed; CSRF_REJECTED: a cookie-authenticated write \
+         whose Origin is not allowed",
+    );
+    let limited = rate_limited_response(components, "RATE_LIMITED: the API key's rate limit");
+    op.responses.insert("401", unauthenticated);
+    op.responses.insert("403", forbidden);
+    op.responses.insert("429", limited);
+}
+
+/// `allowEmptyValue` on optional query parameters: `name=` is read as no `name`.
+fn document_empty_values(doc: &mut OpenApi) {
+    for item in doc.paths.values_mut() {
+        for op in item.operations.values_mut() {
+            for p in op.parameters.iter_inline_mut() {
+                if p.parameter_in == ParameterIn::Query && p.required != Required::True {
+                    p.allow_empty_value = Some(true);
+                }
+            }
+        }
+    }
+}
+
+/// A link from an answer (`from`: path, method, status) to the next operation, with its
+/// parameters taken from the answer (runtime expressions).
+struct LinkSpec {
+    from: (&'static str, PathItemType, &'static str),
+    name: &'static str,
+    to: (&'static str, PathItemType),
+    parameters: &'static [(&'static str, &'static str)],
+}
+
+/// What a client (or a stateful fuzzer) can do next: revoke the key it just created or
+/// listed, and read the periods and metrics the server says have data.
+const LINKS: &[LinkSpec] = &[
+    LinkSpec {
+        from: ("/api/admin/api-keys", PathItemType::Post, "201"),
+        name: "RevokeCreatedKey",
+        to: ("/api/admin/api-keys/{id}", PathItemType::Delete),
+        parameters: &[("id", "$response.body#/data/info/id")],
+    },
+    LinkSpec {
+        from: ("/api/admin/api-keys", PathItemType::Get, "200"),
+        name: "RevokeListedKey",
+        to: ("/api/admin/api-keys/{id}", PathItemType::Delete),
+        parameters: &[("id", "$response.body#/data/keys/0/id")],
+    },
+    LinkSpec {
+        from: ("/api/qbr/periods", PathItemType::Get, "200"),
+        name: "LatestQuarterSmartNumbers",
+        to: ("/api/qbr/smartnumbers", PathItemType::Get),
+        parameters: &[("period", "$response.body#/data/quarters/0")],
+    },
+    LinkSpec {
+        from: ("/api/qbr/periods", PathItemType::Get, "200"),
+        name: "LatestQuarterMetrics",
+        to: ("/api/qbr/metrics/quarterly", PathItemType::Get),
+        parameters: &[("period", "$response.body#/data/quarters/0")],
+    },
+    LinkSpec {
+        from: ("/api/qbr/periods", PathItemType::Get, "200"),
+        name: "LatestQuarterAlerts",
+        to: ("/api/qbr/alerts", PathItemType::Get),
+        parameters: &[("period", "$response.body#/data/quarters/0")],
+    },
+    LinkSpec {
+        from: ("/api/qbr/periods", PathItemType::Get, "200"),
+        name: "LatestQuarterReport",
+        to: ("/api/qbr/report", PathItemType::Get),
+        parameters: &[("period", "$response.body#/data/quarters/0")],
+    },
+    LinkSpec {
+        from: ("/api/qbr/periods", PathItemType::Get, "200"),
+        name: "LatestMonthMetrics",
+        to: ("/api/qbr/metrics/monthly", PathItemType::Get),
+        parameters: &[("period", "$response.body#/data/months/0")],
+    },
+    LinkSpec {
+        from: ("/api/qbr/periods", PathItemType::Get, "200"),
+        name: "LatestMonthHistory",
+        to: ("/api/qbr/metrics/history", PathItemType::Get),
+        parameters: &[("period", "$response.body#/data/months/0")],
+    },
+    LinkSpec {
+        from: ("/api/qbr/periods", PathItemType::Get, "200"),
+        name: "LatestMonthRange",
+        to: ("/api/qbr/metrics/range", PathItemType::Get),
+        parameters: &[
+            ("from", "$response.body#/data/months/0"),
+            ("to", "$response.body#/data/months/0"),
+        ],
+    },
+    LinkSpec {
+        from: ("/api/qbr/periods", PathItemType::Get, "200"),
+        name: "LatestMonthDevices",
+        to: ("/api/qbr/devices-by-client", PathItemType::Get),
+        parameters: &[("period", "$response.body#/data/months/0")],
+    },
+    LinkSpec {
+        from: ("/api/qbr/metric-definitions", PathItemType::Get, "200"),
+        name: "FirstMetricHistory",
+        to: ("/api/qbr/metrics/history", PathItemType::Get),
+        parameters: &[("metric_name", "$response.body#/data/metrics/0/key")],
+    },
+];
+
+fn operation_id(doc: &OpenApi, path: &str, method: &PathItemType) -> Option<String> {
+    doc.paths
+        .get(path)?
+        .operations
+        .get(method)?
+        .operation_id
+        .clone()
+}
+
+fn document_links(doc: &mut OpenApi) {
+    for spec in LINKS {
+        let Some(target) = operation_id(doc, spec.to.0, &spec.to.1) else {
+            tracing::warn!(
+                path = spec.to.0,
+                "link to an operation that is not documented"
+            );
+            continue;
+        };
+        let mut link = Link::default().operation_id(target);
+        for (name, value) in spec.parameters {
+            link = link.parameter(*name, *value);
+        }
+        let (path, method, status) = &spec.from;
+        let response = doc
+            .paths
+            .get_mut(*path)
+            .and_then(|item| item.operations.get_mut(method))
+            .and_then(|op| op.responses.get_mut(*status));
+        if let Some(salvo::oapi::RefOr::Type(response)) = response {
+            response.links.insert(spec.name.to_string(), link.into());
+        }
+    }
+}
+
+#[handler]
+async fn api_not_found(res: &mut Response) {
+    res.status_code(StatusCode::NOT_FOUND);
 }
 
 /// Binds `addr` and serves until SIGINT/SIGTERM, then drains in-flight requests.

@@ -115,22 +115,81 @@ api_type! {
     }
 }
 
-api_type! {
-    /// One value of a manual entry; `metric_value: null` removes the stored value.
-    pub struct ManualMetricInput {
-        pub metric_name: String,
-        pub metric_value: Option<f64>,
-        #[serde(default)]
-        pub notes: Option<String>,
+/// One value of a manual entry; `metric_value: null` removes the stored value. Its
+/// OpenAPI schema is written by hand (`ManualMetricInput::to_schema`): whether the value
+/// may be negative depends on the metric.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManualMetricInput {
+    pub metric_name: String,
+    pub metric_value: Option<f64>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// Most characters of a value's notes (`values::MAX_NOTES`), for the schema.
+#[cfg(feature = "openapi")]
+const MAX_NOTES: usize = crate::values::MAX_NOTES;
+
+/// Values are stored as `NUMERIC(20, 6)`: the server refuses magnitudes from 10^14.
+#[cfg(feature = "openapi")]
+const VALUE_LIMIT: f64 = 1e14;
+
+#[cfg(feature = "openapi")]
+impl ManualMetricInput {
+    /// One shape of an item: `key` names the metrics, `min` is the lowest value.
+    fn item_schema(
+        key: salvo_oapi::RefOr<salvo_oapi::schema::Schema>,
+        min: salvo_oapi::schema::Object,
+    ) -> salvo_oapi::schema::Object {
+        use salvo_oapi::schema::{BasicType, Object, SchemaType};
+        let value = min
+            .schema_type(SchemaType::from_iter([BasicType::Number, BasicType::Null]))
+            .exclusive_maximum(VALUE_LIMIT)
+            .description("The value; null removes the stored value");
+        let notes = Object::new()
+            .schema_type(SchemaType::from_iter([BasicType::String, BasicType::Null]))
+            .max_length(MAX_NOTES)
+            .description("Why the value is what it is (blank: none)");
+        Object::new()
+            .property("metric_name", key)
+            .required("metric_name")
+            .property("metric_value", value)
+            .property("notes", notes)
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl salvo_oapi::ToSchema for ManualMetricInput {
+    fn to_schema(
+        components: &mut salvo_oapi::Components,
+    ) -> salvo_oapi::RefOr<salvo_oapi::schema::Schema> {
+        use crate::openapi::{SignedInputKey, UnsignedInputKey};
+        use salvo_oapi::schema::{AnyOf, Object};
+        let unsigned = Self::item_schema(
+            UnsignedInputKey::to_schema(components),
+            Object::new().minimum(0),
+        );
+        let signed = Self::item_schema(
+            SignedInputKey::to_schema(components),
+            Object::new().exclusive_minimum(-VALUE_LIMIT),
+        );
+        let schema = AnyOf::new()
+            .item(unsigned)
+            .item(signed)
+            .description("One value of a manual entry (derived metrics can't be entered)");
+        crate::openapi::named::<Self>(components, schema)
     }
 }
 
 api_type! {
-    /// `POST /api/qbr/metrics/manual`.
+    /// `POST /api/qbr/metrics/manual`. A metric may appear once; the previous year's
+    /// average monthly expenses can be typed only where that year's expenses are not stored.
     pub struct ManualEntryRequest {
+        #[cfg_attr(feature = "openapi", salvo(schema(value_type = crate::Month)))]
         pub period: String,
         #[serde(default)]
         pub organization_id: Option<i32>,
+        #[cfg_attr(feature = "openapi", salvo(schema(min_items = 1, max_items = 200)))]
         pub metrics: Vec<ManualMetricInput>,
     }
 }
@@ -152,9 +211,11 @@ api_type! {
 api_type! {
     /// `POST /api/qbr/metrics/recollect`.
     pub struct RecollectRequest {
+        #[cfg_attr(feature = "openapi", salvo(schema(value_type = crate::Month)))]
         pub period: String,
         #[serde(default)]
         pub organization_id: Option<i32>,
+        #[cfg_attr(feature = "openapi", salvo(schema(value_type = Vec<crate::openapi::CollectedMetricKey>, min_items = 1)))]
         pub metric_names: Vec<String>,
     }
 }
@@ -339,8 +400,10 @@ api_type! {
 }
 
 api_type! {
-    /// One threshold to create or update.
+    /// One threshold to create or update: each band's min ≤ max, and the green band inside
+    /// the yellow one (an open green end needs an open yellow end).
     pub struct ThresholdInput {
+        #[cfg_attr(feature = "openapi", salvo(schema(value_type = crate::openapi::SmartNumberKey)))]
         pub metric_name: String,
         #[serde(flatten)]
         pub bands: Bands,
@@ -348,10 +411,22 @@ api_type! {
 }
 
 api_type! {
-    /// `POST /api/qbr/thresholds`: one or many thresholds, validated all first.
+    /// `POST /api/qbr/thresholds`: one or many thresholds, validated all first; a
+    /// SmartNumber may appear once.
     pub struct ThresholdsUpdateRequest {
+        #[cfg_attr(feature = "openapi", salvo(schema(min_items = 1)))]
         pub thresholds: Vec<ThresholdInput>,
     }
+}
+
+/// The body of `POST /api/qbr/thresholds`: a list, or one threshold on its own (the
+/// server tells them apart by the `thresholds` field).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+#[serde(untagged)]
+pub enum ThresholdsUpdate {
+    Many(ThresholdsUpdateRequest),
+    One(ThresholdInput),
 }
 
 /// Why an alert was raised.
@@ -547,6 +622,8 @@ api_type! {
 api_type! {
     /// `POST /api/admin/api-keys` body.
     pub struct ApiKeyCreateRequest {
+        /// 1–100 characters once trimmed; one active key per name.
+        #[cfg_attr(feature = "openapi", salvo(schema(min_length = 1, max_length = 100, pattern = "\\S")))]
         pub name: String,
         /// `read` or `write`.
         pub scope: ApiKeyScope,
@@ -558,6 +635,45 @@ api_type! {
     pub struct ApiKeyCreated {
         pub key: String,
         pub info: ApiKeyInfo,
+    }
+}
+
+api_type! {
+    /// `POST /api/auth/logout`: the session is over.
+    pub struct SignedOut {
+        /// Always false.
+        pub authenticated: bool,
+    }
+}
+
+words! {
+    /// `format` of `GET /api/qbr/export`.
+    pub enum ExportFormat {
+        Csv = "csv",
+        Xlsx = "xlsx",
+    }
+}
+
+words! {
+    /// `format` of `GET /api/qbr/report` (a PDF is all it writes).
+    pub enum ReportFormat {
+        Pdf = "pdf",
+    }
+}
+
+words! {
+    /// `paper` of `GET /api/qbr/report`.
+    pub enum PaperSize {
+        Letter = "letter",
+        A4 = "a4",
+    }
+}
+
+words! {
+    /// `shape` of `GET /api/qbr/smartnumbers`: `object` (the default) or the seed's `flat`.
+    pub enum SmartNumbersShape {
+        Flat = "flat",
+        Object = "object",
     }
 }
 

@@ -11,6 +11,8 @@ pub mod collection;
 pub mod error;
 pub mod expr;
 pub mod format;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod period;
 pub mod quickbooks;
 pub mod reference;

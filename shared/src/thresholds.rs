@@ -42,9 +42,14 @@ impl Status {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
 pub struct Bands {
+    // Stored as NUMERIC(30, 10): ends are within ±10^20.
+    #[cfg_attr(feature = "openapi", salvo(schema(exclusive_minimum = -1e20, exclusive_maximum = 1e20)))]
     pub green_min: Option<f64>,
+    #[cfg_attr(feature = "openapi", salvo(schema(exclusive_minimum = -1e20, exclusive_maximum = 1e20)))]
     pub green_max: Option<f64>,
+    #[cfg_attr(feature = "openapi", salvo(schema(exclusive_minimum = -1e20, exclusive_maximum = 1e20)))]
     pub yellow_min: Option<f64>,
+    #[cfg_attr(feature = "openapi", salvo(schema(exclusive_minimum = -1e20, exclusive_maximum = 1e20)))]
     pub yellow_max: Option<f64>,
 }
 

@@ -2,10 +2,10 @@
 //! can't manage keys).
 use crate::error::{AppError, AppResult};
 use crate::http::context::{conn, state, Who};
+use crate::http::response::{errors, Created};
 use crate::http::{ok, params, ApiOk};
 use crate::service::api_keys as service;
 use qbr_shared::api::{ApiKeyCreateRequest, ApiKeyCreated, ApiKeyInfo, ApiKeyList};
-use salvo::http::StatusCode;
 use salvo::prelude::*;
 
 /// Every API key of the organization (never the keys themselves).
@@ -18,21 +18,29 @@ pub async fn list_api_keys(depot: &mut Depot) -> AppResult<ApiOk<ApiKeyList>> {
 }
 
 /// Creates an API key; the answer holds the key, shown this once.
-#[endpoint(tags("admin"), request_body = ApiKeyCreateRequest)]
+#[endpoint(
+    tags("admin"),
+    request_body = ApiKeyCreateRequest,
+    responses(errors::JsonBody, errors::Conflict)
+)]
 pub async fn create_api_key(
     req: &mut Request,
     depot: &mut Depot,
-) -> AppResult<ApiOk<ApiKeyCreated>> {
+) -> AppResult<Created<ApiKeyCreated>> {
     let body: ApiKeyCreateRequest = params::json_body(req).await?;
     let org = state(depot)?.org_id;
     let who = Who::of(req, depot);
     let mut conn = conn(depot).await?;
     let created = service::create(&mut conn, org, &body.name, body.scope, who.actor()).await?;
-    Ok(ApiOk(created, StatusCode::CREATED))
+    Ok(Created(created))
 }
 
 /// Revokes an API key: it stops working at once.
-#[endpoint(tags("admin"), parameters(("id" = i64, Path, description = "API key id")))]
+#[endpoint(
+    tags("admin"),
+    parameters(("id" = i64, Path, description = "API key id")),
+    responses(errors::BadParameter, errors::NotFound)
+)]
 pub async fn revoke_api_key(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<ApiKeyInfo>> {
     let id: i64 = req
         .param::<String>("id")

@@ -2,13 +2,19 @@
 //! started by the schedule or the CLI, never by the API).
 use crate::error::AppResult;
 use crate::http::context::{conn, organization};
+use crate::http::response::errors;
 use crate::http::{ok, params, ApiOk};
 use crate::service::collection as service;
 use qbr_shared::api::*;
+use qbr_shared::Month;
 use salvo::prelude::*;
 
 /// Per vendor: last success, last failure and freshness; the running run's progress.
-#[endpoint(tags("collection"), parameters(("organization_id" = Option<i32>, Query, description = "Organization (default 1)")))]
+#[endpoint(
+    tags("collection"),
+    parameters(("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)")),
+    responses(errors::BadParameter, errors::NotFound)
+)]
 pub async fn get_status(
     req: &mut Request,
     depot: &mut Depot,
@@ -19,7 +25,14 @@ pub async fn get_status(
 }
 
 /// The latest collection runs, newest first.
-#[endpoint(tags("collection"), parameters(("limit" = Option<i64>, Query, description = "1–200, default 20")))]
+#[endpoint(
+    tags("collection"),
+    parameters(
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Runs to list, default 20"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(errors::BadParameter, errors::NotFound)
+)]
 pub async fn get_log(
     req: &mut Request,
     depot: &mut Depot,
@@ -33,7 +46,11 @@ pub async fn get_log(
 /// Endpoints and seats per client organization, from the month's last device snapshot.
 #[endpoint(
     tags("collection"),
-    parameters(("period" = Option<String>, Query, description = "YYYY-MM; default: the month in progress"))
+    parameters(
+        ("period" = Option<Month>, Query, description = "YYYY-MM; default: the month in progress"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(errors::BadParameter, errors::NotFound)
 )]
 pub async fn get_devices_by_client(
     req: &mut Request,

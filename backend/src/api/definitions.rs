@@ -1,6 +1,7 @@
 //! The catalogue, the periods with data, and the audit log.
 use crate::error::AppResult;
 use crate::http::context::{identity, reader, Identity};
+use crate::http::response::errors;
 use crate::http::{ok, params, ApiOk, Cached};
 use crate::service::{audit, definitions, periods};
 use qbr_shared::api::*;
@@ -14,7 +15,11 @@ pub async fn list_metric_definitions() -> AppResult<Cached<MetricDefinitionsResp
 }
 
 /// The months, quarters and years that have data, newest first.
-#[endpoint(tags("definitions"), parameters(("organization_id" = Option<i32>, Query, description = "Organization (default 1)")))]
+#[endpoint(
+    tags("definitions"),
+    parameters(("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)")),
+    responses(errors::BadParameter, errors::NotFound)
+)]
 pub async fn list_periods(
     req: &mut Request,
     depot: &mut Depot,
@@ -24,7 +29,11 @@ pub async fn list_periods(
 }
 
 /// Sign-ins, data changes and threshold edits, newest first.
-#[endpoint(tags("audit"), parameters(("limit" = Option<i64>, Query, description = "1–1000, default 100")))]
+#[endpoint(
+    tags("audit"),
+    parameters(("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "Entries to list, default 100")),
+    responses(errors::BadParameter)
+)]
 pub async fn get_audit(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<AuditResponse>> {
     let limit = params::int(req, "limit", 1, 1000)?.unwrap_or(100);
     let mut r = reader(req, depot).await?;

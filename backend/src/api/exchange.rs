@@ -2,12 +2,14 @@
 use crate::error::{AppError, AppResult};
 use crate::exchange::{self, Format, ImportOptions, MAX_IMPORT_BYTES};
 use crate::http::context::{conn, organization, Who};
+use crate::http::response::{errors, FileBytes};
 use crate::http::{ok, params, ApiOk};
 use chrono::Utc;
-use qbr_shared::api::ImportResponse;
+use qbr_shared::api::{ExportFormat, ImportResponse};
 use qbr_shared::{ErrorCode, Month};
 use salvo::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use salvo::http::HeaderValue;
+use salvo::oapi::{schema, Components, RefOr, ToSchema};
 use salvo::prelude::*;
 
 /// Longest exported range.
@@ -17,18 +19,24 @@ const MULTIPART_SLACK: usize = 64 * 1024;
 
 /// Downloads the stored values: `format=csv` (long layout, inputs only) or `xlsx`
 /// (one Monthly Business Review sheet per year and a SmartNumbers sheet).
-/// `from`/`to` (YYYY-MM) default to the current year.
+/// `from`/`to` (YYYY-MM) default to the current year; at most 240 months, `from` not
+/// after `to`.
 #[endpoint(
     tags("io"),
     parameters(
-        ("format" = Option<String>, Query, description = "csv (default) or xlsx"),
-        ("from" = Option<String>, Query, description = "First month, YYYY-MM (default: January of the current year)"),
-        ("to" = Option<String>, Query, description = "Last month, YYYY-MM (default: December of from's year)"),
-        ("organization_id" = Option<i32>, Query, description = "Organization (default 1)"),
+        ("format" = Option<ExportFormat>, Query, description = "csv (default) or xlsx"),
+        ("from" = Option<Month>, Query, description = "First month (default: January of to's year, else of the current year)"),
+        ("to" = Option<Month>, Query, description = "Last month (default: December of from's year)"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(
+        (status_code = 200, description = "The file, as an attachment (Content-Disposition)", content_type = ["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"], body = FileBytes),
+        errors::BadParameter,
+        errors::NotFound,
     )
 )]
 pub async fn get_export(req: &mut Request, depot: &mut Depot, res: &mut Response) -> AppResult<()> {
-    let format = match params::choice(req, "format", &["csv", "xlsx"])? {
+    let format = match params::choice(req, "format", ExportFormat::WORDS)? {
         Some("xlsx") => Format::Xlsx,
         _ => Format::Csv,
     };
@@ -119,6 +127,21 @@ async fn uploaded_file(req: &mut Request) -> AppResult<(Option<String>, Vec<u8>)
     Ok((file.name().map(str::to_string), bytes))
 }
 
+/// The multipart body of an import, for the document.
+struct ImportUpload;
+
+impl ToSchema for ImportUpload {
+    fn to_schema(components: &mut Components) -> RefOr<schema::Schema> {
+        schema::Object::new()
+            .property("file", FileBytes::to_schema(components))
+            .required("file")
+            // Other fields are ignored; the document names the one the server reads.
+            .additional_properties(schema::AdditionalProperties::FreeForm(false))
+            .description("The CSV (`period,metric,value,notes`) or workbook, at most 20 MiB")
+            .into()
+    }
+}
+
 /// Imports a CSV (`period,metric,value,notes`) or a Monthly Business Review workbook
 /// (multipart field `file`, at most 20 MiB). `commit=false` (default) previews what
 /// would be created, changed, left unchanged or skipped (collected/manual values are
@@ -128,8 +151,10 @@ async fn uploaded_file(req: &mut Request) -> AppResult<(Option<String>, Vec<u8>)
     parameters(
         ("commit" = Option<bool>, Query, description = "false (default): preview only; true: apply"),
         ("overwrite" = Option<bool>, Query, description = "Replace collected and manual values too"),
-        ("organization_id" = Option<i32>, Query, description = "Organization (default 1)"),
-    )
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    request_body(content = ImportUpload, content_type = "multipart/form-data"),
+    responses(errors::Upload, errors::NotFound, errors::Conflict)
 )]
 pub async fn post_import(req: &mut Request, depot: &mut Depot) -> AppResult<ApiOk<ImportResponse>> {
     let commit = params::choice(req, "commit", &["true", "false"])?.unwrap_or("false") == "true";

@@ -2,23 +2,26 @@
 //! the collector; history.
 use crate::error::{AppError, AppResult};
 use crate::http::context::{conn, organization_by_id, organization_id, reader, Who};
+use crate::http::response::errors;
 use crate::http::{ok, params, ApiOk, Cached};
 use crate::service::entry::{self, ManualEntry, Recollect};
 use crate::service::metrics::{self as service, known_metric, MonthlyQuery};
 use qbr_shared::api::*;
 use qbr_shared::catalogue::MetricDef;
-use qbr_shared::{ErrorCode, Quarter};
+use qbr_shared::openapi::MetricKey;
+use qbr_shared::{ErrorCode, Month, Quarter};
 use salvo::prelude::*;
 
 /// One month's stored values (inputs and calculated), with who/when/how.
 #[endpoint(
     tags("metrics"),
     parameters(
-        ("period" = Option<String>, Query, description = "YYYY-MM; defaults to the latest month with data"),
-        ("organization_id" = Option<i32>, Query, description = "Organization (default 1)"),
-        ("vendor_id" = Option<i32>, Query, description = "Only values of this vendor (1 manual, 2 NinjaOne, 3 ConnectWise, 4 QuickBooks)"),
-        ("metric_name" = Option<String>, Query, description = "Only this metric"),
-    )
+        ("period" = Option<Month>, Query, description = "YYYY-MM; defaults to the latest month with data"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+        ("vendor_id" = Option<i32>, Query, minimum = 1, maximum = 4, description = "Only values of this vendor (1 manual, 2 NinjaOne, 3 ConnectWise, 4 QuickBooks)"),
+        ("metric_name" = Option<MetricKey>, Query, description = "Only this metric"),
+    ),
+    responses(errors::BadParameter, errors::NotFound)
 )]
 pub async fn get_monthly(
     req: &mut Request,
@@ -42,9 +45,10 @@ pub async fn get_monthly(
 #[endpoint(
     tags("metrics"),
     parameters(
-        ("period" = Option<String>, Query, description = "YYYY-Qn; defaults to the latest quarter with data"),
-        ("organization_id" = Option<i32>, Query, description = "Organization (default 1)"),
-    )
+        ("period" = Option<Quarter>, Query, description = "YYYY-Qn; defaults to the latest quarter with data"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(errors::BadParameter, errors::NotFound)
 )]
 pub async fn get_quarterly(
     req: &mut Request,
@@ -62,16 +66,17 @@ pub async fn get_quarterly(
     ))
 }
 
-/// A months × metrics matrix (at most 60 months), for the Monthly Business Review
-/// table and charts. Months without a value hold null.
+/// A months × metrics matrix (at most 60 months, `from` not after `to`), for the
+/// Monthly Business Review table and charts. Months without a value hold null.
 #[endpoint(
     tags("metrics"),
     parameters(
-        ("from" = String, Query, description = "First month, YYYY-MM"),
-        ("to" = String, Query, description = "Last month, YYYY-MM (at most 60 months after from)"),
-        ("metric_name" = Option<String>, Query, description = "Comma-separated metric keys (default: all)"),
-        ("organization_id" = Option<i32>, Query, description = "Organization (default 1)"),
-    )
+        ("from" = Month, Query, description = "First month"),
+        ("to" = Month, Query, description = "Last month (at most 60 months from `from`, not before it)"),
+        ("metric_name" = Option<Vec<MetricKey>>, Query, style = Form, explode = false, description = "Comma-separated metric keys (default: all)"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(errors::BadParameter, errors::NotFound)
 )]
 pub async fn get_range(req: &mut Request, depot: &mut Depot) -> AppResult<Cached<RangeResponse>> {
     let from = params::required(params::month(req, "from")?, "from")?;
@@ -88,7 +93,11 @@ pub async fn get_range(req: &mut Request, depot: &mut Depot) -> AppResult<Cached
 
 /// Enters manual values for one month: validates every item first, then writes all or
 /// none, keeps history, and recomputes derived values and SmartNumbers.
-#[endpoint(tags("metrics"), request_body = ManualEntryRequest)]
+#[endpoint(
+    tags("metrics"),
+    request_body = ManualEntryRequest,
+    responses(errors::JsonBody, errors::NotFound, errors::Conflict)
+)]
 pub async fn post_manual(
     req: &mut Request,
     depot: &mut Depot,
@@ -106,7 +115,11 @@ pub async fn post_manual(
 
 /// Hands manual values of collected metrics back to the collector, so the next
 /// collection may replace them.
-#[endpoint(tags("metrics"), request_body = RecollectRequest)]
+#[endpoint(
+    tags("metrics"),
+    request_body = RecollectRequest,
+    responses(errors::JsonBody, errors::NotFound, errors::Conflict)
+)]
 pub async fn post_recollect(
     req: &mut Request,
     depot: &mut Depot,
@@ -130,10 +143,12 @@ pub async fn post_recollect(
 #[endpoint(
     tags("metrics"),
     parameters(
-        ("period" = Option<String>, Query, description = "YYYY-MM"),
-        ("metric_name" = Option<String>, Query, description = "Metric key"),
-        ("limit" = Option<i64>, Query, description = "1–1000, default 200"),
-    )
+        ("period" = Option<Month>, Query, description = "Only this month"),
+        ("metric_name" = Option<MetricKey>, Query, description = "Only this metric"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "Changes to list, default 200"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(errors::BadParameter, errors::NotFound)
 )]
 pub async fn get_history(
     req: &mut Request,

@@ -2,10 +2,14 @@
 use crate::error::{AppError, AppResult};
 use crate::http::context::reader;
 use crate::http::params;
+use crate::http::response::{errors, FileBytes};
 use crate::report::{self, Paper};
 use crate::service::periods::default_quarter;
 use crate::service::report::{gather, report_quarter};
 use crate::store::org::Org;
+use qbr_shared::api::{PaperSize, ReportFormat};
+use qbr_shared::openapi::TimeZoneName;
+use qbr_shared::Quarter;
 use salvo::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use salvo::http::HeaderValue;
 use salvo::prelude::*;
@@ -27,19 +31,21 @@ fn time_zone(req: &Request, org: &Org) -> AppResult<chrono_tz::Tz> {
 #[endpoint(
     tags("io"),
     parameters(
-        ("period" = Option<String>, Query, description = "YYYY-Qn; default: the quarter in progress if it has data, else the latest with data"),
-        ("format" = Option<String>, Query, description = "pdf (the default and only format)"),
-        ("paper" = Option<String>, Query, description = "letter (default) or a4"),
-        ("tz" = Option<String>, Query, description = "IANA time zone for the generation time (default: the organization's)"),
-        ("organization_id" = Option<i32>, Query, description = "Organization (default 1)"),
+        ("period" = Option<Quarter>, Query, description = "Default: the quarter in progress if it has data, else the latest with data"),
+        ("format" = Option<ReportFormat>, Query, description = "pdf (the default and only format)"),
+        ("paper" = Option<PaperSize>, Query, description = "letter (default) or a4"),
+        ("tz" = Option<TimeZoneName>, Query, description = "IANA time zone for the generation time (default: the organization's)"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
     ),
     responses(
-        (status_code = 200, description = "The report (application/pdf)"),
+        (status_code = 200, description = "The report, as an attachment (Content-Disposition)", content_type = "application/pdf", body = FileBytes),
+        errors::BadParameter,
+        errors::NotFound,
     )
 )]
 pub async fn get_report(req: &mut Request, depot: &mut Depot, res: &mut Response) -> AppResult<()> {
-    params::choice(req, "format", &["pdf"])?;
-    let paper = match params::choice(req, "paper", &["letter", "a4"])? {
+    params::choice(req, "format", ReportFormat::WORDS)?;
+    let paper = match params::choice(req, "paper", PaperSize::WORDS)? {
         Some("a4") => Paper::A4,
         _ => Paper::Letter,
     };

@@ -7,6 +7,7 @@ use super::session;
 use super::{auth_state, Auth};
 use crate::http::context::{client_ip, conn};
 use crate::http::params;
+use crate::http::response::errors;
 use crate::secrets::{hash, random_token};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::login_states;
@@ -126,7 +127,15 @@ fn client(auth: &Auth) -> Result<MsClient, Failure> {
 }
 
 /// Starts Microsoft sign-in: 302 to the authorize endpoint.
-#[endpoint(tags("auth"))]
+#[endpoint(
+    tags("auth"),
+    responses(
+        (status_code = 302, description = "To Microsoft's sign-in page", headers(("Location" = String, description = "Microsoft's authorize URL"))),
+        (status_code = 500, description = "Sign-in is misconfigured (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 503, description = "Microsoft sign-in is not configured, or the database is unavailable (an HTML page)", content_type = "text/html", body = String),
+        errors::SignInLimit,
+    )
+)]
 pub async fn login(depot: &mut Depot, res: &mut Response) {
     let auth = match auth_state(depot) {
         Ok(a) => a,
@@ -176,7 +185,23 @@ async fn start_login(depot: &Depot, auth: &Auth) -> Result<String, Failure> {
 
 /// Finishes Microsoft sign-in: checks the state, exchanges the code, reads the user,
 /// checks the allow-list, starts the session and lands on the SPA.
-#[endpoint(tags("auth"), parameters(("code" = Option<String>, Query), ("state" = Option<String>, Query), ("error" = Option<String>, Query)))]
+#[endpoint(
+    tags("auth"),
+    parameters(
+        ("code" = Option<String>, Query, description = "The authorization code from Microsoft"),
+        ("state" = Option<String>, Query, description = "The state the sign-in started with"),
+        ("error" = Option<String>, Query, description = "Why Microsoft did not sign the user in"),
+    ),
+    responses(
+        (status_code = 302, description = "Signed in: the session cookie is set; to the SPA", headers(("Location" = String, description = "The SPA"), ("Set-Cookie" = String, description = "The session cookie"))),
+        (status_code = 400, description = "Sign-in was not completed: cancelled, incomplete, or an expired or unknown state (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 403, description = "The account is not on the allow-list (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 500, description = "Sign-in is misconfigured (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 502, description = "Microsoft did not confirm the sign-in (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 503, description = "Microsoft sign-in is not configured, or the database is unavailable (an HTML page)", content_type = "text/html", body = String),
+        errors::SignInLimit,
+    )
+)]
 pub async fn callback(req: &mut Request, depot: &mut Depot, res: &mut Response) {
     let auth = match auth_state(depot) {
         Ok(a) => a,

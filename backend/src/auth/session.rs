@@ -6,6 +6,7 @@ use super::auth_state;
 use super::config::AuthConfig;
 use crate::error::{AppError, AppResult};
 use crate::http::context::{client_ip, conn, state};
+use crate::http::response::errors;
 use crate::http::{ok, params, ApiOk};
 use crate::secrets::{hash, random_token};
 use crate::store::audit::{self, AuditEvent};
@@ -13,7 +14,7 @@ use crate::store::org::Org;
 use crate::store::sessions::{self, NewSession, SessionRow};
 use diesel_async::AsyncPgConnection;
 use qbr_shared::access::AuditAction;
-use qbr_shared::api::{AuthStatus, AuthUser};
+use qbr_shared::api::{AuthStatus, AuthUser, SignedOut};
 use qbr_shared::text;
 use qbr_shared::ErrorCode;
 use salvo::http::cookie::{time, Cookie, SameSite};
@@ -149,13 +150,25 @@ impl Writer for NotSignedIn {
 
 impl salvo::oapi::EndpointOutRegister for NotSignedIn {
     fn register(components: &mut salvo::oapi::Components, operation: &mut salvo::oapi::Operation) {
+        use salvo::oapi::schema::{AllOf, BasicType, Object};
+        use salvo::oapi::{Content, ToSchema};
         <AppError as salvo::oapi::EndpointOutRegister>::register(components, operation);
-        operation.responses.insert(
-            "401",
-            salvo::oapi::Response::new(
-                "Not signed in: the error envelope plus `\"authenticated\": false`",
-            ),
-        );
+        let flag = Object::new()
+            .property(
+                "authenticated",
+                Object::new()
+                    .schema_type(BasicType::Boolean)
+                    .enum_values([false]),
+            )
+            .required("authenticated");
+        let body = AllOf::new()
+            .item(qbr_shared::error::ErrorEnvelope::to_schema(components))
+            .item(flag);
+        let response = salvo::oapi::Response::new(
+            "UNAUTHENTICATED: not signed in; the error envelope plus `\"authenticated\": false`",
+        )
+        .add_content("application/json", Content::new(body));
+        operation.responses.insert("401", response);
     }
 }
 
@@ -205,7 +218,7 @@ pub async fn logout(
     req: &mut Request,
     depot: &mut Depot,
     res: &mut Response,
-) -> AppResult<ApiOk<serde_json::Value>> {
+) -> AppResult<ApiOk<SignedOut>> {
     let auth = auth_state(depot)?;
     if let Some(token) = cookie_token(req) {
         let mut conn = conn(depot).await?;
@@ -227,12 +240,26 @@ pub async fn logout(
         }
     }
     res.add_cookie(cleared_cookie(&auth.config));
-    Ok(ok(serde_json::json!({"authenticated": false})))
+    Ok(ok(SignedOut {
+        authenticated: false,
+    }))
 }
 
 /// Development sign-in (`AUTH_DEV_LOGIN=true`, loopback only): signs in an allow-listed
 /// email without Microsoft and lands on the SPA.
-#[endpoint(tags("auth"), parameters(("email" = String, Query, description = "An allow-listed email")))]
+#[endpoint(
+    tags("auth"),
+    parameters(("email" = String, Query, pattern = "\\S", description = "An allow-listed email (any case; blank counts as missing)")),
+    responses(
+        (status_code = 302, description = "Signed in: the session cookie is set; to the SPA", headers(("Location" = String, description = "The SPA"), ("Set-Cookie" = String, description = "The session cookie"))),
+        errors::BadParameter,
+        errors::NotFound,
+        errors::SignInLimit,
+        (status_code = 403, description = "FORBIDDEN: the email is not on the allow-list (the error envelope)", body = qbr_shared::error::ErrorEnvelope),
+    ),
+    // It answers with a redirect, never a 200.
+    status_codes(302, 400, 403, 404, 429, 500, 503)
+)]
 pub async fn dev_login(req: &mut Request, depot: &mut Depot, res: &mut Response) -> AppResult<()> {
     let auth = auth_state(depot)?;
     if !auth.config.dev_login {

@@ -9,12 +9,11 @@ use serde::de::DeserializeOwned;
 /// Largest JSON body accepted by the API (import files have their own limit).
 pub const MAX_JSON_BODY: usize = 1024 * 1024;
 
-/// A query parameter's raw value; empty counts as absent.
+/// A query parameter's raw value; empty counts as absent (`allowEmptyValue` in the
+/// OpenAPI document). Anything else is taken as sent: the document's patterns, enums
+/// and integers have no room for padding, so ` 5` is malformed, not `5`.
 pub fn raw(req: &Request, name: &str) -> Option<String> {
-    req.queries()
-        .get(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    req.queries().get(name).filter(|v| !v.is_empty()).cloned()
 }
 
 pub fn month(req: &Request, name: &str) -> AppResult<Option<Month>> {
@@ -52,15 +51,17 @@ pub fn int(req: &Request, name: &str, min: i64, max: i64) -> AppResult<Option<i6
     }
 }
 
-/// A comma-separated list (`keys=a,b`), also accepting the parameter repeated.
+/// A comma-separated list (`keys=a,b`), also accepting the parameter repeated; an empty
+/// value counts as absent. Items are taken as sent (an empty or padded item is the
+/// caller's to refuse), as the document's `explode: false` arrays of words say.
 pub fn list(req: &Request, name: &str) -> Vec<String> {
     req.queries()
         .get_vec(name)
         .map(|vs| {
             vs.iter()
+                .filter(|v| !v.is_empty())
                 .flat_map(|v| v.split(','))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
+                .map(str::to_string)
                 .collect()
         })
         .unwrap_or_default()

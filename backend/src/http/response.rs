@@ -1,13 +1,17 @@
 //! Both sides of the envelope: `{"success": true, "data": ...}` for answers (typed, or
 //! already encoded by the service layer's caches) and `{"success": false, "error":
 //! {...}}` for [`AppError`]s, which are also logged here with the request id.
+//!
+//! Each writer also documents itself in the OpenAPI document: the success types their
+//! status and envelope, [`AppError`] the server errors every handler may answer, and the
+//! types of [`errors`] the refusals an endpoint lists in `responses(...)`.
 use super::context::request_id;
 use crate::cache::Encoded;
 use crate::error::AppError;
 use qbr_shared::error::{Envelope, ErrorEnvelope};
 use salvo::http::header::{HeaderValue, CONTENT_TYPE};
 use salvo::http::StatusCode;
-use salvo::oapi::{self, schema, Components, EndpointOutRegister, Operation, ToSchema};
+use salvo::oapi::{self, schema, Components, EndpointOutRegister, Operation, RefOr, ToSchema};
 use salvo::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
@@ -28,25 +32,90 @@ impl<T: Serialize + Send> Writer for ApiOk<T> {
     }
 }
 
-fn envelope_schema(data: salvo::oapi::RefOr<schema::Schema>) -> schema::Object {
+/// `{"success": true, "data": <data>}`.
+pub fn envelope_schema(data: RefOr<schema::Schema>) -> schema::Object {
     schema::Object::new()
         .property(
             "success",
-            schema::Object::new().schema_type(schema::BasicType::Boolean),
+            schema::Object::new()
+                .schema_type(schema::BasicType::Boolean)
+                .enum_values([true]),
         )
         .required("success")
         .property("data", data)
         .required("data")
 }
 
+/// A JSON answer: the envelope around `data`.
+pub fn success_response(description: &str, data: RefOr<schema::Schema>) -> oapi::Response {
+    oapi::Response::new(description).add_content(
+        "application/json",
+        oapi::Content::new(envelope_schema(data)),
+    )
+}
+
 impl<T: ToSchema> EndpointOutRegister for ApiOk<T> {
     fn register(components: &mut Components, operation: &mut Operation) {
-        let envelope = envelope_schema(T::to_schema(components));
-        operation.responses.insert(
-            "200",
-            oapi::Response::new("Success")
-                .add_content("application/json", oapi::Content::new(envelope)),
-        );
+        let data = T::to_schema(components);
+        operation
+            .responses
+            .insert("200", success_response("Success", data));
+    }
+}
+
+/// For `responses(...)` of handlers that write their answer themselves: the envelope
+/// around `T`.
+pub struct Enveloped<T>(std::marker::PhantomData<T>);
+
+impl<T: ToSchema> ToSchema for Enveloped<T> {
+    fn to_schema(components: &mut Components) -> RefOr<schema::Schema> {
+        envelope_schema(T::to_schema(components)).into()
+    }
+}
+
+/// `A` or `B` (an answer whose shape a parameter picks).
+pub struct Either<A, B>(std::marker::PhantomData<(A, B)>);
+
+impl<A: ToSchema, B: ToSchema> ToSchema for Either<A, B> {
+    fn to_schema(components: &mut Components) -> RefOr<schema::Schema> {
+        schema::AnyOf::new()
+            .item(A::to_schema(components))
+            .item(B::to_schema(components))
+            .into()
+    }
+}
+
+/// A file's bytes (downloads, uploads).
+pub struct FileBytes;
+
+impl ToSchema for FileBytes {
+    fn to_schema(_: &mut Components) -> RefOr<schema::Schema> {
+        schema::Object::new()
+            .schema_type(schema::BasicType::String)
+            .format(schema::SchemaFormat::KnownFormat(
+                schema::KnownFormat::Binary,
+            ))
+            .into()
+    }
+}
+
+/// A 201 answer with `data`: something was created.
+pub struct Created<T>(pub T);
+
+#[async_trait]
+impl<T: Serialize + Send> Writer for Created<T> {
+    async fn write(self, _req: &mut Request, _depot: &mut Depot, res: &mut Response) {
+        res.status_code(StatusCode::CREATED);
+        res.render(Json(Envelope::ok(self.0)));
+    }
+}
+
+impl<T: ToSchema> EndpointOutRegister for Created<T> {
+    fn register(components: &mut Components, operation: &mut Operation) {
+        let data = T::to_schema(components);
+        operation
+            .responses
+            .insert("201", success_response("Created", data));
     }
 }
 
@@ -117,19 +186,142 @@ impl Writer for AppError {
     }
 }
 
+/// An error answer: the error envelope, `what` saying when it comes.
+pub fn error_response(components: &mut Components, what: &str) -> oapi::Response {
+    let schema = ErrorEnvelope::to_schema(components);
+    oapi::Response::new(format!("{what} (the error envelope)"))
+        .add_content("application/json", oapi::Content::new(schema))
+}
+
+/// 429 with the seconds to wait in `Retry-After`.
+pub fn rate_limited_response(components: &mut Components, what: &str) -> oapi::Response {
+    let seconds = schema::Object::new()
+        .schema_type(schema::BasicType::Integer)
+        .minimum(1);
+    error_response(components, what).add_header(
+        "Retry-After",
+        oapi::Header::new(seconds).description("Seconds to wait before trying again"),
+    )
+}
+
+/// Every handler may fail on the server's side or find the database unavailable.
 impl EndpointOutRegister for AppError {
     fn register(components: &mut Components, operation: &mut Operation) {
-        let schema = ErrorEnvelope::to_schema(components);
         for (status, what) in [
-            ("400", "Bad request"),
-            ("404", "No data or not found"),
-            ("500", "Server error"),
+            ("500", "Server error: INTERNAL, never with the cause"),
+            (
+                "503",
+                "The database is unavailable: INTERNAL; retry shortly",
+            ),
         ] {
-            operation.responses.insert(
-                status,
-                oapi::Response::new(format!("{what}: the error envelope"))
-                    .add_content("application/json", oapi::Content::new(schema.clone())),
+            let response = error_response(components, what);
+            operation.responses.insert(status, response);
+        }
+    }
+}
+
+/// The refusals an endpoint documents with `#[endpoint(responses(errors::...))]`, each
+/// the error envelope. (The auth guard's 401/403/429 are added to every protected
+/// operation by `server::document`.)
+pub mod errors {
+    use super::error_response;
+    use salvo::oapi::{Components, Responses, ToResponses};
+
+    fn one(components: &mut Components, status: &str, what: &str) -> Responses {
+        Responses::new().response(status, error_response(components, what))
+    }
+
+    /// A malformed query parameter.
+    pub struct BadParameter;
+
+    impl ToResponses for BadParameter {
+        fn to_responses(components: &mut Components) -> Responses {
+            one(
+                components,
+                "400",
+                "A malformed query parameter: INVALID_PERIOD, INVALID_PARAMETER or UNKNOWN_METRIC",
+            )
+        }
+    }
+
+    /// No data for the period, or no such thing.
+    pub struct NotFound;
+
+    impl ToResponses for NotFound {
+        fn to_responses(components: &mut Components) -> Responses {
+            one(
+                components,
+                "404",
+                "NO_DATA for the period, or NOT_FOUND (e.g. no such organization)",
+            )
+        }
+    }
+
+    /// A conflicting state (a concurrent change, a name taken).
+    pub struct Conflict;
+
+    impl ToResponses for Conflict {
+        fn to_responses(components: &mut Components) -> Responses {
+            one(
+                components,
+                "409",
+                "CONFLICT: a concurrent change got in the way, or the name is taken",
+            )
+        }
+    }
+
+    /// A JSON body (`params::json_body`): malformed, too large or not JSON.
+    pub struct JsonBody;
+
+    impl ToResponses for JsonBody {
+        fn to_responses(components: &mut Components) -> Responses {
+            let mut responses = one(
+                components,
+                "400",
+                "A body that does not parse or breaks a rule: INVALID_BODY, INVALID_PERIOD, \
+                 UNKNOWN_METRIC, DERIVED_METRIC or NEGATIVE_VALUE",
             );
+            responses.append(&mut body_limits(components, "application/json"));
+            responses
+        }
+    }
+
+    /// A multipart upload: too large or not `multipart/form-data`.
+    pub struct Upload;
+
+    impl ToResponses for Upload {
+        fn to_responses(components: &mut Components) -> Responses {
+            let mut responses = one(
+                components,
+                "400",
+                "A malformed parameter, a missing `file` field, or a file that does not \
+                 parse (INVALID_BODY lists the problems)",
+            );
+            responses.append(&mut body_limits(components, "multipart/form-data"));
+            responses
+        }
+    }
+
+    fn body_limits(components: &mut Components, media_type: &str) -> Responses {
+        let mut responses = one(
+            components,
+            "413",
+            "PAYLOAD_TOO_LARGE: the body is too large",
+        );
+        let wrong_type = format!("INVALID_BODY: the body is not {media_type}");
+        responses.insert("415", error_response(components, &wrong_type));
+        responses
+    }
+
+    /// The per-address limit of the sign-in endpoints.
+    pub struct SignInLimit;
+
+    impl ToResponses for SignInLimit {
+        fn to_responses(components: &mut Components) -> Responses {
+            Responses::new().response(
+                "429",
+                super::rate_limited_response(components, "RATE_LIMITED: too many sign-in attempts"),
+            )
         }
     }
 }

@@ -19,6 +19,7 @@ mod hardening;
 mod io_cli;
 mod io_roundtrip;
 mod layers;
+mod openapi_conformance;
 mod quickbooks_desktop;
 mod quickbooks_online;
 mod report_pdf;

@@ -1,0 +1,655 @@
+//! The OpenAPI document against the real server: every operation of the document is
+//! called over HTTP (signed in, with API keys, anonymously), for its answers and its
+//! refusals, and every answer is checked against the document: its status is
+//! documented for that operation, its `Content-Type` is one documented for that status,
+//! its JSON body validates against the documented schema (references resolved into
+//! `#/components/schemas`), and the documented headers are there. The bodies the test
+//! sends as valid are checked against the documented request body too.
+
+use crate::common::*;
+use backend::auth::config::MicrosoftConfig;
+use backend::auth::AuthConfig;
+use reqwest::RequestBuilder;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One answer as received.
+struct Answer {
+    status: u16,
+    content_type: Option<String>,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// The document, and what the test saw of each operation.
+struct Conformance {
+    doc: Value,
+    /// `(method, path template)` → the statuses received.
+    seen: BTreeMap<(String, String), BTreeSet<u16>>,
+    failures: Vec<String>,
+}
+
+impl Conformance {
+    fn new(doc: Value) -> Self {
+        Conformance {
+            doc,
+            seen: BTreeMap::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    /// Sends `req` (an operation `method template`) and checks the answer.
+    async fn call(&mut self, method: &str, template: &str, req: RequestBuilder) -> Answer {
+        let res = req.send().await.expect("request");
+        let headers = res.headers().clone();
+        let answer = Answer {
+            status: res.status().as_u16(),
+            content_type: headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            headers,
+            body: res.bytes().await.expect("body").to_vec(),
+        };
+        self.seen
+            .entry((method.to_string(), template.to_string()))
+            .or_default()
+            .insert(answer.status);
+        if let Err(e) = self.check(method, template, &answer) {
+            let body = String::from_utf8_lossy(&answer.body);
+            let body: String = body.chars().take(300).collect();
+            self.failures.push(format!(
+                "{} {template} → {}: {e}\n    body: {body}",
+                method.to_uppercase(),
+                answer.status
+            ));
+        }
+        answer
+    }
+
+    /// Sends `body` as JSON after checking it against the documented request body.
+    async fn call_json(
+        &mut self,
+        method: &str,
+        template: &str,
+        req: RequestBuilder,
+        body: &Value,
+    ) -> Answer {
+        let schema = &self.doc["paths"][template][method]["requestBody"]["content"]
+            ["application/json"]["schema"];
+        if let Err(e) = self.validate(schema, body) {
+            self.failures.push(format!(
+                "{} {template}: the request body {body} is invalid by the document: {e}",
+                method.to_uppercase()
+            ));
+        }
+        self.call(method, template, req.json(body)).await
+    }
+
+    fn check(&self, method: &str, template: &str, a: &Answer) -> Result<(), String> {
+        let op = &self.doc["paths"][template][method];
+        let responses = op["responses"]
+            .as_object()
+            .ok_or("the operation is not documented")?;
+        let response = responses.get(&a.status.to_string()).ok_or_else(|| {
+            format!(
+                "status not documented (documented: {:?})",
+                responses.keys().collect::<Vec<_>>()
+            )
+        })?;
+        for name in response["headers"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|h| h.0)
+        {
+            if !a.headers.contains_key(name.as_str()) {
+                return Err(format!("documented header {name} missing"));
+            }
+        }
+        let Some(content) = response["content"].as_object() else {
+            return match a.body.is_empty() {
+                true => Ok(()),
+                false => Err("a body where the document has no content".into()),
+            };
+        };
+        let media_type = a
+            .content_type
+            .as_deref()
+            .and_then(|c| c.split(';').next())
+            .map(|c| c.trim().to_ascii_lowercase())
+            .ok_or("no Content-Type")?;
+        let documented = content.get(&media_type).ok_or_else(|| {
+            format!(
+                "Content-Type {media_type} not documented (documented: {:?})",
+                content.keys().collect::<Vec<_>>()
+            )
+        })?;
+        check_body(&media_type, &a.body)?;
+        if media_type == "application/json" {
+            let body: Value =
+                serde_json::from_slice(&a.body).map_err(|e| format!("not JSON: {e}"))?;
+            self.validate(&documented["schema"], &body)?;
+        }
+        Ok(())
+    }
+
+    /// Validates `instance` against `schema`, a schema of the document whose references
+    /// point into the document's components.
+    fn validate(&self, schema: &Value, instance: &Value) -> Result<(), String> {
+        if schema.is_null() {
+            return Err("no schema documented".into());
+        }
+        let root = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "components": self.doc["components"],
+            "allOf": [schema],
+        });
+        let validator =
+            jsonschema::draft202012::new(&root).map_err(|e| format!("invalid schema: {e}"))?;
+        let errors: Vec<String> = validator
+            .iter_errors(instance)
+            .take(5)
+            .map(|e| format!("{e} (at {})", e.instance_path()))
+            .collect();
+        match errors.is_empty() {
+            true => Ok(()),
+            false => Err(format!("schema violation: {}", errors.join("; "))),
+        }
+    }
+
+    /// The operations the document lists.
+    fn operations(&self) -> Vec<(String, String)> {
+        let mut ops = Vec::new();
+        for (path, item) in self.doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("path item").keys() {
+                ops.push((method.clone(), path.clone()));
+            }
+        }
+        ops
+    }
+}
+
+/// The non-JSON bodies: what their media type promises.
+fn check_body(media_type: &str, body: &[u8]) -> Result<(), String> {
+    let ok = match media_type {
+        "application/pdf" => body.starts_with(b"%PDF-"),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
+            body.starts_with(b"PK\x03\x04")
+        }
+        "text/csv" | "text/html" => std::str::from_utf8(body).is_ok(),
+        _ => true,
+    };
+    match ok {
+        true => Ok(()),
+        false => Err(format!("the body is not {media_type}")),
+    }
+}
+
+const BOUNDARY: &str = "conformance-boundary";
+
+fn multipart(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// A server with every sign-in path on: development sign-in, and Microsoft pointing at
+/// an address nothing answers (its login only builds the redirect).
+async fn spawn(limits: Option<u32>) -> TestApp {
+    TestApp::spawn_with(move |base| {
+        let mut c: AuthConfig = test_auth_config();
+        c.dev_login = true;
+        c.api_base_url = base.to_string();
+        c.microsoft = Some(MicrosoftConfig {
+            tenant_id: "tenant".into(),
+            client_id: "client".into(),
+            client_secret: "secret".into(),
+        });
+        c.authority_url = "http://127.0.0.1:9".into();
+        if let Some(n) = limits {
+            c.limits.key_reads_per_minute = n;
+            c.limits.key_writes_per_minute = n;
+            c.limits.sign_in_per_minute = n;
+        }
+        c
+    })
+    .await
+}
+
+async fn document(app: &TestApp) -> Value {
+    let res = app.anon.get(app.url("/api/openapi.json")).send().await;
+    res.expect("request").json().await.expect("the document")
+}
+
+/// The public operations: health, sign-in status and methods, development and Microsoft
+/// sign-in, logout.
+async fn public(c: &mut Conformance, app: &TestApp) {
+    let anon = &app.anon;
+    c.call("get", "/api/health", anon.get(app.url("/api/health")))
+        .await;
+    c.call(
+        "get",
+        "/api/auth/methods",
+        anon.get(app.url("/api/auth/methods")),
+    )
+    .await;
+    c.call(
+        "get",
+        "/api/auth/status",
+        anon.get(app.url("/api/auth/status")),
+    )
+    .await;
+    c.call(
+        "get",
+        "/api/auth/status",
+        app.http.get(app.url("/api/auth/status")),
+    )
+    .await;
+    let dev = "/api/auth/dev/login";
+    for query in [
+        format!("?email={TEST_USER}"),
+        "?email=nobody@example.com".into(),
+        String::new(),
+    ] {
+        c.call("get", dev, anon.get(app.url(&format!("{dev}{query}"))))
+            .await;
+    }
+    c.call(
+        "get",
+        "/api/auth/microsoft/login",
+        anon.get(app.url("/api/auth/microsoft/login")),
+    )
+    .await;
+    let callback = "/api/auth/microsoft/callback";
+    for query in ["", "?error=access_denied", "?code=c&state=unknown"] {
+        c.call(
+            "get",
+            callback,
+            anon.get(app.url(&format!("{callback}{query}"))),
+        )
+        .await;
+    }
+    // Logout ends a session of its own, not the one the rest of the test uses.
+    let token = create_session(&app.db, TEST_USER, 1).await;
+    let logout = "/api/auth/logout";
+    let cookie = format!("qbr_session={token}");
+    c.call(
+        "post",
+        logout,
+        anon.post(app.url(logout)).header("cookie", cookie),
+    )
+    .await;
+    c.call("get", logout, anon.get(app.url(logout))).await;
+}
+
+/// Every read with good parameters, then with malformed ones, an unknown organization
+/// and no credentials.
+async fn reads(c: &mut Conformance, app: &TestApp) {
+    let reads: &[(&str, &str)] = &[
+        ("/api/qbr/periods", ""),
+        ("/api/qbr/metric-definitions", ""),
+        (
+            "/api/qbr/metrics/monthly",
+            "?period=2025-02&vendor_id=1&metric_name=reactive_time_spent",
+        ),
+        ("/api/qbr/metrics/monthly", ""),
+        ("/api/qbr/metrics/quarterly", "?period=2025-Q1"),
+        (
+            "/api/qbr/metrics/range",
+            "?from=2025-01&to=2025-03&metric_name=reactive_time_spent,total_revenue",
+        ),
+        ("/api/qbr/metrics/history", "?period=2025-01&limit=5"),
+        ("/api/qbr/smartnumbers", "?period=2025-Q1"),
+        ("/api/qbr/smartnumbers", "?period=2025-Q1&shape=flat"),
+        ("/api/qbr/smartnumbers", "?period=2025"),
+        (
+            "/api/qbr/smartnumbers/trend",
+            "?from=2025-01&to=2025-03&granularity=month&keys=rhem",
+        ),
+        ("/api/qbr/smartnumbers/trend", "?from=2024-Q1&to=2025-Q1"),
+        ("/api/qbr/thresholds", ""),
+        ("/api/qbr/alerts", "?period=2025-Q1"),
+        ("/api/qbr/collection/status", ""),
+        ("/api/qbr/collection/log", "?limit=5"),
+        ("/api/qbr/devices-by-client", "?period=2025-01"),
+        ("/api/qbr/export", "?format=csv&from=2025-01&to=2025-03"),
+        ("/api/qbr/export", "?format=xlsx&from=2025-01&to=2025-03"),
+        (
+            "/api/qbr/report",
+            "?period=2025-Q1&paper=a4&tz=America/Chicago",
+        ),
+        ("/api/qbr/audit", "?limit=5"),
+        ("/api/admin/api-keys", ""),
+    ];
+    for (path, query) in reads {
+        let url = app.url(&format!("{path}{query}"));
+        c.call("get", path, app.http.get(url)).await;
+    }
+    let refused: &[(&str, &str)] = &[
+        ("/api/qbr/metrics/monthly", "?period=2025-13"),
+        ("/api/qbr/metrics/monthly", "?period=1999-01"),
+        ("/api/qbr/metrics/monthly", "?metric_name=nope"),
+        ("/api/qbr/metrics/quarterly", "?period=2025-Q5"),
+        ("/api/qbr/metrics/range", "?from=2025-01"),
+        ("/api/qbr/metrics/range", "?from=2020-01&to=2025-12"),
+        ("/api/qbr/metrics/history", "?limit=0"),
+        ("/api/qbr/smartnumbers", "?period=2000-Q1"),
+        ("/api/qbr/smartnumbers", "?shape=round"),
+        ("/api/qbr/smartnumbers/trend", "?from=2025-03&to=2025-01"),
+        ("/api/qbr/alerts", "?organization_id=999"),
+        ("/api/qbr/periods", "?organization_id=0"),
+        ("/api/qbr/thresholds", "?organization_id=999"),
+        ("/api/qbr/collection/log", "?limit=201"),
+        ("/api/qbr/collection/log", "?limit=%205"),
+        (
+            "/api/qbr/metrics/range",
+            "?from=2025-01&to=2025-03&metric_name=reactive_time_spent,",
+        ),
+        ("/api/qbr/devices-by-client", "?period=x"),
+        ("/api/qbr/export", "?format=pdf"),
+        ("/api/qbr/report", "?period=2025-01"),
+        ("/api/qbr/report", "?tz=Mars/Olympus"),
+        ("/api/qbr/audit", "?limit=x"),
+    ];
+    for (path, query) in refused {
+        let url = app.url(&format!("{path}{query}"));
+        c.call("get", path, app.http.get(url)).await;
+    }
+    for (path, _) in reads {
+        c.call("get", path, app.anon.get(app.url(path))).await;
+    }
+}
+
+/// Manual entry, hand-back, thresholds and import: accepted, refused, and from a
+/// cross-site page.
+async fn writes(c: &mut Conformance, app: &TestApp) {
+    for body in reference_inputs() {
+        let path = "/api/qbr/metrics/manual";
+        c.call_json("post", path, app.http.post(app.url(path)), &body)
+            .await;
+    }
+    let writes: &[(&str, Value)] = &[
+        (
+            "/api/qbr/metrics/manual",
+            json!({"period": "2025-04", "metrics": [
+                {"metric_name": "reactive_time_spent", "metric_value": 12.5, "notes": "typed"},
+                {"metric_name": "misc_revenue", "metric_value": -3.0},
+                {"metric_name": "reactive_tickets_created", "metric_value": null}]}),
+        ),
+        (
+            "/api/qbr/metrics/recollect",
+            json!({"period": "2025-04", "metric_names": ["reactive_time_spent"]}),
+        ),
+        (
+            "/api/qbr/thresholds",
+            json!({"thresholds": [{"metric_name": "rhem", "green_max": 0.2, "yellow_max": 0.3}]}),
+        ),
+        (
+            "/api/qbr/thresholds",
+            json!({"metric_name": "rhem", "green_max": 0.25, "yellow_max": 0.35}),
+        ),
+    ];
+    for (path, body) in writes {
+        c.call_json("post", path, app.http.post(app.url(path)), body)
+            .await;
+    }
+    let refused: &[(&str, Value)] = &[
+        (
+            "/api/qbr/metrics/manual",
+            json!({"period": "2025-04", "metrics": []}),
+        ),
+        (
+            "/api/qbr/metrics/manual",
+            json!({"period": "2025-04", "metrics": [{"metric_name": "rhem_x", "metric_value": 1}]}),
+        ),
+        (
+            "/api/qbr/metrics/manual",
+            json!({"period": "2025-04", "organization_id": 999,
+                   "metrics": [{"metric_name": "reactive_time_spent", "metric_value": 1}]}),
+        ),
+        (
+            "/api/qbr/metrics/recollect",
+            json!({"period": "2025-04", "metric_names": []}),
+        ),
+        ("/api/qbr/thresholds", json!({"thresholds": []})),
+        (
+            "/api/qbr/thresholds",
+            json!({"metric_name": "rhem", "green_max": 0.5, "yellow_max": 0.3}),
+        ),
+    ];
+    for (path, body) in refused {
+        c.call("post", path, app.http.post(app.url(path)).json(body))
+            .await;
+    }
+    for path in [
+        "/api/qbr/metrics/manual",
+        "/api/qbr/metrics/recollect",
+        "/api/qbr/thresholds",
+    ] {
+        let text = app.http.post(app.url(path)).body("{}");
+        c.call("post", path, text.header("content-type", "text/plain"))
+            .await;
+        let huge = vec![b' '; 2 * 1024 * 1024];
+        let req = app.http.post(app.url(path)).body(huge);
+        c.call("post", path, req.header("content-type", "application/json"))
+            .await;
+        let cross_site = app
+            .http
+            .post(app.url(path))
+            .header("origin", "https://evil.example");
+        c.call("post", path, cross_site.json(&json!({}))).await;
+        c.call("post", path, app.anon.post(app.url(path)).json(&json!({})))
+            .await;
+    }
+    import(c, app).await;
+}
+
+async fn import(c: &mut Conformance, app: &TestApp) {
+    let path = "/api/qbr/import";
+    let csv = b"period,metric,value,notes\n2025-05,reactive_time_spent,7,from a file\n";
+    let bad = b"period,metric,value,notes\n2025-05,nope,7,\n";
+    for (query, name, bytes) in [
+        ("", "values.csv", &csv[..]),
+        ("?commit=true&overwrite=true", "values.csv", &csv[..]),
+        ("", "values.csv", &bad[..]),
+        ("?organization_id=999", "values.csv", &csv[..]),
+        ("", "values.xlsx", &csv[..]),
+    ] {
+        let req = app
+            .http
+            .post(app.url(&format!("{path}{query}")))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(multipart(name, bytes));
+        c.call("post", path, req).await;
+    }
+    let json = app.http.post(app.url(path)).json(&json!({}));
+    c.call("post", path, json).await;
+}
+
+/// API keys: created (201), listed, used (read key on a write: 403; another
+/// organization: 403), refused to keys, revoked, revoked again (404).
+async fn api_keys(c: &mut Conformance, app: &TestApp) {
+    let path = "/api/admin/api-keys";
+    let mut keys = Vec::new();
+    for scope in ["read", "write"] {
+        let body = json!({"name": format!("conformance {scope}"), "scope": scope});
+        let a = c
+            .call_json("post", path, app.http.post(app.url(path)), &body)
+            .await;
+        assert_eq!(a.status, 201, "{}", String::from_utf8_lossy(&a.body));
+        keys.push(a.json()["data"].take());
+    }
+    let body = json!({"name": "conformance read", "scope": "read"});
+    c.call("post", path, app.http.post(app.url(path)).json(&body))
+        .await;
+    let body = json!({"name": "  ", "scope": "admin"});
+    c.call("post", path, app.http.post(app.url(path)).json(&body))
+        .await;
+    let (read, write) = (
+        keys[0]["key"].as_str().unwrap(),
+        keys[1]["key"].as_str().unwrap(),
+    );
+    let with_key = |req: RequestBuilder, key: &str| req.header("x-api-key", key);
+    let anon = &app.anon;
+    let thresholds = "/api/qbr/thresholds";
+    c.call(
+        "get",
+        thresholds,
+        with_key(anon.get(app.url(thresholds)), read),
+    )
+    .await;
+    let other = app.url("/api/qbr/thresholds?organization_id=2");
+    c.call("get", thresholds, with_key(anon.get(other), read))
+        .await;
+    let body = json!({"metric_name": "rhem", "green_max": 0.2, "yellow_max": 0.3});
+    c.call(
+        "post",
+        thresholds,
+        with_key(anon.post(app.url(thresholds)), read).json(&body),
+    )
+    .await;
+    c.call(
+        "post",
+        thresholds,
+        anon.post(app.url(thresholds))
+            .bearer_auth(write)
+            .json(&body),
+    )
+    .await;
+    c.call("get", path, with_key(anon.get(app.url(path)), write))
+        .await;
+    let revoke = "/api/admin/api-keys/{id}";
+    let id = keys[0]["info"]["id"].as_i64().unwrap();
+    for target in [id.to_string(), id.to_string(), "abc".into()] {
+        let url = app.url(&format!("{path}/{target}"));
+        c.call("delete", revoke, app.http.delete(url)).await;
+    }
+    let url = app.url(&format!("{path}/{}", keys[1]["info"]["id"]));
+    c.call("delete", revoke, with_key(anon.delete(&url), write))
+        .await;
+    c.call(
+        "get",
+        thresholds,
+        with_key(anon.get(app.url(thresholds)), read),
+    )
+    .await;
+}
+
+/// Rate limits: a key's (one request a minute) and sign-in's.
+async fn rate_limits(c: &mut Conformance) {
+    let app = spawn(Some(1)).await;
+    let key = create_api_key(&app.db, "limited", "read").await;
+    let path = "/api/qbr/periods";
+    for _ in 0..2 {
+        let req = app.anon.get(app.url(path)).header("x-api-key", &key);
+        c.call("get", path, req).await;
+    }
+    for path in ["/api/auth/microsoft/login", "/api/auth/microsoft/login"] {
+        c.call("get", path, app.anon.get(app.url(path))).await;
+    }
+    let (dev, callback) = ("/api/auth/dev/login", "/api/auth/microsoft/callback");
+    c.call("get", dev, app.anon.get(app.url(dev))).await;
+    c.call("get", callback, app.anon.get(app.url(callback)))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_operation_answers_as_documented() {
+    let app = spawn(None).await;
+    let mut c = Conformance::new(document(&app).await);
+    public(&mut c, &app).await;
+    writes(&mut c, &app).await;
+    reads(&mut c, &app).await;
+    api_keys(&mut c, &app).await;
+    rate_limits(&mut c).await;
+    for (op, statuses) in &c.seen {
+        println!("{} {}: {statuses:?}", op.0.to_uppercase(), op.1);
+    }
+    let mut missing = Vec::new();
+    for (method, path) in c.operations() {
+        let statuses = c.seen.get(&(method.clone(), path.clone()));
+        // The callback's success needs Microsoft (`auth_microsoft` covers it).
+        let needs_success = path != "/api/auth/microsoft/callback";
+        let answered = statuses.is_some_and(|s| s.iter().any(|s| *s < 400));
+        if statuses.is_none() || (needs_success && !answered) {
+            missing.push(format!("{method} {path}: {statuses:?}"));
+        }
+    }
+    assert!(missing.is_empty(), "operations not answered: {missing:#?}");
+    for expected in [401, 403, 404, 409, 413, 415, 429] {
+        assert!(
+            c.seen.values().any(|s| s.contains(&expected)),
+            "no operation answered {expected}"
+        );
+    }
+    assert!(
+        c.failures.is_empty(),
+        "{} answers differ from the document:\n{}",
+        c.failures.len(),
+        c.failures.join("\n")
+    );
+}
+
+/// The patterns of the document's periods accept exactly what the server's parsers do.
+#[tokio::test(flavor = "multi_thread")]
+async fn period_patterns_are_what_the_parsers_accept() {
+    let app = TestApp::spawn().await;
+    let c = Conformance::new(document(&app).await);
+    let schema =
+        |name: &str| json!({"$ref": format!("#/components/schemas/qbr_shared.period.{name}")});
+    let samples = [
+        "1900-01",
+        "2999-12",
+        "2025-10",
+        "1899-12",
+        "3000-01",
+        "2025-13",
+        "2025-00",
+        "2025-1",
+        "2025-Q1",
+        "2025-Q4",
+        "2025-Q0",
+        "2025-Q5",
+        "2025-q1",
+        "2025",
+        "1899",
+        "3000",
+        "25-01",
+        "",
+        " 2025-01",
+        "2025-01 ",
+        "2025-01\n",
+        "２０２５-01",
+        "2025-٠1",
+    ];
+    for s in samples {
+        let value = json!(s);
+        let cases = [
+            ("Month", s.parse::<qbr_shared::Month>().is_ok()),
+            ("Quarter", s.parse::<qbr_shared::Quarter>().is_ok()),
+            ("Period", s.parse::<qbr_shared::Period>().is_ok()),
+        ];
+        for (name, parses) in cases {
+            let valid = c.validate(&schema(name), &value).is_ok();
+            assert_eq!(
+                valid, parses,
+                "{name} {s:?}: schema {valid}, parser {parses}"
+            );
+        }
+    }
+}
