@@ -4,6 +4,10 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use qbr_shared::api::*;
 use qbr_shared::error::{Envelope, ErrorEnvelope};
+use qbr_shared::quickbooks::api::{
+    BackfillRequest, MappingsUpdateRequest, MappingsUpdateResponse, QuickBooksAccountsResponse,
+    QuickBooksStatus,
+};
 use qbr_shared::ErrorCode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -58,6 +62,7 @@ pub fn browser_time_zone() -> &'static str {
 enum Method {
     Get,
     Post,
+    Put,
     Delete,
 }
 
@@ -65,6 +70,7 @@ fn builder(method: Method, path: &str) -> RequestBuilder {
     let b = match method {
         Method::Get => Request::get(path),
         Method::Post => Request::post(path),
+        Method::Put => Request::put(path),
         Method::Delete => Request::delete(path),
     };
     b.credentials(RequestCredentials::Include)
@@ -135,6 +141,11 @@ async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
 async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
     let json = serde_json::to_string(body).map_err(ApiError::network)?;
     send(Method::Post, path, Some(json)).await
+}
+
+async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    let json = serde_json::to_string(body).map_err(ApiError::network)?;
+    send(Method::Put, path, Some(json)).await
 }
 
 /// Encodes a query-string value.
@@ -307,4 +318,42 @@ pub async fn create_api_key(req: &ApiKeyCreateRequest) -> Result<ApiKeyCreated, 
 
 pub async fn revoke_api_key(id: i64) -> Result<serde_json::Value, ApiError> {
     send(Method::Delete, &format!("/api/admin/api-keys/{id}"), None).await
+}
+
+// --- QuickBooks ----------------------------------------------------------------------------
+
+pub async fn quickbooks_status() -> Result<QuickBooksStatus, ApiError> {
+    get("/api/qbr/quickbooks/status").await
+}
+
+pub async fn quickbooks_accounts() -> Result<QuickBooksAccountsResponse, ApiError> {
+    get("/api/qbr/quickbooks/accounts").await
+}
+
+/// Changes account mappings (all or nothing); the stored reports are mapped again.
+pub async fn save_quickbooks_mappings(
+    req: &MappingsUpdateRequest,
+) -> Result<MappingsUpdateResponse, ApiError> {
+    put("/api/qbr/quickbooks/mappings", req).await
+}
+
+/// The answer to a backfill request: the month the next Web Connector run reads from.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct BackfillAnswer {
+    pub backfill_from: String,
+}
+
+/// Asks the next Web Connector run for history from `from` (`YYYY-MM`).
+pub async fn quickbooks_backfill(from: &str) -> Result<BackfillAnswer, ApiError> {
+    let req = BackfillRequest {
+        from: from.to_string(),
+        organization_id: None,
+    };
+    post("/api/qbr/quickbooks/backfill", &req).await
+}
+
+/// The Web Connector's `.qwc` file for the service at `service_url` (a link: the
+/// browser saves the attachment).
+pub fn qwc_url(service_url: &str) -> String {
+    format!("/api/qbr/quickbooks/qwc?url={}", q(service_url.trim()))
 }

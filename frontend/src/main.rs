@@ -34,6 +34,8 @@ pub enum Route {
     Collection,
     #[at("/settings")]
     Settings,
+    #[at("/settings/quickbooks")]
+    QuickBooks,
     #[at("/import")]
     Import,
     #[at("/login")]
@@ -88,6 +90,7 @@ fn switch(route: Route) -> Html {
         Route::Thresholds => html! { <thresholds::Thresholds /> },
         Route::Collection => html! { <collection::Collection /> },
         Route::Settings => html! { <settings::Settings /> },
+        Route::QuickBooks => html! { <quickbooks::QuickBooks /> },
         Route::Import => html! { <import::Import /> },
         Route::Login | Route::NotFound => html! {},
     };

@@ -1,5 +1,6 @@
-//! Loads the demo organization's values (see `demo`) into an empty database, in one
-//! transaction, through the same store functions as manual entry and collection.
+//! Loads the demo organization's values (see `demo`) and its QuickBooks report
+//! (`demo::quickbooks`) into an empty database, in one transaction, through the same
+//! store functions as manual entry and collection.
 use super::demo_values;
 use crate::store::metrics::{self, ValueWrite};
 use crate::store::{audit, lock_organization_writes, org, recompute};
@@ -22,7 +23,8 @@ pub async fn load_if_empty(conn: &mut AsyncPgConnection, org_id: i32) -> anyhow:
         return Ok(0);
     }
     let now = Utc::now();
-    let values = demo_values(org.current_month(now));
+    let current = org.current_month(now);
+    let values = demo_values(current);
     let written = conn
         .transaction::<_, anyhow::Error, _>(async |conn| {
             lock_organization_writes(conn, org.id).await?;
@@ -52,6 +54,7 @@ pub async fn load_if_empty(conn: &mut AsyncPgConnection, org_id: i32) -> anyhow:
                 months.insert(v.month);
             }
             recompute::after_inputs_changed(conn, &org, &months, now).await?;
+            super::quickbooks::load(conn, org.id, &values, current, now).await?;
             audit::record(
                 conn,
                 audit::AuditEvent {

@@ -41,7 +41,13 @@
 //!   A/R > 90 days) nor the owners' management labor efficiency ratio.
 //! - `avg_monthly_expenses_prior_year` is typed in only for the months whose previous
 //!   calendar year is not among the demo months (it is computed for the others).
+//!
+//! # QuickBooks
+//! `quickbooks` adds the books the revenue and expenses would come from: one
+//! QuickBooks Desktop report of the last 13 months whose accounts add up to the
+//! values above, with one income account (`Grant Income`) no rule maps yet.
 pub mod load;
+pub mod quickbooks;
 
 use qbr_shared::catalogue::{metric_def, METRICS};
 use qbr_shared::values::PRIOR_YEAR_AVG_EXPENSES;

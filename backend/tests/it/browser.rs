@@ -97,6 +97,11 @@ struct Server {
 
 impl Server {
     async fn start() -> Server {
+        Server::start_with(&[]).await
+    }
+
+    /// [`Server::start`] with more environment variables for `qbr serve`.
+    async fn start_with(env: &[(&str, &str)]) -> Server {
         let db = TestDb::new().await;
         let port = free_port();
         // The test's own HTTP calls use a write API key made with the CLI.
@@ -124,6 +129,7 @@ impl Server {
             .env("QBR_AUTHORIZED_USERS", E2E_USER)
             .env("API_BASE_URL", format!("http://127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -449,6 +455,28 @@ impl Browser {
 
     /// Saves a PNG of the viewport into `target/screenshots/<name>.png`.
     async fn screenshot(&self, name: &str) {
+        self.screenshot_at(name, 0).await;
+    }
+
+    /// [`Browser::screenshot`] of the viewport scrolled down to `css` (its top, below
+    /// the sticky top bar); scrolls back to the top afterwards.
+    async fn screenshot_of(&self, name: &str, css: &str) {
+        let y = self
+            .js(&format!(
+                "const e = document.querySelector({}); const bar = document.querySelector('.topbar'); \
+                 window.scrollTo(0, Math.max(0, e.getBoundingClientRect().top + window.scrollY - (bar ? bar.offsetHeight : 0) - 12)); \
+                 return Math.floor(window.scrollY);",
+                json!(css)
+            ))
+            .await
+            .as_u64()
+            .unwrap_or(0);
+        self.screenshot_at(name, y).await;
+        self.js("window.scrollTo(0, 0);").await;
+    }
+
+    /// The viewport as if scrolled `y` pixels down.
+    async fn screenshot_at(&self, name: &str, y: u64) {
         use base64::Engine;
         // Let layout and charts settle.
         tokio::time::sleep(Duration::from_millis(400)).await;
@@ -461,7 +489,7 @@ impl Browser {
                 "/goog/cdp/execute",
                 json!({"cmd": "Page.captureScreenshot", "params": {"format": "png",
                     "captureBeyondViewport": true,
-                    "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}}}),
+                    "clip": {"x": 0, "y": y, "width": w, "height": h, "scale": 1}}}),
             )
             .await;
         let png = base64::engine::general_purpose::STANDARD
@@ -1041,4 +1069,319 @@ async fn report_and_export_links() {
     b.wait_attr("#report-pdf", "href", &report("2025-Q1", "letter"))
         .await;
     b.close().await;
+}
+
+/// Stores, as a Web Connector sync would have, the accounts and one profit-and-loss
+/// report of January and February 2025: nested accounts, a refund (Projects in
+/// February), and Grant Income, which no default rule maps (so January doesn't add up);
+/// and a Web Connector session that failed.
+async fn seed_quickbooks(db: &TestDb) {
+    use backend::store::quickbooks::{self as store, NewSync, SessionUpdate, Source};
+    use qbr_shared::quickbooks::{map_report, PnlAccount, PnlReport, Section};
+    let account = |name: &str, section: Section, amounts: [f64; 2]| PnlAccount {
+        full_name: name.into(),
+        section,
+        amounts: amounts.to_vec(),
+    };
+    let accounts = vec![
+        account("Managed Services", Section::Income, [800.0, 800.0]),
+        account("Managed Services:Backup", Section::Income, [100.0, 100.0]),
+        account("Projects", Section::Income, [400.0, -100.0]),
+        account("Grant Income", Section::Income, [2500.0, 0.0]),
+        account("Cost of Goods Sold", Section::CostOfGoodsSold, [200.0, 0.0]),
+        account("Payroll Expenses:Wages", Section::Expense, [600.0, 600.0]),
+        account("Rent", Section::Expense, [300.0, 350.0]),
+    ];
+    let mut totals = std::collections::BTreeMap::new();
+    totals.insert("income".to_string(), vec![3800.0, 800.0]);
+    totals.insert("cogs".to_string(), vec![200.0, 0.0]);
+    totals.insert("expense".to_string(), vec![900.0, 950.0]);
+    let report = PnlReport {
+        months: vec!["2025-01".parse().unwrap(), "2025-02".parse().unwrap()],
+        accounts,
+        totals,
+    };
+    let unreconciled = map_report(&report, &Default::default()).unreconciled;
+    assert_eq!(unreconciled.len(), 1, "January's income doesn't add up");
+    let now = chrono::Utc::now();
+    let mut conn = db.conn().await;
+    let seen: Vec<(&str, Section)> = report
+        .accounts
+        .iter()
+        .map(|a| (a.full_name.as_str(), a.section))
+        .collect();
+    store::accounts_seen(&mut conn, 1, &seen, now)
+        .await
+        .unwrap();
+    let sync = NewSync {
+        source: Source::Desktop,
+        report: &report,
+        raw: "",
+        active_employees: None,
+        closing_date: None,
+        unreconciled: &unreconciled,
+        run_id: None,
+        now,
+    };
+    store::record_sync(&mut conn, 1, sync).await.unwrap();
+    store::open_session(&mut conn, b"e2e-ticket", 1, "bookkeeper", json!([]))
+        .await
+        .unwrap();
+    let update = SessionUpdate {
+        company_file: None,
+        answers: None,
+        last_error: Some(Some("QuickBooks could not open the company file")),
+        close: true,
+    };
+    store::update_session(&mut conn, b"e2e-ticket", update)
+        .await
+        .unwrap();
+}
+
+/// An account of `GET /api/qbr/quickbooks/accounts`.
+async fn qb_account(server: &Server, name: &str) -> Value {
+    let v = server.get("/api/qbr/quickbooks/accounts").await;
+    v["data"]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["full_name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no account {name}: {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quickbooks_page_maps_an_account() {
+    if !browser_available() {
+        return;
+    }
+    let hash = backend::collect::quickbooks::hash_password("e2e secret").unwrap();
+    let server = Server::start_with(&[
+        ("QBWC_USERNAME", "bookkeeper"),
+        ("QBWC_PASSWORD_HASH", hash.as_str()),
+    ])
+    .await;
+    let b = Browser::start("America/Chicago").await;
+    b.resize(1280, 800).await;
+    server.sign_in(&b).await;
+
+    // Before QuickBooks has reported anything: the empty state, under Settings.
+    b.goto(&server.url("/settings/quickbooks")).await;
+    assert!(b
+        .text("#qb-empty")
+        .await
+        .starts_with("No QuickBooks report yet"));
+    assert_eq!(b.text("a.nav-link.active").await, "Settings");
+    assert_eq!(b.text(".tabs .tab.active").await, "QuickBooks");
+
+    seed_quickbooks(&server._db).await;
+    b.goto(&server.url("/settings/quickbooks")).await;
+    // The status: set up, the user, the last session in the browser's zone, its error.
+    b.element("#qb-configured").await;
+    assert_eq!(b.text(".facts code").await, "bookkeeper");
+    let last = b.text("#qb-last-session").await;
+    assert!(last.contains("CST") || last.contains("CDT"), "{last}");
+    assert_eq!(
+        b.text("#qb-last-error").await,
+        "QuickBooks could not open the company file"
+    );
+    let color = "return getComputedStyle(document.querySelector('#qb-last-error')).color;";
+    assert_eq!(b.js(color).await, "rgb(180, 35, 24)", "red");
+    // The newest report, January not adding up because of Grant Income.
+    let syncs = b.text("#qb-syncs tbody").await;
+    assert!(syncs.contains("Jan 2025 – Feb 2025"), "{syncs}");
+    assert!(
+        syncs.contains("Jan 2025: income $3,800.00 in the report, $1,300.00 accounted for; unmapped: Grant Income"),
+        "{syncs}"
+    );
+    let unmapped = b.text("#qb-unmapped").await;
+    assert!(
+        unmapped.starts_with("1 account of the newest report goes nowhere: Grant Income"),
+        "{unmapped}"
+    );
+
+    // The accounts by section, sub-accounts under their parent, amounts of the last
+    // month (February), what each follows.
+    let row = |name: &str, what: &str| {
+        format!(
+            "const r = document.querySelector('#qb-accounts tr[data-account=\"{name}\"]'); \
+             return r ? {what} : null;"
+        )
+    };
+    assert_eq!(
+        b.wait_for("sections", "return [...document.querySelectorAll('#qb-accounts tbody')].map(t => t.dataset.section);").await,
+        json!(["income", "cogs", "expense"])
+    );
+    assert_eq!(
+        b.wait_for("rows", "return [...document.querySelectorAll('#qb-accounts tbody[data-section=income] tr[data-account]')].map(r => r.dataset.account);").await,
+        json!(["Grant Income", "Managed Services", "Managed Services:Backup", "Projects"])
+    );
+    assert_eq!(
+        b.js(&row(
+            "Managed Services:Backup",
+            "[r.cells[0].textContent, r.cells[0].querySelector('.account-name').style.paddingLeft]"
+        ))
+        .await,
+        json!(["Backup", "18px"])
+    );
+    assert_eq!(
+        b.js(&row("Projects", "r.cells[1].textContent")).await,
+        "-$100.00"
+    );
+    assert_eq!(b.text("#qb-accounts thead th.num").await, "Feb 2025");
+    let follows = |name: &str| {
+        row(name, "[r.querySelector('select').selectedOptions[0].textContent, r.querySelector('.badge').textContent, r.classList.contains('unmapped')]")
+    };
+    assert_eq!(
+        b.js(&follows("Managed Services")).await,
+        json!([
+            "(default: Monthly Recurring Revenue (MRR))",
+            "default",
+            false
+        ])
+    );
+    assert_eq!(
+        b.js(&follows("Grant Income")).await,
+        json!(["(not mapped)", "unmapped", true])
+    );
+    // The .qwc file for this server's service, downloaded with the session.
+    let qwc = format!(
+        "/api/qbr/quickbooks/qwc?url={}",
+        js_encode(&server.url("/api/qbwc"))
+    );
+    b.wait_attr("#qb-qwc", "href", &qwc).await;
+    assert_eq!(
+        b.js("return fetch(document.querySelector('#qb-qwc').href).then(async r => [r.status, (await r.text()).includes('<UserName>bookkeeper</UserName>')]);").await,
+        json!([200, true])
+    );
+    b.screenshot("quickbooks-1280x800").await;
+    b.resize(800, 1100).await;
+    b.screenshot("quickbooks-800x1100").await;
+    b.screenshot_of("quickbooks-accounts-800x1100", "#qb-accounts-panel")
+        .await;
+    b.resize(1280, 800).await;
+    b.screenshot_of("quickbooks-accounts-1280x800", "#qb-accounts-panel")
+        .await;
+
+    // Nothing changed: Save is off. A change, then Cancel: back as stored.
+    let save_disabled = "return document.querySelector('#qb-save').disabled;";
+    assert_eq!(b.js(save_disabled).await, true);
+    b.select("select.target[data-account=\"Rent\"]", "mrr")
+        .await;
+    b.wait_text("#qb-save", "Save 1 change").await;
+    assert_eq!(
+        b.js(&row("Rent", "r.classList.contains('changed')")).await,
+        true
+    );
+    b.click("#qb-cancel").await;
+    b.wait_eq(
+        "Rent back",
+        &row("Rent", "r.querySelector('select').value"),
+        "",
+    )
+    .await;
+    assert_eq!(b.js(save_disabled).await, true);
+
+    // Grant Income → Ignore: refused without a reason (nothing sent), then saved.
+    b.select("select.target[data-account=\"Grant Income\"]", "ignore")
+        .await;
+    b.click("#qb-save").await;
+    assert!(b
+        .text("#qb-notice")
+        .await
+        .starts_with("Give a reason for ignoring Grant Income"));
+    assert_eq!(
+        b.js("return document.querySelector('input.reason[data-account=\"Grant Income\"]').getAttribute('aria-invalid');").await,
+        "true"
+    );
+    assert_eq!(
+        qb_account(&server, "Grant Income").await["mapped_by"],
+        "none"
+    );
+    b.type_into(
+        "input.reason[data-account=\"Grant Income\"]",
+        "Not operating income",
+    )
+    .await;
+    b.click("#qb-save").await;
+    b.wait_for(
+        "saved",
+        "const n = document.querySelector('#qb-notice'); return n && n.textContent.startsWith('Saved');",
+    )
+    .await;
+    let notice = b.text("#qb-notice").await;
+    assert!(
+        notice.starts_with(
+            "Saved 1 mapping: 2 months mapped again from the stored reports (Jan 2025 – Feb 2025)"
+        ),
+        "{notice}"
+    );
+    // Stored, and the report adds up now.
+    let grant = qb_account(&server, "Grant Income").await;
+    assert_eq!(
+        (&grant["target"], &grant["mapped_by"], &grant["reason"]),
+        (
+            &json!("ignore"),
+            &json!("own"),
+            &json!("Not operating income")
+        )
+    );
+    let status = server.get("/api/qbr/quickbooks/status").await;
+    assert_eq!(status["data"]["unmapped_accounts"], json!([]));
+    b.wait_for(
+        "the warning to go",
+        "return document.querySelector('#qb-unmapped') === null;",
+    )
+    .await;
+    assert_eq!(
+        b.js(&follows("Grant Income")).await,
+        json!(["Ignore", "own", false])
+    );
+    assert_eq!(
+        b.js(&row("Grant Income", "r.querySelector('select').value"))
+            .await,
+        "ignore"
+    );
+    assert_eq!(b.js(save_disabled).await, true);
+    b.screenshot_of("quickbooks-saved-1280x800", "#qb-accounts-panel")
+        .await;
+
+    // History: asked from a month, shown as pending.
+    b.js(
+        "const i = document.querySelector('#qb-backfill-month'); i.value = '2024-01'; \
+          i.dispatchEvent(new Event('input', {bubbles: true}));",
+    )
+    .await;
+    b.wait_text("#qb-backfill", "Ask for history from Jan 2024")
+        .await;
+    b.click("#qb-backfill").await;
+    assert!(b
+        .text("#qb-backfill-notice")
+        .await
+        .starts_with("Asked for history from Jan 2024"));
+    let status = server.get("/api/qbr/quickbooks/status").await;
+    assert_eq!(status["data"]["backfill_from"], "2024-01");
+    assert!(b.text("#qb-pending").await.contains("Jan 2024"));
+    b.close().await;
+}
+
+/// `encodeURIComponent`, for the URLs the SPA builds.
+fn js_encode(s: &str) -> String {
+    s.bytes()
+        .map(|c| match c {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => (c as char).to_string(),
+            _ => format!("%{c:02X}"),
+        })
+        .collect()
 }

@@ -73,6 +73,7 @@ pub fn layout(props: &LayoutProps) -> Html {
     });
     let active = |r: &Route| match (&route, r) {
         (Some(Route::Dashboard { .. } | Route::Number { .. } | Route::Home), Route::Home) => true,
+        (Some(Route::QuickBooks), Route::Settings) => true,
         (Some(cur), r) => cur == r,
         _ => false,
     };
@@ -122,5 +123,34 @@ pub fn layout(props: &LayoutProps) -> Html {
             </header>
             <main id="main" class="main">{ body }</main>
         </>
+    }
+}
+
+/// The pages under Settings.
+const SETTINGS: [(&str, Route); 2] = [
+    ("API keys", Route::Settings),
+    ("QuickBooks", Route::QuickBooks),
+];
+
+#[derive(Properties, PartialEq)]
+pub struct SettingsTabsProps {
+    /// The page shown.
+    pub active: Route,
+}
+
+/// The menu of the Settings pages, under the page's title.
+#[function_component(SettingsTabs)]
+pub fn settings_tabs(props: &SettingsTabsProps) -> Html {
+    html! {
+        <nav class="tabs" aria-label="Settings">
+            { for SETTINGS.iter().map(|(label, r)| {
+                let current = *r == props.active;
+                html! {
+                    <Link<Route> to={r.clone()} classes={classes!("tab", current.then_some("active"))}>
+                        <span aria-current={current.then_some("page")}>{ *label }</span>
+                    </Link<Route>>
+                }
+            }) }
+        </nav>
     }
 }

@@ -5,6 +5,7 @@ pub mod drilldown;
 pub mod entry;
 pub mod import;
 pub mod login;
+pub mod quickbooks;
 pub mod review;
 pub mod settings;
 pub mod thresholds;

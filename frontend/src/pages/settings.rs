@@ -2,7 +2,8 @@
 //! without the API-key endpoints answers `NOT_FOUND`, and the page says so.
 use crate::api::{self, ApiError};
 use crate::components::fetch::{error_box, use_fetch, Fetch};
-use crate::time;
+use crate::components::layout::SettingsTabs;
+use crate::{time, Route};
 use qbr_shared::access::ApiKeyScope;
 use qbr_shared::api::{ApiKeyCreateRequest, ApiKeyList};
 use qbr_shared::ErrorCode;
@@ -127,6 +128,7 @@ pub fn settings() -> Html {
     html! {
         <div class="page settings">
             <div class="page-head"><div><h1>{ "Settings · API keys" }</h1><div class="meta">{ "Keys let other programs read (or write) this organization's data through the REST API." }</div></div></div>
+            <SettingsTabs active={Route::Settings} />
             if let Some(k) = &*created {
                 <div class="panel secret" role="status">
                     <strong>{ "Copy the new key now — it is shown only once:" }</strong>
