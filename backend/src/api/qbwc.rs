@@ -24,8 +24,20 @@ fn refuse(res: &mut Response, status: StatusCode, why: &str) {
     write_xml(res, status, soap::client_fault(why));
 }
 
-/// One call of the Web Connector (SOAP 1.1, `SOAPAction: "http://developer.intuit.com/<method>"`).
-#[endpoint(tags("quickbooks"))]
+/// One call of the Web Connector (SOAP 1.1, `SOAPAction: "http://developer.intuit.com/<method>"`):
+/// `serverVersion`, `clientVersion`, `authenticate`, `sendRequestXML`,
+/// `receiveResponseXML`, `connectionError`, `getLastError`, `closeConnection`.
+#[endpoint(
+    tags("quickbooks"),
+    request_body(content = String, content_type = "text/xml", description = "A SOAP 1.1 envelope"),
+    responses(
+        (status_code = 200, description = "The method's answer (a SOAP envelope)", content_type = ["text/xml"], body = String),
+        (status_code = 400, description = "A call that can't be read: a soap:Client fault", content_type = ["text/xml"], body = String),
+        (status_code = 413, description = "A call over 24 MiB: a soap:Client fault", content_type = ["text/xml"], body = String),
+        (status_code = 429, description = "Too many sign-ins from this address: a soap:Client fault", content_type = ["text/xml"], body = String),
+        (status_code = 503, description = "The database is unavailable: a fault; the Web Connector retries", content_type = ["text/xml"], body = String),
+    )
+)]
 pub async fn post_qbwc(req: &mut Request, depot: &mut Depot, res: &mut Response) {
     let bytes = match req.payload_with_max_size(soap::MAX_CALL_BYTES).await {
         Ok(b) => b.clone(),
@@ -88,7 +100,14 @@ pub async fn post_qbwc(req: &mut Request, depot: &mut Depot, res: &mut Response)
 }
 
 /// The service description the Web Connector reads (`?wsdl`).
-#[endpoint(tags("quickbooks"), parameters(("wsdl" = Option<String>, Query, description = "present: the WSDL")))]
+#[endpoint(
+    tags("quickbooks"),
+    parameters(("wsdl" = Option<String>, Query, description = "present: the WSDL")),
+    responses(
+        (status_code = 200, description = "The WSDL", content_type = ["text/xml"], body = String),
+        (status_code = 400, description = "Without ?wsdl: a soap:Client fault", content_type = ["text/xml"], body = String),
+    )
+)]
 pub async fn get_qbwc(req: &mut Request, depot: &mut Depot, res: &mut Response) {
     if req.queries().get("wsdl").is_none() {
         return refuse(

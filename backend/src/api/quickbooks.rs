@@ -3,6 +3,7 @@
 use crate::collect::quickbooks::qwc;
 use crate::error::{AppError, AppResult};
 use crate::http::context::{conn, organization, organization_by_id, organization_id, state, Who};
+use crate::http::response::{errors, FileBytes};
 use crate::http::{ok, params, ApiOk};
 use crate::service::quickbooks as service;
 use qbr_shared::quickbooks::api::{
@@ -15,7 +16,11 @@ use salvo::prelude::*;
 /// Every account QuickBooks reported: its section, where its amounts go (its own
 /// mapping, a parent's, the default rule, or nowhere) and its amount in the newest
 /// report's last month.
-#[endpoint(tags("quickbooks"), parameters(("organization_id" = Option<i32>, Query, description = "Organization (default 1)")))]
+#[endpoint(
+    tags("quickbooks"),
+    parameters(("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)")),
+    responses(errors::BadParameter, errors::NotFound)
+)]
 pub async fn get_accounts(
     req: &mut Request,
     depot: &mut Depot,
@@ -29,7 +34,11 @@ pub async fn get_accounts(
 /// `ignore` needs a reason, null removes the account's own mapping). All or nothing,
 /// audited; the stored reports are mapped again and the months' values rewritten
 /// (manual and imported values stay).
-#[endpoint(tags("quickbooks"), request_body = MappingsUpdateRequest)]
+#[endpoint(
+    tags("quickbooks"),
+    request_body = MappingsUpdateRequest,
+    responses(errors::JsonBody, errors::NotFound, errors::Conflict)
+)]
 pub async fn put_mappings(
     req: &mut Request,
     depot: &mut Depot,
@@ -52,7 +61,11 @@ pub async fn put_mappings(
 
 /// The Web Connector's setup and last session, the newest reports (with the months
 /// that did not reconcile), the accounts that go nowhere, a pending backfill.
-#[endpoint(tags("quickbooks"), parameters(("organization_id" = Option<i32>, Query, description = "Organization (default 1)")))]
+#[endpoint(
+    tags("quickbooks"),
+    parameters(("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)")),
+    responses(errors::BadParameter, errors::NotFound)
+)]
 pub async fn get_status(
     req: &mut Request,
     depot: &mut Depot,
@@ -64,7 +77,11 @@ pub async fn get_status(
 }
 
 /// Asks the next Web Connector run for history from `from` (`YYYY-MM`).
-#[endpoint(tags("quickbooks"), request_body = BackfillRequest)]
+#[endpoint(
+    tags("quickbooks"),
+    request_body = BackfillRequest,
+    responses(errors::JsonBody, errors::NotFound)
+)]
 pub async fn post_backfill(
     req: &mut Request,
     depot: &mut Depot,
@@ -79,7 +96,15 @@ pub async fn post_backfill(
 }
 
 /// The `.qwc` file for the Web Connector (attachment), for the service at `url`.
-#[endpoint(tags("quickbooks"), parameters(("url" = String, Query, description = "The public URL of /api/qbwc (https)")))]
+#[endpoint(
+    tags("quickbooks"),
+    parameters(("url" = String, Query, description = "The public URL of /api/qbwc (https, or http on localhost)")),
+    responses(
+        (status_code = 200, description = "The .qwc file, as an attachment", content_type = ["application/xml"], body = FileBytes),
+        errors::BadParameter,
+        errors::NotFound,
+    )
+)]
 pub async fn get_qwc(req: &mut Request, depot: &mut Depot, res: &mut Response) -> AppResult<()> {
     let url = params::required(params::raw(req, "url"), "url")?;
     let settings = state(depot)?.quickbooks.clone();

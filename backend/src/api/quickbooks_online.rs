@@ -8,6 +8,7 @@ use crate::collect::quickbooks::online::connect::{self, Callback, ConnectError};
 use crate::collect::quickbooks::online::OnlineSettings;
 use crate::error::{AppError, AppResult};
 use crate::http::context::{client_ip, conn, organization, state, Who};
+use crate::http::response::errors;
 use crate::http::{ok, params, ApiOk};
 use salvo::prelude::*;
 
@@ -30,7 +31,15 @@ fn online_settings(depot: &Depot) -> AppResult<OnlineSettings> {
 
 /// Starts connecting a QuickBooks Online company: 302 to Intuit, which sends the
 /// browser back to the callback. A signed-in user only (not an API key).
-#[endpoint(tags("quickbooks"), parameters(("organization_id" = Option<i32>, Query, description = "Organization (default 1)")))]
+#[endpoint(
+    tags("quickbooks"),
+    parameters(("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)")),
+    responses(
+        (status_code = 302, description = "To Intuit's consent page", headers(("Location" = String, description = "Intuit's authorize URL"))),
+        errors::BadParameter,
+        errors::NotFound,
+    )
+)]
 pub async fn get_connect(
     req: &mut Request,
     depot: &mut Depot,
@@ -48,7 +57,11 @@ pub async fn get_connect(
 }
 
 /// Forgets the connected company and its tokens (audited). A signed-in user only.
-#[endpoint(tags("quickbooks"), parameters(("organization_id" = Option<i32>, Query, description = "Organization (default 1)")))]
+#[endpoint(
+    tags("quickbooks"),
+    parameters(("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)")),
+    responses(errors::BadParameter, errors::NotFound)
+)]
 pub async fn post_disconnect(
     req: &mut Request,
     depot: &mut Depot,
@@ -65,7 +78,24 @@ pub async fn post_disconnect(
 
 /// Intuit's redirect after the consent page: checks the state, exchanges the code,
 /// keeps the tokens sealed and lands on Settings → QuickBooks.
-#[endpoint(tags("quickbooks"), parameters(("code" = Option<String>, Query), ("state" = Option<String>, Query), ("realmId" = Option<String>, Query), ("error" = Option<String>, Query)))]
+#[endpoint(
+    tags("quickbooks"),
+    parameters(
+        ("code" = Option<String>, Query, description = "The authorization code from Intuit"),
+        ("state" = Option<String>, Query, description = "The state the connection started with"),
+        ("realmId" = Option<String>, Query, description = "The QuickBooks company"),
+        ("error" = Option<String>, Query, description = "Why Intuit did not connect"),
+    ),
+    responses(
+        (status_code = 302, description = "Connected: to Settings → QuickBooks", headers(("Location" = String, description = "The SPA's QuickBooks page"))),
+        (status_code = 400, description = "Not connected: declined, incomplete, or an expired or unknown state (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 404, description = "QuickBooks Online is not set up (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 500, description = "Misconfigured (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 502, description = "Intuit did not confirm the connection (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 503, description = "The database is unavailable (an HTML page)", content_type = "text/html", body = String),
+        errors::SignInLimit,
+    )
+)]
 pub async fn get_callback(req: &mut Request, depot: &mut Depot, res: &mut Response) {
     let home = auth_state(depot)
         .map(|a| a.config.frontend_url.trim_end_matches('/').to_string())

@@ -132,7 +132,8 @@ fn client(auth: &Auth) -> Result<MsClient, Failure> {
     responses(
         (status_code = 302, description = "To Microsoft's sign-in page", headers(("Location" = String, description = "Microsoft's authorize URL"))),
         (status_code = 500, description = "Sign-in is misconfigured (an HTML page)", content_type = "text/html", body = String),
-        (status_code = 503, description = "Microsoft sign-in is not configured, or the database is unavailable (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 404, description = "Microsoft sign-in is not configured (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 503, description = "The database is unavailable (an HTML page)", content_type = "text/html", body = String),
         errors::SignInLimit,
     )
 )]
@@ -198,7 +199,8 @@ async fn start_login(depot: &Depot, auth: &Auth) -> Result<String, Failure> {
         (status_code = 403, description = "The account is not on the allow-list (an HTML page)", content_type = "text/html", body = String),
         (status_code = 500, description = "Sign-in is misconfigured (an HTML page)", content_type = "text/html", body = String),
         (status_code = 502, description = "Microsoft did not confirm the sign-in (an HTML page)", content_type = "text/html", body = String),
-        (status_code = 503, description = "Microsoft sign-in is not configured, or the database is unavailable (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 404, description = "Microsoft sign-in is not configured (an HTML page)", content_type = "text/html", body = String),
+        (status_code = 503, description = "The database is unavailable (an HTML page)", content_type = "text/html", body = String),
         errors::SignInLimit,
     )
 )]

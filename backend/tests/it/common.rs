@@ -263,6 +263,11 @@ impl TestApp {
         Self::start(config, Path::new("/nonexistent")).await
     }
 
+    /// The sign-in settings `config` makes, and `extras`.
+    pub async fn spawn_full(config: impl FnOnce(&str) -> AuthConfig, extras: Extras) -> TestApp {
+        Self::start_with(config, Path::new("/nonexistent"), extras).await
+    }
+
     /// The default settings with `extras`.
     pub async fn spawn_with_extras(extras: Extras) -> TestApp {
         Self::start_with(|_| test_auth_config(), Path::new("/nonexistent"), extras).await

@@ -208,24 +208,169 @@ fn multipart(name: &str, bytes: &[u8]) -> Vec<u8> {
 /// A server with every sign-in path on: development sign-in, and Microsoft pointing at
 /// an address nothing answers (its login only builds the redirect).
 async fn spawn(limits: Option<u32>) -> TestApp {
-    TestApp::spawn_with(move |base| {
-        let mut c: AuthConfig = test_auth_config();
-        c.dev_login = true;
-        c.api_base_url = base.to_string();
-        c.microsoft = Some(MicrosoftConfig {
-            tenant_id: "tenant".into(),
-            client_id: "client".into(),
-            client_secret: "secret".into(),
-        });
-        c.authority_url = "http://127.0.0.1:9".into();
-        if let Some(n) = limits {
-            c.limits.key_reads_per_minute = n;
-            c.limits.key_writes_per_minute = n;
-            c.limits.sign_in_per_minute = n;
-        }
-        c
-    })
+    TestApp::spawn_full(
+        move |base| {
+            let mut c: AuthConfig = test_auth_config();
+            c.dev_login = true;
+            c.api_base_url = base.to_string();
+            c.microsoft = Some(MicrosoftConfig {
+                tenant_id: "tenant".into(),
+                client_id: "client".into(),
+                client_secret: "secret".into(),
+            });
+            c.authority_url = "http://127.0.0.1:9".into();
+            if let Some(n) = limits {
+                c.limits.key_reads_per_minute = n;
+                c.limits.key_writes_per_minute = n;
+                c.limits.sign_in_per_minute = n;
+            }
+            c
+        },
+        quickbooks_extras(),
+    )
     .await
+}
+
+/// QuickBooks set up both ways: the Web Connector, and Online pointing at an address
+/// nothing answers (its connect only builds the redirect).
+fn quickbooks_extras() -> Extras {
+    use backend::collect::quickbooks::{hash_password, QuickBooksSettings, WebConnectorLogin};
+    use backend::config::Env;
+    let env = Env::from_pairs([
+        ("QBO_CLIENT_ID", "client"),
+        ("QBO_CLIENT_SECRET", "secret"),
+        (
+            "QBR_SECRET_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        ),
+        ("QBO_AUTHORIZE_URL", "http://127.0.0.1:9/authorize"),
+        ("QBO_TOKEN_URL", "http://127.0.0.1:9/token"),
+        ("QBO_API_URL", "http://127.0.0.1:9"),
+    ]);
+    let mut quickbooks = QuickBooksSettings::from_env(&env).expect("QuickBooks settings");
+    quickbooks.web_connector = Some(WebConnectorLogin {
+        username: "books".into(),
+        password_hash: hash_password("a long enough password").expect("hash"),
+    });
+    Extras {
+        quickbooks,
+        ..Extras::default()
+    }
+}
+
+/// A report of two months with two accounts, stored as QuickBooks would have sent it.
+async fn seed_quickbooks(app: &TestApp) {
+    use backend::store::quickbooks::{accounts_seen, record_sync, NewSync, Source};
+    use qbr_shared::quickbooks::{PnlAccount, PnlReport, Section};
+    let months: Vec<qbr_shared::Month> =
+        vec!["2025-01".parse().unwrap(), "2025-02".parse().unwrap()];
+    let report = PnlReport {
+        months,
+        accounts: vec![
+            PnlAccount {
+                full_name: "Managed Services".into(),
+                section: Section::Income,
+                amounts: vec![1000.0, 1100.0],
+            },
+            PnlAccount {
+                full_name: "Grant Income".into(),
+                section: Section::Income,
+                amounts: vec![0.0, 500.0],
+            },
+        ],
+        totals: [("income".to_string(), vec![1000.0, 1600.0])].into(),
+    };
+    let mut conn = app.db.conn().await;
+    let now = chrono::Utc::now();
+    accounts_seen(
+        &mut conn,
+        1,
+        &[
+            ("Managed Services", Section::Income),
+            ("Grant Income", Section::Income),
+        ],
+        now,
+    )
+    .await
+    .unwrap();
+    let sync = NewSync {
+        source: Source::Desktop,
+        report: &report,
+        raw: "<QBXML/>",
+        active_employees: None,
+        closing_date: None,
+        unreconciled: &[],
+        run_id: None,
+        now,
+    };
+    record_sync(&mut conn, 1, sync).await.unwrap();
+}
+
+/// QuickBooks: accounts, mappings, status, backfill, the .qwc file, the Web Connector's
+/// SOAP service and QuickBooks Online's connect, callback and disconnect.
+async fn quickbooks(c: &mut Conformance, app: &TestApp) {
+    seed_quickbooks(app).await;
+    for path in ["/api/qbr/quickbooks/accounts", "/api/qbr/quickbooks/status"] {
+        c.call("get", path, app.http.get(app.url(path))).await;
+        let refused = app.url(&format!("{path}?organization_id=999"));
+        c.call("get", path, app.http.get(refused)).await;
+    }
+    let mappings = "/api/qbr/quickbooks/mappings";
+    for body in [
+        json!({"mappings": [{"account": "Grant Income", "metric": "nrr"}]}),
+        json!({"mappings": [{"account": "No Such Account", "metric": "nrr"}]}),
+        json!({"mappings": [{"account": "Grant Income", "metric": "ignore"}]}),
+    ] {
+        c.call_json("put", mappings, app.http.put(app.url(mappings)), &body)
+            .await;
+    }
+    let backfill = "/api/qbr/quickbooks/backfill";
+    for body in [json!({"from": "2025-01"}), json!({"from": "1800-01"})] {
+        c.call_json("post", backfill, app.http.post(app.url(backfill)), &body)
+            .await;
+    }
+    let qwc = "/api/qbr/quickbooks/qwc";
+    for query in [format!("?url={}/api/qbwc", app.base), "?url=ftp://x".into()] {
+        let url = app.url(&format!("{qwc}{query}"));
+        c.call("get", qwc, app.http.get(url)).await;
+    }
+    let qbwc = "/api/qbwc";
+    for query in ["?wsdl", ""] {
+        c.call(
+            "get",
+            qbwc,
+            app.anon.get(app.url(&format!("{qbwc}{query}"))),
+        )
+        .await;
+    }
+    let server_version = r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><serverVersion xmlns="http://developer.intuit.com/"/></soap:Body></soap:Envelope>"#;
+    for body in [server_version, "not xml"] {
+        let req = app
+            .anon
+            .post(app.url(qbwc))
+            .header("content-type", "text/xml; charset=utf-8")
+            .body(body);
+        c.call("post", qbwc, req).await;
+    }
+    // The redirect to Intuit is the answer: a client that does not follow it.
+    let token = create_session(&app.db, TEST_USER, 1).await;
+    let connect = "/api/qbr/quickbooks/online/connect";
+    let req = app
+        .anon
+        .get(app.url(connect))
+        .header("cookie", format!("qbr_session={token}"));
+    c.call("get", connect, req).await;
+    let callback = "/api/qbr/quickbooks/online/callback";
+    c.call(
+        "get",
+        callback,
+        app.anon
+            .get(app.url(&format!("{callback}?code=c&state=unknown&realmId=1"))),
+    )
+    .await;
+    let disconnect = "/api/qbr/quickbooks/online/disconnect";
+    c.call("post", disconnect, app.http.post(app.url(disconnect)))
+        .await;
 }
 
 async fn document(app: &TestApp) -> Value {
@@ -576,6 +721,7 @@ async fn every_operation_answers_as_documented() {
     writes(&mut c, &app).await;
     reads(&mut c, &app).await;
     api_keys(&mut c, &app).await;
+    quickbooks(&mut c, &app).await;
     rate_limits(&mut c).await;
     for (op, statuses) in &c.seen {
         println!("{} {}: {statuses:?}", op.0.to_uppercase(), op.1);
@@ -583,8 +729,10 @@ async fn every_operation_answers_as_documented() {
     let mut missing = Vec::new();
     for (method, path) in c.operations() {
         let statuses = c.seen.get(&(method.clone(), path.clone()));
-        // The callback's success needs Microsoft (`auth_microsoft` covers it).
-        let needs_success = path != "/api/auth/microsoft/callback";
+        // The callbacks' success needs Microsoft or Intuit (`auth_microsoft` and
+        // `quickbooks_online` cover them).
+        let needs_success =
+            path != "/api/auth/microsoft/callback" && path != "/api/qbr/quickbooks/online/callback";
         let answered = statuses.is_some_and(|s| s.iter().any(|s| *s < 400));
         if statuses.is_none() || (needs_success && !answered) {
             missing.push(format!("{method} {path}: {statuses:?}"));
