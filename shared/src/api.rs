@@ -130,6 +130,12 @@ pub struct ManualMetricInput {
 #[cfg(feature = "openapi")]
 const MAX_NOTES: usize = crate::values::MAX_NOTES;
 
+/// Text a field with line breaks accepts (`text::NOTES`): no control character but tab,
+/// line feed and carriage return.
+#[cfg(feature = "openapi")]
+pub const MULTILINE_TEXT_PATTERN: &str =
+    "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
 /// Values are stored as `NUMERIC(20, 6)`: the server refuses magnitudes from 10^14.
 #[cfg(feature = "openapi")]
 const VALUE_LIMIT: f64 = 1e14;
@@ -149,6 +155,7 @@ impl ManualMetricInput {
         let notes = Object::new()
             .schema_type(SchemaType::from_iter([BasicType::String, BasicType::Null]))
             .max_length(MAX_NOTES)
+            .pattern(MULTILINE_TEXT_PATTERN)
             .description("Why the value is what it is (blank: none)");
         Object::new()
             .property("metric_name", key)
@@ -623,7 +630,7 @@ api_type! {
     /// `POST /api/admin/api-keys` body.
     pub struct ApiKeyCreateRequest {
         /// 1–100 characters once trimmed; one active key per name.
-        #[cfg_attr(feature = "openapi", salvo(schema(min_length = 1, max_length = 100, pattern = "\\S")))]
+        #[cfg_attr(feature = "openapi", salvo(schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u001F\\u007F-\\u009F]*$")))]
         pub name: String,
         /// `read` or `write`.
         pub scope: ApiKeyScope,

@@ -249,7 +249,7 @@ pub async fn logout(
 /// email without Microsoft and lands on the SPA.
 #[endpoint(
     tags("auth"),
-    parameters(("email" = String, Query, pattern = "\\S", description = "An allow-listed email (any case; blank counts as missing)")),
+    parameters(("email" = String, Query, max_length = 254, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u001F\\u007F-\\u009F]*$", description = "An allow-listed email (any case; blank counts as missing)")),
     responses(
         (status_code = 302, description = "Signed in: the session cookie is set; to the SPA", headers(("Location" = String, description = "The SPA"), ("Set-Cookie" = String, description = "The session cookie"))),
         errors::BadParameter,

@@ -17,6 +17,18 @@ pub fn from_f64(v: f64) -> BigDecimal {
     BigDecimal::from_str(&format!("{v}")).unwrap_or_default()
 }
 
+/// Largest magnitude `qbr_metrics_monthly.metric_value` (NUMERIC(20, 6)) holds.
+pub const VALUE_LIMIT: f64 = 1e14;
+/// Largest magnitude `qbr_smartnumbers.kpi_value` (NUMERIC(30, 10)) holds.
+pub const KPI_LIMIT: f64 = 1e20;
+
+/// `v` when a column of magnitude `limit` can hold it. A computed value beyond it (a
+/// ratio over a near-zero denominator, from extreme but valid inputs) is no number
+/// anyone can use: it is stored as missing instead of failing the whole write.
+pub fn storable(v: f64, limit: f64) -> Option<f64> {
+    (v.is_finite() && v.abs() < limit).then_some(v)
+}
+
 pub fn opt_from_f64(v: Option<f64>) -> Option<BigDecimal> {
     v.map(from_f64)
 }

@@ -2,6 +2,7 @@
 //! transaction of every write that changes inputs, so readers never see new inputs
 //! with old results.
 use super::metrics::{inputs_by_month, rows_for_months, set_calculated, MetricRow};
+use super::numeric::{storable, VALUE_LIMIT};
 use super::org::Org;
 use super::smartnumbers;
 use chrono::{DateTime, Utc};
@@ -110,11 +111,12 @@ async fn store_derived(
         .collect();
     let empty = Values::new();
     let inputs = data.inputs.get(&month).unwrap_or(&empty);
-    let derived = if inputs.is_empty() {
+    let mut derived = if inputs.is_empty() {
         Values::new()
     } else {
         derived_only(inputs, data.prior_year_average(month.year()))
     };
+    derived.retain(|_, v| storable(*v, VALUE_LIMIT).is_some());
     if existing.is_empty() && derived.is_empty() {
         return Ok(());
     }

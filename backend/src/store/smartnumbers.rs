@@ -1,5 +1,5 @@
 //! Stored SmartNumbers per period.
-use super::numeric::{from_f64, opt_to_f64};
+use super::numeric::{from_f64, opt_to_f64, storable, KPI_LIMIT};
 use crate::schema::qbr_smartnumbers;
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
@@ -42,7 +42,8 @@ pub async fn replace(
                 qbr_smartnumbers::organization_id.eq(org),
                 qbr_smartnumbers::period.eq(period),
                 qbr_smartnumbers::kpi_name.eq(c.key),
-                qbr_smartnumbers::kpi_value.eq(c.value.map(from_f64)),
+                qbr_smartnumbers::kpi_value
+                    .eq(c.value.and_then(|v| storable(v, KPI_LIMIT)).map(from_f64)),
                 qbr_smartnumbers::missing_inputs.eq(c.missing_inputs.clone()),
                 qbr_smartnumbers::null_reason.eq(c.null_reason()),
                 qbr_smartnumbers::months_counted.eq(months_counted as i32),

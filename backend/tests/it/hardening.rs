@@ -491,3 +491,22 @@ async fn a_stalled_body_is_cut() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("REQUEST_TIMEOUT"), "{answer}");
 }
+
+#[tokio::test]
+async fn extreme_but_valid_inputs_never_overflow_a_stored_number() {
+    let app = TestApp::spawn().await;
+    // Gross profit per employee is 9·10^13 / 10^-6: far beyond what NUMERIC(20, 6)
+    // holds. It was a 500 (numeric field overflow); now the ratio is stored as missing.
+    let body = json!({"period": "2025-01", "metrics": [
+        {"metric_name": "mrr", "metric_value": 9.0e13},
+        {"metric_name": "employees", "metric_value": 0.000001},
+        {"metric_name": "technical_employees", "metric_value": 0.000001},
+        {"metric_name": "reactive_tickets_closed", "metric_value": 9.0e13},
+    ]});
+    let resp = app.post("/api/qbr/metrics/manual", &body).await;
+    assert_eq!(resp.0, 200, "{}", resp.1);
+    let (status, month) = app.get("/api/qbr/metrics/monthly?period=2025-01").await;
+    assert_eq!(status, 200, "{month}");
+    let (status, numbers) = app.get("/api/qbr/smartnumbers?period=2025-Q1").await;
+    assert_eq!(status, 200, "{numbers}");
+}
