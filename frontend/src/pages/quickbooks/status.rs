@@ -113,6 +113,7 @@ pub fn status_panel(props: &StatusPanelProps) -> Html {
         <div class="panel qb-status">
             <h2>{ "QuickBooks Desktop" }</h2>
             { setup }
+            { online(s) }
             if !s.unmapped_accounts.is_empty() {
                 <div class="warning" role="alert" id="qb-unmapped">
                     <strong>{ format!("{} of the newest report go{} nowhere: ",
@@ -134,5 +135,34 @@ pub fn status_panel(props: &StatusPanelProps) -> Html {
                 </div>
             }
         </div>
+    }
+}
+
+/// QuickBooks Online: connect (a link: the server sends the browser to Intuit and back),
+/// or what it is connected to.
+fn online(s: &QuickBooksStatus) -> Html {
+    if !s.online_configured {
+        return html! {};
+    }
+    html! {
+        <>
+            <h2 class="spaced">{ "QuickBooks Online" }</h2>
+            if s.online_connected {
+                <dl class="facts" id="qbo-connected">
+                    <dt>{ "Connected" }</dt>
+                    <dd><span class="badge green"><span class="dot" aria-hidden="true"></span>
+                        { format!("company {}", s.online_realm_id.clone().unwrap_or_default()) }</span></dd>
+                    if let Some(e) = &s.online_last_error {
+                        <dt>{ "Last error" }</dt>
+                        <dd class="error-text">{ e }</dd>
+                    }
+                </dl>
+            } else {
+                <p id="qbo-connect">
+                    <a class="btn primary" id="qbo-connect-link" href="/api/qbr/quickbooks/online/connect">{ "Connect QuickBooks Online" }</a>
+                    <span class="small">{ " Intuit asks you to sign in and allow the QBR Dashboard to read your books." }</span>
+                </p>
+            }
+        </>
     }
 }
