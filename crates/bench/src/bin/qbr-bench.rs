@@ -40,10 +40,13 @@
 //! [--server-log PATH]` (about 2 minutes with the defaults). Names with `?` need
 //! quotes: `--only 'smartnumbers?shape=flat'`.
 use anyhow::{anyhow, bail, Context};
-use backend::db;
 use backend::demo::demo_values;
 use backend::store::metrics::{self, ValueWrite};
 use backend::store::{lock_organization_writes, org, recompute};
+use bench::cpu::{self, CpuSnapshot, CpuUse, Watched};
+use bench::{
+    count_lines, describe_binary, prepare_database, qbr_binary, thousands, QbrServer, POOL_SIZE,
+};
 use chrono::Utc;
 use clap::Parser;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -74,8 +77,6 @@ const RANGE_MONTHS: i32 = 24;
 /// Quarters per trend request.
 const TREND_QUARTERS: usize = 8;
 const ORG_ID: i32 = 1;
-/// The server's database pool (`QBR_DB_POOL_SIZE`, its default).
-const POOL_SIZE: usize = 16;
 const WARMUP: Duration = Duration::from_secs(1);
 const DB_NAME: &str = "qbr_bench";
 /// Latencies are recorded in microseconds, up to an hour.
@@ -165,7 +166,7 @@ fn main() -> anyhow::Result<ExitCode> {
 
 /// Everything after the cluster is up. Returns false when any request failed.
 async fn run(args: &Args, qbr: &Path, cluster: &PgCluster, dir: &Path) -> anyhow::Result<bool> {
-    let url = prepare_database(cluster).await?;
+    let url = prepare_database(cluster, DB_NAME).await?;
     let mut conn = AsyncPgConnection::establish(&url)
         .await
         .context("connecting to the benchmark database")?;
@@ -177,7 +178,7 @@ async fn run(args: &Args, qbr: &Path, cluster: &PgCluster, dir: &Path) -> anyhow
         .server_log
         .clone()
         .unwrap_or_else(|| dir.join("qbr.log"));
-    let server = QbrServer::start(qbr, &url, &log).await?;
+    let server = QbrServer::start(qbr, &url, &log, &server_env()).await?;
     println!(
         "server: {} (`qbr serve`, pid {}, {}; database pool {POOL_SIZE}; RUST_LOG=info to {})",
         server.base,
@@ -185,19 +186,15 @@ async fn run(args: &Args, qbr: &Path, cluster: &PgCluster, dir: &Path) -> anyhow
         describe_binary(qbr),
         server.log.display()
     );
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cores = cpu::cores();
     println!(
         "machine: {cores} core(s), CPU {}, load average {}; qbr, PostgreSQL and the load \
          generator ({} clients, tokio multi-thread runtime) share them",
-        cpu_model(),
-        load_average(),
+        cpu::cpu_model(),
+        cpu::load_average(),
         args.clients
     );
-    let watched = Watched {
-        qbr: server.pid,
-        postmaster: postmaster_pid(cluster),
-        ticks_per_second: clock_ticks_per_second(),
-    };
+    let watched = Watched::new(server.pid, cluster);
     let mut bench = Bench {
         base: server.base.clone(),
         secrets,
@@ -215,20 +212,6 @@ async fn run(args: &Args, qbr: &Path, cluster: &PgCluster, dir: &Path) -> anyhow
     let results = outcome?;
     print_summary(&results, cores, args);
     Ok(results.iter().all(|r| r.errors() == 0))
-}
-
-/// Creates the benchmark database and migrates it; returns its URL.
-async fn prepare_database(cluster: &PgCluster) -> anyhow::Result<String> {
-    let t = Instant::now();
-    db::ensure_database(&cluster.database_url("postgres"), DB_NAME).await?;
-    let url = cluster.database_url(DB_NAME);
-    let applied = db::run_migrations(&url).await?;
-    println!(
-        "database: {} migration(s) applied in {:.2} s",
-        applied.len(),
-        t.elapsed().as_secs_f64()
-    );
-    Ok(url)
 }
 
 // ---------------------------------------------------------------------------------
@@ -407,164 +390,16 @@ async fn create_credentials(conn: &mut AsyncPgConnection) -> anyhow::Result<Secr
     })
 }
 
-/// `--qbr`, else the `qbr` beside this program (cargo builds both into one directory).
-fn qbr_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
-    if let Some(path) = given {
-        anyhow::ensure!(path.is_file(), "--qbr {}: no such file", path.display());
-        return Ok(path.to_path_buf());
-    }
-    let exe = std::env::current_exe().context("locating this program")?;
-    let beside = exe.with_file_name("qbr");
-    anyhow::ensure!(
-        beside.is_file(),
-        "no `qbr` beside {}: build both with `cargo build --release -p backend -p bench \
-         --bins` (same CARGO_TARGET_DIR), or pass --qbr PATH",
-        exe.display()
-    );
-    Ok(beside)
-}
-
-/// The binary's path and age, so a stale build is noticed.
-fn describe_binary(path: &Path) -> String {
-    let age = std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .map_or_else(
-            || "age unknown".to_string(),
-            |d| format!("built {} min ago", d.as_secs() / 60),
-        );
-    let kind = if path.components().any(|c| c.as_os_str() == "debug") {
-        ", DEBUG BUILD: figures are meaningless"
-    } else {
-        ""
-    };
-    format!("{}, {age}{kind}", path.display())
-}
-
-/// `qbr serve` in a child process, killed if dropped without [`QbrServer::stop`].
-struct QbrServer {
-    child: tokio::process::Child,
-    pid: u32,
-    base: String,
-    log: PathBuf,
-}
-
-impl QbrServer {
-    /// Starts `qbr serve` on a free loopback port and waits until it answers.
-    async fn start(qbr: &Path, database_url: &str, log: &Path) -> anyhow::Result<QbrServer> {
-        let port = free_port()?;
-        // Logs go to a file: a pipe nobody reads would fill up and stall the server.
-        let out = std::fs::File::create(log).context("creating the server log")?;
-        let err = out.try_clone().context("cloning the server log handle")?;
-        // A clean environment: settings of the calling shell (collectors, sign-in) must
-        // not change what is measured; but the runtime's size may be tried on purpose.
-        let mut command = tokio::process::Command::new(qbr);
-        command
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("DATABASE_URL", database_url)
-            .env("QBR_LISTEN", format!("127.0.0.1:{port}"))
-            .env("QBR_DIST_DIR", "/nonexistent")
-            .env("QBR_DB_POOL_SIZE", POOL_SIZE.to_string())
-            .env("RUST_LOG", "info")
-            .env("QBR_AUTHORIZED_USERS", BENCH_USER)
-            .env("QBR_API_KEY_READS_PER_MINUTE", KEY_READS_PER_MINUTE);
-        if let Some(threads) = std::env::var_os("TOKIO_WORKER_THREADS") {
-            command.env("TOKIO_WORKER_THREADS", threads);
-        }
-        let child = command
-            .stdin(std::process::Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("starting {} serve", qbr.display()))?;
-        let pid = child.id().context("the server exited at once")?;
-        let mut server = QbrServer {
-            child,
-            pid,
-            base: format!("http://127.0.0.1:{port}"),
-            log: log.to_path_buf(),
-        };
-        server.wait_ready().await?;
-        Ok(server)
-    }
-
-    /// Polls `/api/health` until it answers 200 (30 s at most).
-    async fn wait_ready(&mut self) -> anyhow::Result<()> {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .context("building the HTTP client")?;
-        let url = format!("{}/api/health", self.base);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("`qbr serve` exited with {status}:\n{}", log_tail(&self.log));
-            }
-            if let Ok(res) = client.get(&url).send().await {
-                if res.status() == reqwest::StatusCode::OK {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "`qbr serve` did not answer within 30 s:\n{}",
-                    log_tail(&self.log)
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGTERM (the server drains in-flight requests), SIGKILL after 15 s.
-    async fn stop(mut self) {
-        use nix::sys::signal::{kill, Signal};
-        use nix::unistd::Pid;
-        let pid = i32::try_from(self.pid).unwrap_or(i32::MAX);
-        if let Err(e) = kill(Pid::from_raw(pid), Signal::SIGTERM) {
-            println!("WARNING: SIGTERM to the server: {e}");
-        }
-        match tokio::time::timeout(Duration::from_secs(15), self.child.wait()).await {
-            Ok(Ok(status)) if status.success() => println!("server stopped"),
-            Ok(Ok(status)) => {
-                println!(
-                    "WARNING: the server exited with {status}:\n{}",
-                    log_tail(&self.log)
-                );
-            }
-            Ok(Err(e)) => println!("WARNING: waiting for the server: {e}"),
-            Err(_) => {
-                println!("WARNING: the server did not stop within 15 s; killing it");
-                let _ = self.child.kill().await;
-            }
-        }
-        println!(
-            "server log: {} lines ({})",
-            count_lines(&self.log).map_or_else(|| "?".to_string(), thousands),
-            self.log.display()
-        );
-    }
-}
-
-/// A loopback port nothing listens on now (the server binds it a moment later).
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-/// The last lines of a log, for error messages.
-fn log_tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
-}
-
-fn count_lines(path: &Path) -> Option<u64> {
-    let bytes = std::fs::read(path).ok()?;
-    Some(bytes.iter().filter(|b| **b == b'\n').count() as u64)
+/// What `qbr serve` needs beyond the defaults: the cookie scenario's user may sign in,
+/// and the per-key rate limit stays far above the load.
+fn server_env() -> [(&'static str, String); 2] {
+    [
+        ("QBR_AUTHORIZED_USERS", BENCH_USER.to_string()),
+        (
+            "QBR_API_KEY_READS_PER_MINUTE",
+            KEY_READS_PER_MINUTE.to_string(),
+        ),
+    ]
 }
 
 // ---------------------------------------------------------------------------------
@@ -1789,200 +1624,4 @@ fn micros(d: Duration) -> u64 {
 
 fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".to_string())
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".to_string())
-}
-
-// ---------------------------------------------------------------------------------
-// CPU from /proc
-
-/// The processes whose CPU is measured.
-struct Watched {
-    qbr: u32,
-    postmaster: Option<u32>,
-    /// The unit of /proc's CPU times (`getconf CLK_TCK`).
-    ticks_per_second: f64,
-}
-
-/// `getconf CLK_TCK`, else Linux's usual 100.
-fn clock_ticks_per_second() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|t| *t > 0.0)
-        .unwrap_or(100.0)
-}
-
-/// CPU seconds used over a measured window.
-struct CpuUse {
-    wall: f64,
-    qbr: f64,
-    postgres: f64,
-    /// This process: the load generator.
-    bench: f64,
-    /// The whole machine, from /proc/stat.
-    busy: f64,
-    idle: f64,
-}
-
-impl CpuUse {
-    /// CPU seconds per second of wall time.
-    fn cores(&self, seconds: f64) -> f64 {
-        seconds / self.wall
-    }
-
-    /// Everything else the machine ran meanwhile.
-    fn other(&self) -> f64 {
-        (self.busy - self.qbr - self.postgres - self.bench).max(0.0)
-    }
-}
-
-/// Cumulative CPU ticks at one instant.
-struct CpuSnapshot {
-    at: Instant,
-    qbr: u64,
-    postgres: u64,
-    bench: u64,
-    busy: u64,
-    idle: u64,
-}
-
-impl CpuSnapshot {
-    fn take(w: &Watched) -> Option<CpuSnapshot> {
-        let at = Instant::now();
-        let qbr = proc_times(&format!("/proc/{}/stat", w.qbr))?.own;
-        let bench = proc_times("/proc/self/stat")?.own;
-        let postgres = w.postmaster.map_or(0, postgres_ticks);
-        let (busy, idle) = machine_ticks()?;
-        Some(CpuSnapshot {
-            at,
-            qbr,
-            postgres,
-            bench,
-            busy,
-            idle,
-        })
-    }
-
-    fn usage(
-        before: Option<CpuSnapshot>,
-        after: Option<CpuSnapshot>,
-        ticks_per_second: f64,
-    ) -> Option<CpuUse> {
-        let (b, a) = (before?, after?);
-        let wall = (a.at - b.at).as_secs_f64();
-        if wall <= 0.0 {
-            return None;
-        }
-        let secs = |after: u64, before: u64| after.saturating_sub(before) as f64 / ticks_per_second;
-        Some(CpuUse {
-            wall,
-            qbr: secs(a.qbr, b.qbr),
-            postgres: secs(a.postgres, b.postgres),
-            bench: secs(a.bench, b.bench),
-            busy: secs(a.busy, b.busy),
-            idle: secs(a.idle, b.idle),
-        })
-    }
-}
-
-/// The CPU fields of one /proc/<pid>/stat, in ticks.
-struct ProcTimes {
-    ppid: u32,
-    /// utime + stime: the process's threads, alive and exited.
-    own: u64,
-    /// cutime + cstime: its children that exited and were waited for.
-    children: u64,
-}
-
-fn proc_times(path: &str) -> Option<ProcTimes> {
-    let stat = std::fs::read_to_string(path).ok()?;
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |i: usize| -> Option<u64> { fields.get(i)?.parse().ok() };
-    Some(ProcTimes {
-        ppid: fields.get(1)?.parse().ok()?,
-        own: field(11)? + field(12)?,
-        children: field(13)? + field(14)?,
-    })
-}
-
-/// CPU ticks of PostgreSQL: the postmaster, its living children (backends, background
-/// processes), and its exited children, so a backend that ends mid-window still counts.
-fn postgres_ticks(postmaster: u32) -> u64 {
-    let Some(root) = proc_times(&format!("/proc/{postmaster}/stat")) else {
-        return 0;
-    };
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    let living: u64 = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let t = proc_times(&format!("/proc/{pid}/stat"))?;
-            (t.ppid == postmaster).then_some(t.own)
-        })
-        .sum();
-    root.own + root.children + living
-}
-
-/// The whole machine's (busy, idle + iowait) ticks, from /proc/stat.
-fn machine_ticks() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let fields: Vec<u64> = stat
-        .lines()
-        .next()?
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    // user nice system idle iowait irq softirq steal (guest time is in user already).
-    let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
-    let busy = fields.iter().take(8).sum::<u64>() - idle;
-    Some((busy, idle))
-}
-
-/// The postmaster's pid, from the first line of `postmaster.pid`.
-fn postmaster_pid(cluster: &PgCluster) -> Option<u32> {
-    std::fs::read_to_string(cluster.data_dir().join("postmaster.pid"))
-        .ok()?
-        .lines()
-        .next()?
-        .trim()
-        .parse()
-        .ok()
 }
