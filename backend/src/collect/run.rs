@@ -133,7 +133,8 @@ async fn locked(
     result
 }
 
-async fn try_lock(conn: &mut AsyncPgConnection, key: i64) -> anyhow::Result<bool> {
+/// Takes the session advisory lock `key` if free (the QuickBooks Online sync uses it too).
+pub(crate) async fn try_lock(conn: &mut AsyncPgConnection, key: i64) -> anyhow::Result<bool> {
     #[derive(QueryableByName)]
     struct Locked {
         #[diesel(sql_type = diesel::sql_types::Bool)]

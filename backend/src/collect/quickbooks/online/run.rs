@@ -9,13 +9,13 @@ use super::client::{Company, Intuit, IntuitError, TokenKeeper, Tokens};
 use super::{connect, report};
 use crate::collect::quickbooks::sync::{self as books, Delivery};
 use crate::collect::quickbooks::QuickBooksSettings;
+use crate::collect::run::try_lock;
 use crate::collect::run::{RunError, RunReport};
 use crate::db::{DbConn, DbPool};
 use crate::store::org::{self, Org};
 use crate::store::quickbooks::Source;
 use crate::store::quickbooks_online as store;
-use diesel::QueryableByName;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use qbr_shared::collection::Trigger;
 
 /// Session advisory-lock key of QuickBooks Online syncs (plus the organization id).
@@ -79,19 +79,6 @@ pub async fn sync(
     }
     record(pool, org.id, &result).await;
     result
-}
-
-async fn try_lock(conn: &mut AsyncPgConnection, key: i64) -> anyhow::Result<bool> {
-    #[derive(QueryableByName)]
-    struct Locked {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        locked: bool,
-    }
-    let row: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
-        .bind::<diesel::sql_types::BigInt, _>(key)
-        .get_result(conn)
-        .await?;
-    Ok(row.locked)
 }
 
 /// Keeps how the sync ended on the connection, for the status page.
