@@ -2,11 +2,12 @@
 //! the SPA's files, error catcher, CORS and other hoops; and serving it with graceful shutdown.
 use crate::api;
 use crate::auth::Auth;
+use crate::http::hosting::{self, PublicPath, Site};
 use crate::http::response::{error_response, rate_limited_response};
-use crate::http::{middleware, AppState};
+use crate::http::{csp, middleware, AppState};
 use salvo::catcher::Catcher;
 use salvo::fuse::FuseConfig;
-use salvo::http::header::{HeaderValue, ALLOW};
+use salvo::http::header::{HeaderValue, ALLOW, CACHE_CONTROL};
 use salvo::http::Method;
 use salvo::oapi::{Components, Link, OpenApi, Operation, ParameterIn, PathItemType, Required};
 use salvo::prelude::*;
@@ -14,7 +15,6 @@ use salvo::routing::filters::{self, Filter, FilterInfo};
 use salvo::routing::PathState;
 use salvo::serve_static::StaticDir;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,8 +24,9 @@ pub fn connection_timeouts(body: Duration) -> FuseConfig {
     FuseConfig::default().with_request_body_timeout(body)
 }
 
-/// The whole service. `dist_dir` is served at `/` when it holds a built SPA.
-pub fn service(state: AppState, auth: Arc<Auth>, dist_dir: &Path) -> Service {
+/// The whole service, under `site`'s public path: the API, its OpenAPI document, the
+/// SPA's `config.json`, and the SPA itself when `site.dist_dir` holds a build.
+pub fn service(state: AppState, auth: Arc<Auth>, site: &Site) -> Service {
     let cors = crate::auth::csrf::cors(&auth.config);
     let api = api::router(crate::auth::require_auth);
     // The document is made before HEAD is added, so it lists each read once, as GET.
@@ -34,26 +35,78 @@ pub fn service(state: AppState, auth: Arc<Auth>, dist_dir: &Path) -> Service {
         routes: answer_head(api::router(crate::auth::require_auth)),
     };
     let mut script_hashes = Vec::new();
-    let mut root = Router::new()
+    let mut app = Router::new()
         .hoop(salvo::affix_state::inject(state).inject(auth))
         .push(Router::with_path("api/openapi.json").get(doc))
         .push(api)
         // Unknown /api paths are API 404s (the envelope), never the SPA's index.html.
-        .push(Router::with_path("api/{**rest}").goal(fallback));
-    if let Ok(index) = std::fs::read_to_string(dist_dir.join("index.html")) {
-        script_hashes = middleware::inline_script_hashes(&index);
-        let files = StaticDir::new([dist_dir.to_path_buf()])
+        .push(Router::with_path("api/{**rest}").goal(fallback))
+        .push(Router::with_path("config.json").get(SpaConfigJson::new(&site.public_path)));
+    if let Ok(index) = std::fs::read_to_string(site.dist_dir.join("index.html")) {
+        script_hashes = csp::inline_script_hashes(&index);
+        let files = StaticDir::new([site.dist_dir.clone()])
             .defaults("index.html")
             .fallback("index.html");
-        root = root.push(Router::with_path("{**path}").get(files));
+        app = app.push(Router::with_path("{**path}").get(files));
     } else {
-        tracing::info!(dir = %dist_dir.display(), "no built SPA found; serving the API only");
+        tracing::info!(dir = %site.dist_dir.display(), "no built SPA found; serving the API only");
     }
+    // Under a public path, routes match `/qbr/...`; `RequestContext` then hands the
+    // handlers the path without it.
+    let root = if site.public_path.is_root() {
+        app
+    } else {
+        Router::new().push(Router::with_path(site.public_path.route()).push(app))
+    };
     Service::new(answer_head(root))
-        .hoop(middleware::RequestContext::new(&script_hashes))
+        .hoop(middleware::RequestContext::new(
+            &script_hashes,
+            site.clone(),
+        ))
         .hoop(cors)
         .hoop(salvo::prelude::CatchPanic::new())
         .catcher(Catcher::default().hoop(middleware::catch_errors))
+}
+
+/// Refuses a built SPA made for another public path than the server's: its routes and
+/// asset URLs would all miss (`trunk build --public-url` must match `QBR_PUBLIC_PATH`).
+pub fn check_spa(site: &Site) -> anyhow::Result<()> {
+    let Ok(index) = std::fs::read_to_string(site.dist_dir.join("index.html")) else {
+        return Ok(());
+    };
+    let built_for = hosting::spa_base_path(&index).unwrap_or_default();
+    anyhow::ensure!(
+        built_for == site.public_path.as_str(),
+        "{} was built for the public path '{}/' but QBR_PUBLIC_PATH is '{}/': rebuild it with \
+         `trunk build --release --public-url {}/`",
+        site.dist_dir.display(),
+        built_for,
+        site.public_path.as_str(),
+        site.public_path.as_str(),
+    );
+    Ok(())
+}
+
+/// `GET {public path}/config.json`: the SPA served here finds its API on the same
+/// origin, under the same public path (whatever `config.json` the build holds).
+struct SpaConfigJson(String);
+
+impl SpaConfigJson {
+    fn new(public_path: &PublicPath) -> Self {
+        let config = qbr_shared::api::SpaConfig {
+            api_base_url: public_path.as_str().to_string(),
+        };
+        SpaConfigJson(serde_json::to_string(&config).unwrap_or_else(|_| "{}".into()))
+    }
+}
+
+#[async_trait]
+impl Handler for SpaConfigJson {
+    async fn handle(&self, _: &mut Request, _: &mut Depot, res: &mut Response, _: &mut FlowCtrl) {
+        res.headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        res.render(Text::Json(self.0.clone()));
+    }
 }
 
 /// Lets every GET route answer HEAD too (RFC 9110 §9.3.2: the same headers, no body;

@@ -1,6 +1,7 @@
-//! The one place that talks to the backend: builds requests, sends cookies and the
-//! browser's time zone, and turns the response envelope into `Result<T, ApiError>`.
-//! A 401 from any call sends the user to the login page. One async fn per endpoint.
+//! The one place that talks to the backend: finds it (`config.json`), builds requests,
+//! sends cookies and the browser's time zone, and turns the response envelope into
+//! `Result<T, ApiError>`. A 401 from any call sends the user to the login page. One
+//! async fn per endpoint.
 use gloo_net::http::{Request, RequestBuilder, Response};
 use qbr_shared::api::*;
 use qbr_shared::error::{Envelope, ErrorEnvelope};
@@ -25,11 +26,71 @@ pub struct ApiError {
 
 impl ApiError {
     fn network(e: impl std::fmt::Display) -> ApiError {
+        let at = match api_base() {
+            "" => String::new(),
+            base => format!(" at {base}"),
+        };
         ApiError {
             code: None,
-            message: format!("The server could not be reached ({e})."),
+            message: format!("The server{at} could not be reached ({e})."),
         }
     }
+}
+
+// --- Where the API is ----------------------------------------------------------------
+
+static API_BASE: OnceLock<String> = OnceLock::new();
+
+/// The SPA's public path, from the `<base href>` Trunk writes (`--public-url`): `""` at
+/// the root, `/qbr` under a prefix. The router takes its basename from the same tag.
+pub fn public_path() -> String {
+    yew_router::utils::base_url().unwrap_or_default()
+}
+
+/// Reads `config.json` next to `index.html` (README "Production"); call once, before
+/// the first request. Without one (a 404, or a static server's `index.html` fallback)
+/// the API is on this origin under the SPA's public path.
+pub async fn load_config() {
+    let base = match spa_config().await {
+        Some(config) => config.api_base_url,
+        None => public_path(),
+    };
+    let _ = API_BASE.set(base.trim_end_matches('/').to_string());
+}
+
+async fn spa_config() -> Option<SpaConfig> {
+    let res = Request::get(&format!("{}/config.json", public_path()))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .ok()?;
+    if !res.ok() {
+        return None;
+    }
+    res.json::<SpaConfig>().await.ok()
+}
+
+/// What API paths follow: an origin (`https://db-api.example.com:5400`), a path on
+/// this origin (`/qbr`), or nothing.
+fn api_base() -> &'static str {
+    API_BASE.get().map_or("", String::as_str)
+}
+
+/// The URL of an API path (`/api/...`), for requests and for links the browser follows.
+pub fn url(path: &str) -> String {
+    format!("{}{path}", api_base())
+}
+
+/// [`url`], always absolute (for URLs given to other programs).
+pub fn absolute_url(path: &str) -> String {
+    let url = url(path);
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return url;
+    }
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    format!("{origin}{url}")
 }
 
 /// The code of an error answer without our envelope (a proxy's page, or a server that
@@ -67,11 +128,12 @@ enum Method {
 }
 
 fn builder(method: Method, path: &str) -> RequestBuilder {
+    let url = url(path);
     let b = match method {
-        Method::Get => Request::get(path),
-        Method::Post => Request::post(path),
-        Method::Put => Request::put(path),
-        Method::Delete => Request::delete(path),
+        Method::Get => Request::get(&url),
+        Method::Post => Request::post(&url),
+        Method::Put => Request::put(&url),
+        Method::Delete => Request::delete(&url),
     };
     b.credentials(RequestCredentials::Include)
         .header("X-Timezone", browser_time_zone())
@@ -129,8 +191,9 @@ async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
 /// Sends the user to the login page (unless already there).
 pub fn go_to_login() {
     let history = BrowserHistory::new();
-    if history.location().path() != "/login" {
-        history.push("/login");
+    let login = format!("{}/login", public_path());
+    if history.location().path() != login {
+        history.push(login);
     }
 }
 
@@ -286,20 +349,20 @@ pub async fn import_file(
 /// The printable report of a quarter (`YYYY-Qn`) as a PDF, on `paper` (`letter`/`a4`),
 /// with timestamps in the browser's time zone.
 pub fn report_url(quarter: &str, paper: &str) -> String {
-    format!(
+    url(&format!(
         "/api/qbr/report?period={}&format=pdf&paper={}&tz={}",
         q(quarter),
         q(paper),
         q(browser_time_zone())
-    )
+    ))
 }
 
 /// A year's stored inputs as `csv` or `xlsx`.
 pub fn export_url(format: &str, year: i32) -> String {
-    format!(
+    url(&format!(
         "/api/qbr/export?format={}&from={year}-01&to={year}-12",
         q(format)
-    )
+    ))
 }
 
 pub async fn devices_by_client(period: &str) -> Result<DevicesByClientResponse, ApiError> {
@@ -355,5 +418,8 @@ pub async fn quickbooks_backfill(from: &str) -> Result<BackfillAnswer, ApiError>
 /// The Web Connector's `.qwc` file for the service at `service_url` (a link: the
 /// browser saves the attachment).
 pub fn qwc_url(service_url: &str) -> String {
-    format!("/api/qbr/quickbooks/qwc?url={}", q(service_url.trim()))
+    url(&format!(
+        "/api/qbr/quickbooks/qwc?url={}",
+        q(service_url.trim())
+    ))
 }

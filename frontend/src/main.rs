@@ -108,5 +108,9 @@ fn app() -> Html {
 
 fn main() {
     theme::apply(theme::is_dark());
-    yew::Renderer::<App>::new().render();
+    // Where the API is must be known before the first page asks it anything.
+    wasm_bindgen_futures::spawn_local(async {
+        api::load_config().await;
+        yew::Renderer::<App>::new().render();
+    });
 }

@@ -586,6 +586,17 @@ api_type! {
 }
 
 api_type! {
+    /// The SPA's `config.json`, next to its `index.html`: where the API is. Written by
+    /// `qbr spa configure` for a SPA hosted apart from its API; `qbr serve` answers it
+    /// itself when it serves the SPA.
+    pub struct SpaConfig {
+        /// The API's base URL (`https://db-api.example.com:5400`), or a path on the
+        /// SPA's own origin (`""`, `/qbr`); `/api/...` follows it.
+        pub api_base_url: String,
+    }
+}
+
+api_type! {
     /// The signed-in user.
     pub struct AuthUser {
         pub email: String,

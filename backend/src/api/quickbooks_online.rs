@@ -179,25 +179,16 @@ fn explain(e: &ConnectError) -> (StatusCode, String) {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A small self-contained page (no script, so the CSP holds).
+/// A failure page leading back to Settings → QuickBooks.
 fn page(res: &mut Response, status: StatusCode, title: &str, message: &str, home: &str) {
-    res.status_code(status);
-    res.render(Text::Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} — QBR Dashboard</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}}h1{{font-size:1.4rem}}</style></head>\
-         <body><h1>{t}</h1><p>{m}</p><p><a href=\"{h}{s}\">Settings → QuickBooks</a></p></body></html>",
-        t = escape(title),
-        m = escape(message),
-        h = escape(home),
-        s = SETTINGS_PAGE,
-    )));
+    let settings = format!("{home}{SETTINGS_PAGE}");
+    crate::http::page::render(
+        res,
+        status,
+        title,
+        message,
+        &[("Settings → QuickBooks", &settings)],
+    );
 }
 
 #[cfg(test)]
@@ -214,6 +205,5 @@ mod tests {
         )));
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(!message.contains("10.0.0.1"));
-        assert_eq!(escape("<b>\"&"), "&lt;b&gt;&quot;&amp;");
     }
 }

@@ -1,6 +1,8 @@
-//! Cross-site rules: CORS for the configured origins (with credentials), and the CSRF
-//! check of cookie-authenticated writes: their `Origin` (or, without one, `Referer`)
-//! must be an allowed origin, this server's `API_BASE_URL`, or the request's own host.
+//! Cross-site rules: CORS for the configured origins (`CORS_ORIGINS` and `FRONTEND_URL`'s,
+//! with credentials: a SPA hosted on another host of the site calls the API with its
+//! session cookie), and the CSRF check of cookie-authenticated writes: their `Origin`
+//! (or, without one, `Referer`) must be an allowed origin, this server's
+//! `API_BASE_URL`, or the request's own host.
 //! API-key requests carry no ambient credentials and are exempt.
 use super::config::AuthConfig;
 use oauth2::url::Url;
@@ -26,6 +28,8 @@ pub fn cors(config: &AuthConfig) -> CorsHandler {
             "authorization",
             "x-api-key",
             "x-request-id",
+            // The SPA sends the browser's time zone with every call.
+            "x-timezone",
         ]))
         .expose_headers(vec!["x-request-id", "retry-after"])
         .max_age(600)

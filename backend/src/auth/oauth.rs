@@ -6,6 +6,7 @@
 use super::session;
 use super::{auth_state, Auth};
 use crate::http::context::{client_ip, conn};
+use crate::http::page;
 use crate::http::params;
 use crate::http::response::errors;
 use crate::secrets::{hash, random_token};
@@ -78,24 +79,39 @@ impl Failure {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// A failure page with links to sign in again and to the dashboard.
+fn render_page(res: &mut Response, status: StatusCode, title: &str, message: &str, urls: &Urls) {
+    let sign_in = format!("{}/api/auth/microsoft/login", urls.api);
+    page::render(
+        res,
+        status,
+        title,
+        message,
+        &[("Sign in again", &sign_in), ("QBR Dashboard", &urls.home)],
+    );
 }
 
-/// A small self-contained HTML page (no script, so the CSP holds).
-fn render_page(res: &mut Response, status: StatusCode, title: &str, message: &str, home: &str) {
-    res.status_code(status);
-    res.render(Text::Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} — QBR Dashboard</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}}h1{{font-size:1.4rem}}</style></head>\
-         <body><h1>{t}</h1><p>{m}</p><p><a href=\"/api/auth/microsoft/login\">Sign in again</a> · <a href=\"{h}\">QBR Dashboard</a></p></body></html>",
-        t = escape(title),
-        m = escape(message),
-        h = escape(home),
-    )));
+/// Where a failure page's links lead: this server's public URL and the SPA's.
+struct Urls {
+    api: String,
+    home: String,
+}
+
+impl Urls {
+    fn of(auth: &Auth) -> Urls {
+        Urls {
+            api: auth.config.api_base_url.clone(),
+            home: auth.config.frontend_url.clone(),
+        }
+    }
+
+    /// Without the settings (the server's state is missing): this host's root.
+    fn unknown() -> Urls {
+        Urls {
+            api: String::new(),
+            home: "/".into(),
+        }
+    }
 }
 
 fn client(auth: &Auth) -> Result<MsClient, Failure> {
@@ -146,14 +162,14 @@ pub async fn login(depot: &mut Depot, res: &mut Response) {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Sign-in failed",
                 "Internal error.",
-                "/",
+                &Urls::unknown(),
             )
         }
     };
-    let home = auth.config.frontend_url.clone();
+    let urls = Urls::of(&auth);
     match start_login(depot, &auth).await {
         Ok(url) => res.render(Redirect::found(url)),
-        Err(f) => render_page(res, f.status, f.title, &f.message, &home),
+        Err(f) => render_page(res, f.status, f.title, &f.message, &urls),
     }
 }
 
@@ -213,14 +229,14 @@ pub async fn callback(req: &mut Request, depot: &mut Depot, res: &mut Response) 
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Sign-in failed",
                 "Internal error.",
-                "/",
+                &Urls::unknown(),
             )
         }
     };
-    let home = auth.config.frontend_url.clone();
+    let urls = Urls::of(&auth);
     match finish_login(req, depot, res, &auth).await {
-        Ok(()) => res.render(Redirect::found(home)),
-        Err(f) => render_page(res, f.status, f.title, &f.message, &home),
+        Ok(()) => res.render(Redirect::found(urls.home)),
+        Err(f) => render_page(res, f.status, f.title, &f.message, &urls),
     }
 }
 
@@ -488,13 +504,5 @@ mod tests {
             Some("n-1")
         );
         assert_eq!(id_token_nonce("garbage"), None);
-    }
-
-    #[test]
-    fn pages_escape_text() {
-        assert_eq!(
-            escape("<a href=\"x\">&"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;"
-        );
     }
 }

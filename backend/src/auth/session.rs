@@ -52,26 +52,33 @@ pub async fn resolve(
 }
 
 /// The `qbr_session` cookie: HttpOnly, Secure (unless plain-http loopback
-/// development), SameSite=Lax, Path=/, Max-Age = the session lifetime.
+/// development), SameSite=Lax (sent to an API on another host of the same site, e.g.
+/// from dashboards.example.com to db-api.example.com), Path = the public path, no
+/// Domain unless configured, Max-Age = the session lifetime.
 pub fn session_cookie(config: &AuthConfig, token: String) -> Cookie<'static> {
-    Cookie::build((COOKIE_NAME, token))
-        .http_only(true)
-        .secure(config.secure_cookie)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .max_age(time::Duration::hours(config.session_lifetime_hours))
-        .build()
+    cookie(
+        config,
+        token,
+        time::Duration::hours(config.session_lifetime_hours),
+    )
 }
 
 /// A cookie that makes the browser forget the session.
 pub fn cleared_cookie(config: &AuthConfig) -> Cookie<'static> {
-    Cookie::build((COOKIE_NAME, ""))
+    cookie(config, String::new(), time::Duration::ZERO)
+}
+
+fn cookie(config: &AuthConfig, value: String, max_age: time::Duration) -> Cookie<'static> {
+    let mut cookie = Cookie::build((COOKIE_NAME, value))
         .http_only(true)
         .secure(config.secure_cookie)
         .same_site(SameSite::Lax)
-        .path("/")
-        .max_age(time::Duration::ZERO)
-        .build()
+        .path(config.cookie_path.clone())
+        .max_age(max_age);
+    if let Some(domain) = &config.cookie_domain {
+        cookie = cookie.domain(domain.clone());
+    }
+    cookie.build()
 }
 
 /// Creates a session for an allowed user, sets the cookie and records the sign-in.

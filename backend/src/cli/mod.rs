@@ -8,6 +8,7 @@ mod logging;
 mod quickbooks;
 mod report;
 mod serve;
+mod spa;
 
 use crate::config::{Config, Env};
 use crate::db;
@@ -52,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         command: quickbooks::QuickBooksCommand,
     },
+    /// The SPA's files on a static web server apart from the API (`spa configure`).
+    Spa {
+        #[command(subcommand)]
+        command: spa::SpaCommand,
+    },
 }
 
 /// The organization the CLI acts on.
@@ -73,6 +79,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let env = Env::process();
     let config = Config::from_env(&env)?;
     let _log = init_logging(config.log_json);
+    let cli = match cli.command {
+        Command::Spa { command } => return spa::run(command),
+        command => Cli { command },
+    };
     if let Command::Quickbooks { command } = &cli.command {
         if !command.needs_database() {
             return quickbooks::run_offline(command);
@@ -103,6 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(&database, args).await,
         Command::Report(args) => report::run(&database, args).await,
         Command::Quickbooks { command } => quickbooks::run(&env, &database, command).await,
+        Command::Spa { .. } => Ok(()),
     };
     // The private cluster (if any) stops when `database` is dropped, after the server.
     drop(database);

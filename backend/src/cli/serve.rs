@@ -14,14 +14,14 @@ const DEMO_USER: &str = "demo@example.com";
 
 /// The sign-in settings of `qbr serve`; refuses unsafe ones before anything starts.
 pub fn settings(env: &Env, config: &Config, demo: bool) -> anyhow::Result<AuthConfig> {
-    let mut auth_config = AuthConfig::from_env(env, config.listen)?;
+    let mut auth_config = AuthConfig::from_env(env, config.listen, &config.site.public_path)?;
     if demo {
         auth_config.dev_login = true;
         if auth_config.allow_list.is_empty() {
             auth_config.allow_list.replace([DEMO_USER]);
         }
     }
-    auth_config.check(config.listen)?;
+    auth_config.check(config.listen, config.site.trusted_proxies.is_set())?;
     Ok(auth_config)
 }
 
@@ -72,6 +72,7 @@ pub async fn run(
     auth_config: AuthConfig,
     demo: bool,
 ) -> anyhow::Result<()> {
+    server::check_spa(&config.site)?;
     let dev_login_url = announce(&auth_config);
     let mut state = AppState::new(database.pool.clone(), super::ORG_ID);
     state.quickbooks = std::sync::Arc::new(QuickBooksSettings::from_env(env)?);
@@ -89,11 +90,18 @@ pub async fn run(
         state.org_id,
     )
     .await?;
-    println!("QBR Dashboard: http://{}/", config.listen);
+    println!("QBR Dashboard: {}", auth.config.frontend_url);
+    if !auth
+        .config
+        .frontend_url
+        .starts_with(&auth.config.api_base_url)
+    {
+        println!("API: {}", auth.config.api_base_url);
+    }
     if let Some(url) = dev_login_url {
         println!("Development sign-in: {url}");
     }
-    let service = server::service(state, auth, &config.dist_dir);
+    let service = server::service(state, auth, &config.site);
     let served = server::serve(service, config.listen, config.body_timeout).await;
     if let Some(schedule) = schedule {
         schedule.shutdown().await;

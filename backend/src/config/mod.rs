@@ -5,7 +5,9 @@
 //! | `DATABASE_URL` | unset | PostgreSQL to use; unset = start a private cluster under `QBR_DATA_DIR/postgres` |
 //! | `QBR_DATA_DIR` | `./data` | where the private cluster lives |
 //! | `QBR_LISTEN` | `127.0.0.1:5400` | address the server listens on |
-//! | `QBR_DIST_DIR` | `./dist` | the built SPA, served at `/` when present |
+//! | `QBR_DIST_DIR` | `./dist` | the built SPA, served under the public path when present |
+//! | `QBR_PUBLIC_PATH` | empty (`/`) | path prefix the server answers under behind a reverse proxy (`/qbr`) |
+//! | `QBR_TRUSTED_PROXIES` | empty | reverse proxies (IPs, CIDR blocks) whose `X-Forwarded-For` names the client |
 //! | `QBR_DB_POOL_SIZE` | `16` | database connections per server process |
 //! | `QBR_BODY_TIMEOUT_SECS` | `30` | a request body that stalls this long is cut |
 //! | `QBR_LOG_FORMAT` | `text` | `json` for one JSON object per log line |
@@ -16,6 +18,8 @@
 pub mod env;
 
 pub use env::Env;
+
+use crate::http::hosting::Site;
 
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -31,7 +35,8 @@ pub struct Config {
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
-    pub dist_dir: PathBuf,
+    /// Where the server is published and the SPA it serves.
+    pub site: Site,
     pub pool_size: usize,
     /// How long a request body may stall before the request is cut.
     pub body_timeout: std::time::Duration,
@@ -52,9 +57,7 @@ impl Config {
             listen: listen
                 .parse()
                 .with_context(|| format!("QBR_LISTEN must be host:port, got '{listen}'"))?,
-            dist_dir: env
-                .var("QBR_DIST_DIR")
-                .map_or_else(|| PathBuf::from("dist"), PathBuf::from),
+            site: Site::from_env(env)?,
             pool_size: env.parsed("QBR_DB_POOL_SIZE", 16)?,
             body_timeout: std::time::Duration::from_secs(
                 env.parsed("QBR_BODY_TIMEOUT_SECS", DEFAULT_BODY_TIMEOUT.as_secs())?

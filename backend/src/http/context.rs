@@ -106,7 +106,16 @@ pub fn client_ip(req: &Request) -> Option<String> {
     client_ip_addr(req).map(|ip| ip.to_string())
 }
 
+/// The client's address as `RequestContext` resolved it (through trusted proxies).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// The client's address: the one resolved through trusted reverse proxies
+/// (`QBR_TRUSTED_PROXIES`), else the connection's peer.
 pub fn client_ip_addr(req: &Request) -> Option<std::net::IpAddr> {
+    if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>() {
+        return Some(*ip);
+    }
     let addr = req.remote_addr();
     addr.as_ipv4()
         .map(|a| std::net::IpAddr::V4(*a.ip()))

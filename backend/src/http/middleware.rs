@@ -1,12 +1,16 @@
 //! Hoops that run on every request: request ids, access logs, security headers,
 //! and the error catcher (so a 404 or a framework error also gets the error envelope).
 //! Authentication is `crate::auth`.
+use super::context::{client_ip_addr, ClientIp};
 use super::context::{request_id, set_request_id};
+use super::csp;
+use super::hosting::{PublicPath, Site};
 use super::params::check_query;
 use super::response::write_error;
 use crate::error::AppError;
 use qbr_shared::ErrorCode;
 use salvo::http::header::{HeaderName, HeaderValue, CACHE_CONTROL};
+use salvo::http::uri::Uri;
 use salvo::prelude::*;
 use std::time::Instant;
 
@@ -47,23 +51,23 @@ fn pick_request_id(req: &Request) -> String {
 }
 
 /// Gives the request an id, answers with it in `X-Request-Id`, sets the security
-/// headers, and writes one structured log line per request.
+/// headers, and writes one structured log line per request. Also where the public
+/// path prefix ends: routing matched `/qbr/api/...`; everything after this hoop sees
+/// `/api/...`, so handlers and the auth guard never need to know the prefix.
 pub struct RequestContext {
     csp: HeaderValue,
+    site: Site,
 }
 
 impl RequestContext {
     /// `inline_script_hashes`: CSP sources (`'sha256-…'`) of the SPA's inline bootstrap
     /// scripts, so the policy can forbid every other inline script.
-    pub fn new(inline_script_hashes: &[String]) -> Self {
-        let scripts = inline_script_hashes.join(" ");
-        let policy = format!(
-            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-        );
+    pub fn new(inline_script_hashes: &[String], site: Site) -> Self {
+        let policy = csp::spa_policy(inline_script_hashes, None);
         let csp = HeaderValue::from_str(&policy).unwrap_or_else(|_| {
             HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'")
         });
-        RequestContext { csp }
+        RequestContext { csp, site }
     }
 }
 
@@ -84,6 +88,16 @@ impl Handler for RequestContext {
                 .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
         }
         security_headers(req, res, self.csp.clone());
+        let peer = client_ip_addr(req);
+        if let Some(ip) = self.site.trusted_proxies.client_ip(peer, req.headers()) {
+            req.extensions_mut().insert(ClientIp(ip));
+        }
+        let public_path = req.uri().path().to_owned();
+        let outcome = if self.site.public_path.is_root() {
+            Ok(())
+        } else {
+            enter_public_path(req, res, &self.site.public_path)
+        };
         let api = req.uri().path().starts_with("/api/");
         if api {
             // Answers of the API are per user and per moment: never kept by a browser
@@ -91,24 +105,62 @@ impl Handler for RequestContext {
             res.headers_mut()
                 .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
-        match if api { check_query(req) } else { Ok(()) } {
+        match outcome.and_then(|()| {
+            if api {
+                check_query(req).map_err(Some)
+            } else {
+                Ok(())
+            }
+        }) {
             Ok(()) => {
                 ctrl.call_next(req, depot, res).await;
             }
-            Err(err) => {
+            Err(Some(err)) => {
                 write_error(res, Some(&id), &err);
                 ctrl.skip_rest();
             }
+            Err(None) => ctrl.skip_rest(),
         }
         let status = res.status_code.map_or(200, |s| s.as_u16());
         tracing::info!(
             request_id = %id,
             method = %req.method(),
-            path = %req.uri().path(),
+            path = %public_path,
             status,
             micros = started.elapsed().as_micros() as u64,
             "request"
         );
+    }
+}
+
+/// Takes the public path off the request's URI (`/qbr/api/x?y` → `/api/x?y`), or
+/// answers itself: `/qbr` redirects to `/qbr/` (`Err(None)`, nothing more to do).
+/// A path outside the prefix matched no route and is left for the 404.
+fn enter_public_path(
+    req: &mut Request,
+    res: &mut Response,
+    prefix: &PublicPath,
+) -> Result<(), Option<AppError>> {
+    let uri = req.uri().clone();
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    if uri.path() == prefix.as_str() {
+        res.render(Redirect::permanent(format!("{}/{query}", prefix.as_str())));
+        return Err(None);
+    }
+    let Some(inner) = prefix.strip(uri.path()).map(str::to_owned) else {
+        return Ok(());
+    };
+    let mut parts = uri.into_parts();
+    parts.path_and_query = format!("{inner}{query}").parse().ok();
+    match Uri::from_parts(parts) {
+        Ok(inner) => {
+            req.set_uri(inner);
+            Ok(())
+        }
+        Err(_) => Err(Some(AppError::new(
+            ErrorCode::InvalidParameter,
+            "The request's path can't be read",
+        ))),
     }
 }
 
@@ -130,34 +182,6 @@ fn security_headers(req: &Request, res: &mut Response, csp: HeaderValue) {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-}
-
-/// CSP sources for the inline `<script>` blocks of an HTML page (Trunk's bootstrap).
-pub fn inline_script_hashes(html: &str) -> Vec<String> {
-    use base64::Engine;
-    use sha2::{Digest, Sha256};
-    let mut out = Vec::new();
-    let mut rest = html;
-    while let Some(open) = rest.find("<script") {
-        let after_open = &rest[open..];
-        let Some(tag_end) = after_open.find('>') else {
-            break;
-        };
-        let tag = &after_open[..tag_end];
-        let body_start = &after_open[tag_end + 1..];
-        let Some(close) = body_start.find("</script>") else {
-            break;
-        };
-        if !tag.contains("src=") {
-            let digest = Sha256::digest(&body_start.as_bytes()[..close]);
-            out.push(format!(
-                "'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(digest)
-            ));
-        }
-        rest = &body_start[close..];
-    }
-    out
 }
 
 /// The error code a bare status gets when the framework (not a handler) answered.
@@ -220,15 +244,5 @@ mod tests {
             assert_eq!(parsed.ok(), Some(8), "{id}");
         }
         assert_eq!(a[..18], b[..18], "one prefix per process");
-    }
-
-    #[test]
-    fn hashes_only_inline_scripts() {
-        let html = r#"<script src="/a.js"></script><script type="module">alert(1)</script>"#;
-        assert_eq!(
-            inline_script_hashes(html),
-            vec!["'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='".to_string()]
-        );
-        assert!(inline_script_hashes("<p>no scripts</p>").is_empty());
     }
 }

@@ -3,7 +3,10 @@
 //! query and body parsing, the response envelope, and the hoops that run on every
 //! request (request ids, access log, security headers, error catcher).
 pub mod context;
+pub mod csp;
+pub mod hosting;
 pub mod middleware;
+pub mod page;
 pub mod params;
 pub mod response;
 pub mod state;

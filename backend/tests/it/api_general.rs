@@ -405,7 +405,7 @@ async fn anonymous_clients_are_refused_even_on_loopback() {
     let service = backend::server::service(
         backend::http::AppState::new(db.pool.clone(), 1),
         backend::auth::Auth::new(test_auth_config()).unwrap(),
-        std::path::Path::new("/nonexistent"),
+        &backend::http::hosting::Site::at_root("/nonexistent"),
     );
     for ip in [[203, 0, 113, 9], [127, 0, 0, 1]] {
         let mut req = TestClient::get("http://example.com/api/qbr/thresholds").build();
@@ -433,7 +433,7 @@ async fn a_lost_database_is_a_503_without_internals() {
     let service = backend::server::service(
         backend::http::AppState::new(broken, 1),
         backend::auth::Auth::new(test_auth_config()).unwrap(),
-        std::path::Path::new("/nonexistent"),
+        &backend::http::hosting::Site::at_root("/nonexistent"),
     );
     let local =
         || salvo::conn::SocketAddr::from(std::net::SocketAddr::from(([127, 0, 0, 1], 40000)));

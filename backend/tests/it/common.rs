@@ -10,6 +10,7 @@
 
 use backend::auth::{Auth, AuthConfig};
 use backend::db::{self, DbPool};
+use backend::http::hosting::Site;
 use backend::http::AppState;
 use backend::server;
 use backend::service::Actor;
@@ -226,7 +227,7 @@ pub async fn start_server_with(
     let auth = Auth::new(config(&base)).expect("sign-in settings");
     let mut state = AppState::new(pool, 1);
     state.quickbooks = std::sync::Arc::new(extras.quickbooks);
-    let service = server::service(state, auth.clone(), dist);
+    let service = server::service(state, auth.clone(), &Site::at_root(dist));
     let timeouts = server::connection_timeouts(extras.body_timeout);
     tokio::spawn(async move {
         Server::new(acceptor)

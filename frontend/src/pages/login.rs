@@ -1,4 +1,5 @@
 //! The login page: Microsoft sign-in, and why the last attempt failed (`?error=`).
+use crate::api;
 use yew::prelude::*;
 
 fn error_message(code: &str) -> String {
@@ -44,7 +45,7 @@ pub fn login() -> Html {
                 if let Some(code) = &*error {
                     <div class="error-box" role="alert" id="login-error">{ error_message(code) }</div>
                 }
-                <a class="btn primary ms-btn" href="/api/auth/microsoft/login" id="ms-login">
+                <a class="btn primary ms-btn" href={api::url("/api/auth/microsoft/login")} id="ms-login">
                     <span class="ms-logo" aria-hidden="true">
                         <span style="background:#f25022"></span><span style="background:#7fba00"></span>
                         <span style="background:#00a4ef"></span><span style="background:#ffb900"></span>
@@ -55,7 +56,7 @@ pub fn login() -> Html {
                     <p class="muted small" id="ms-not-configured">{ "Microsoft sign-in is not configured on this server yet." }</p>
                 }
                 { for dev_users.iter().map(|email| html! {
-                    <a class="btn dev-btn" id="dev-login" href={format!("/api/auth/dev/login?email={}", String::from(js_sys::encode_uri_component(email)))}>
+                    <a class="btn dev-btn" id="dev-login" href={api::url(&format!("/api/auth/dev/login?email={}", String::from(js_sys::encode_uri_component(email))))}>
                         { format!("Sign in as {email} (development)") }
                     </a>
                 }) }

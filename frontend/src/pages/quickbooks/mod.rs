@@ -33,10 +33,7 @@ async fn load(_reload: u32) -> Result<Loaded, ApiError> {
 
 /// This server's Web Connector service, as the browser reaches it.
 fn default_service_url() -> String {
-    let origin = web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default();
-    format!("{origin}/api/qbwc")
+    api::absolute_url("/api/qbwc")
 }
 
 /// Why the Web Connector would refuse `url` (it takes plain http only on this machine).

@@ -1,6 +1,7 @@
 //! The Web Connector's setup and last session, the accounts that go nowhere, and the
 //! newest reports QuickBooks sent.
 use super::accounts::money;
+use crate::api;
 use crate::pages::period_label;
 use crate::time;
 use qbr_shared::quickbooks::api::{QuickBooksStatus, QuickBooksSync};
@@ -159,7 +160,7 @@ fn online(s: &QuickBooksStatus) -> Html {
                 </dl>
             } else {
                 <p id="qbo-connect">
-                    <a class="btn primary" id="qbo-connect-link" href="/api/qbr/quickbooks/online/connect">{ "Connect QuickBooks Online" }</a>
+                    <a class="btn primary" id="qbo-connect-link" href={api::url("/api/qbr/quickbooks/online/connect")}>{ "Connect QuickBooks Online" }</a>
                     <span class="small">{ " Intuit asks you to sign in and allow the QBR Dashboard to read your books." }</span>
                 </p>
             }
