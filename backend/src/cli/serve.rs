@@ -12,8 +12,10 @@ use anyhow::Context;
 /// The demo's user when `QBR_AUTHORIZED_USERS` is unset.
 const DEMO_USER: &str = "demo@example.com";
 
-/// The sign-in settings of `qbr serve`; refuses unsafe ones before anything starts.
+/// The sign-in settings of `qbr serve`; refuses unsafe ones, and a SPA built for
+/// another public path, before anything starts.
 pub fn settings(env: &Env, config: &Config, demo: bool) -> anyhow::Result<AuthConfig> {
+    server::check_spa(&config.site)?;
     let mut auth_config = AuthConfig::from_env(env, config.listen, &config.site.public_path)?;
     if demo {
         auth_config.dev_login = true;
@@ -72,7 +74,6 @@ pub async fn run(
     auth_config: AuthConfig,
     demo: bool,
 ) -> anyhow::Result<()> {
-    server::check_spa(&config.site)?;
     let dev_login_url = announce(&auth_config);
     let mut state = AppState::new(database.pool.clone(), super::ORG_ID);
     state.quickbooks = std::sync::Arc::new(QuickBooksSettings::from_env(env)?);

@@ -24,8 +24,8 @@ pub fn meta_policy(script_hashes: &[String], api_origin: Option<&str>) -> String
 
 const META_START: &str = "<meta http-equiv=\"Content-Security-Policy\"";
 
-/// `index_html` with `policy` as its first `<head>` element (a `<meta>` policy covers
-/// only what follows it), replacing the one an earlier run wrote.
+/// `index_html` with `policy` in a `<meta>` at the top of `<head>` (a `<meta>` policy
+/// covers only what follows it), replacing the one an earlier run wrote.
 pub fn with_meta_policy(index_html: &str, policy: &str) -> Option<String> {
     let mut html = index_html.to_string();
     if let Some(start) = html.find(META_START) {
@@ -36,7 +36,12 @@ pub fn with_meta_policy(index_html: &str, policy: &str) -> Option<String> {
             html.replace_range(start..start + 5, "");
         }
     }
+    // After `<meta charset>` (which must come first), else first in `<head>`.
     let head = html.find("<head>")? + "<head>".len();
+    let head = html[head..]
+        .find("<meta charset")
+        .and_then(|at| Some(head + at + html[head + at..].find('>')? + 1))
+        .unwrap_or(head);
     let content = policy.replace('"', "&quot;");
     html.insert_str(
         head,
@@ -105,10 +110,10 @@ mod tests {
 
     #[test]
     fn meta_policy_goes_first_and_replaces_the_old_one() {
-        let html = "<html>\n  <head>\n    <title>t</title><script>x</script>\n  </head></html>";
+        let html = "<html>\n  <head>\n    <meta charset=\"utf-8\" />\n    <title>t</title><script>x</script>\n  </head></html>";
         let once = with_meta_policy(html, "default-src 'self'").unwrap();
         assert!(once.starts_with(
-            "<html>\n  <head>\n    <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'\" />\n    <title>"
+            "<html>\n  <head>\n    <meta charset=\"utf-8\" />\n    <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'\" />\n    <title>"
         ), "{once}");
         let twice = with_meta_policy(&once, "default-src 'none'").unwrap();
         assert_eq!(

@@ -16,6 +16,7 @@ mod collect_cli;
 mod collect_runs;
 mod durability;
 mod hardening;
+mod hosting_cli;
 mod io_cli;
 mod io_roundtrip;
 mod layers;
