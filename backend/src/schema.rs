@@ -9,6 +9,29 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         data_version -> Int8,
+        slug -> Text,
+        archived_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        email -> Text,
+        name -> Nullable<Text>,
+        platform_admin -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    memberships (organization_id, user_id) {
+        organization_id -> Int4,
+        user_id -> Int8,
+        role -> Varchar,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -142,6 +165,7 @@ diesel::table! {
         created_at -> Timestamptz,
         last_used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
+        creator_user_id -> Nullable<Int8>,
     }
 }
 
@@ -265,3 +289,7 @@ diesel::table! {
         expires_at -> Timestamptz,
     }
 }
+
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> organization (organization_id));
+diesel::allow_tables_to_appear_in_same_query!(users, memberships, organization);

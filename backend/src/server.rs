@@ -2,7 +2,7 @@
 //! the SPA's files, error catcher, CORS and other hoops; and serving it with graceful shutdown.
 use crate::api;
 use crate::auth::Auth;
-use crate::http::hosting::{self, PublicPath, Site};
+use crate::config::hosting::{self, PublicPath, Site};
 use crate::http::response::{error_response, rate_limited_response};
 use crate::http::{csp, middleware, AppState};
 use salvo::catcher::Catcher;
@@ -232,15 +232,24 @@ pub fn document(api: &Router) -> OpenApi {
     doc
 }
 
-/// 401, 403 and 429 on every operation behind `auth::require_auth`.
+/// 401, 403 and 429 on every operation behind `auth::require_auth`, and the role each
+/// needs (`x-required-role`: `viewer`, `editor`, `admin`, or `platform-admin`).
 fn document_guard(doc: &mut OpenApi) {
     let components = &mut doc.components;
     for (path, item) in doc.paths.iter_mut() {
         if crate::auth::is_public_path(path) {
             continue;
         }
-        for op in item.operations.values_mut() {
+        for (method, op) in item.operations.iter_mut() {
             guard_responses(components, op);
+            let write = !matches!(method, PathItemType::Get | PathItemType::Head);
+            let role = if crate::auth::is_platform_path(path) {
+                "platform-admin"
+            } else {
+                qbr_shared::access::required_role(path, write).as_str()
+            };
+            op.extensions
+                .insert("x-required-role".into(), serde_json::json!(role));
         }
     }
 }
@@ -252,8 +261,9 @@ fn guard_responses(components: &mut Components, op: &mut Operation) {
     );
     let forbidden = error_response(
         components,
-        "FORBIDDEN: a read-only key on a write, a key naming another organization, or a key \
-         where a signed-in user is needed; CSRF_REJECTED: a cookie-authenticated write \
+        "FORBIDDEN: a role below the operation's `x-required-role` in the organization, an \
+         organization_id that is not one of the caller's, a read-only key on a write, or a \
+         key where a signed-in user is needed; CSRF_REJECTED: a cookie-authenticated write \
          whose Origin is not allowed",
     );
     let limited = rate_limited_response(components, "RATE_LIMITED: the API key's rate limit");

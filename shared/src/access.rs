@@ -1,6 +1,75 @@
-//! The words of access control, typed: API-key scopes and audit actions. Their JSON
-//! and database spellings are the names below.
+//! The words of access control, typed: roles, API-key scopes and audit actions. Their
+//! JSON and database spellings are the names below. Also which role each API route
+//! needs ([`required_role`]): the server enforces it, the OpenAPI document states it,
+//! and the SPA hides what a role can't do.
 use crate::words::words;
+
+words! {
+    /// A user's role in an organization (`memberships.role`).
+    pub enum Role {
+        /// Reads everything.
+        Viewer = "viewer",
+        /// Also enters, imports and re-collects data.
+        Editor = "editor",
+        /// Also changes settings, thresholds, members, API keys and QuickBooks.
+        Admin = "admin",
+    }
+}
+
+impl Role {
+    fn rank(self) -> u8 {
+        match self {
+            Role::Viewer => 0,
+            Role::Editor => 1,
+            Role::Admin => 2,
+        }
+    }
+
+    /// Whether this role may do what `needed` may.
+    pub fn allows(self, needed: Role) -> bool {
+        self.rank() >= needed.rank()
+    }
+
+    /// What an API key of `scope` acts as: a read key reads, a write key edits (keys
+    /// never administer: settings, members and keys need a person).
+    pub fn of_key(scope: ApiKeyScope) -> Role {
+        match scope {
+            ApiKeyScope::Read => Role::Viewer,
+            ApiKeyScope::Write => Role::Editor,
+        }
+    }
+}
+
+/// The role a request to the API path `path` (without the public path prefix) needs,
+/// by method: reads need a membership (viewer), writes an editor, and the
+/// organization's settings, thresholds, members, API keys and QuickBooks connection an
+/// admin. Organizations themselves are the platform administrators'.
+pub fn required_role(path: &str, write: bool) -> Role {
+    const ADMIN_ALWAYS: &[&str] = &[
+        "/api/admin/api-keys",
+        "/api/qbr/users",
+        "/api/qbr/quickbooks/online",
+        "/api/qbr/quickbooks/qwc",
+    ];
+    const ADMIN_WRITES: &[&str] = &[
+        "/api/qbr/thresholds",
+        "/api/qbr/quickbooks/mappings",
+        "/api/qbr/settings",
+    ];
+    let under = |prefixes: &[&str]| {
+        prefixes.iter().any(|p| {
+            path.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    };
+    if under(ADMIN_ALWAYS) || (write && under(ADMIN_WRITES)) {
+        Role::Admin
+    } else if write {
+        Role::Editor
+    } else {
+        Role::Viewer
+    }
+}
 
 words! {
     /// What an API key may do: `read` (GET) or `write` (also POST/PUT/DELETE).
@@ -46,12 +115,42 @@ words! {
         QuickBooksOnlineDisconnect = "quickbooks.online_disconnect",
         /// `qbr serve --demo` loaded the synthetic organization.
         DemoLoad = "demo.load",
+        /// An organization was created, renamed, archived or restored.
+        OrganizationCreate = "organization.create",
+        OrganizationUpdate = "organization.update",
+        /// A user was given a role in an organization, got another one, or lost it.
+        MemberAdd = "member.add",
+        MemberRoleChange = "member.role_change",
+        MemberRemove = "member.remove",
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_and_what_routes_need() {
+        assert!(Role::Admin.allows(Role::Editor) && Role::Editor.allows(Role::Viewer));
+        assert!(!Role::Viewer.allows(Role::Editor) && !Role::Editor.allows(Role::Admin));
+        assert_eq!(Role::of_key(ApiKeyScope::Write), Role::Editor);
+        assert_eq!(required_role("/api/qbr/smartnumbers", false), Role::Viewer);
+        assert_eq!(required_role("/api/qbr/metrics/manual", true), Role::Editor);
+        assert_eq!(required_role("/api/qbr/thresholds", false), Role::Viewer);
+        assert_eq!(required_role("/api/qbr/thresholds", true), Role::Admin);
+        assert_eq!(required_role("/api/admin/api-keys/3", true), Role::Admin);
+        assert_eq!(required_role("/api/admin/api-keys", false), Role::Admin);
+        assert_eq!(required_role("/api/qbr/users/7", true), Role::Admin);
+        assert_eq!(required_role("/api/qbr/usersx", false), Role::Viewer);
+        assert_eq!(
+            required_role("/api/qbr/quickbooks/status", false),
+            Role::Viewer
+        );
+        assert_eq!(
+            required_role("/api/qbr/quickbooks/backfill", true),
+            Role::Editor
+        );
+    }
 
     #[test]
     fn a_write_key_may_also_read() {

@@ -1,7 +1,7 @@
 //! Request and response types of the REST API (`api.md`), shared by the server and
 //! the SPA so no JSON shape is written twice. Periods travel as their canonical strings
 //! (`2025-01`, `2025-Q1`); timestamps as RFC 3339 UTC.
-use crate::access::ApiKeyScope;
+use crate::access::{ApiKeyScope, Role};
 use crate::catalogue::{Aggregation, Category, Source, Unit};
 use crate::collection::{CollectedValue, Drift, Flag, Freshness, RunStatus, Trigger};
 use crate::smartnumbers::{Better, SmartCategory};
@@ -610,6 +610,98 @@ api_type! {
         pub authenticated: bool,
         pub user: AuthUser,
         pub expires_at: DateTime<Utc>,
+        /// The organizations the user has a role in (not archived), by name: the SPA's
+        /// organization switcher.
+        pub organizations: Vec<OrganizationRole>,
+        /// The organization a request without `organization_id` acts on.
+        pub default_organization_id: Option<i32>,
+        /// Creates, renames and archives organizations.
+        pub platform_admin: bool,
+    }
+}
+
+api_type! {
+    /// One of a user's organizations, with the user's role there.
+    pub struct OrganizationRole {
+        pub id: i32,
+        /// The URL name (`/o/{slug}/...`).
+        pub slug: String,
+        pub name: String,
+        pub role: Role,
+    }
+}
+
+api_type! {
+    /// An organization as platform administrators manage it (`/api/admin/organizations`).
+    pub struct OrganizationInfo {
+        pub id: i32,
+        pub slug: String,
+        pub name: String,
+        pub timezone: String,
+        pub created_at: DateTime<Utc>,
+        pub archived_at: Option<DateTime<Utc>>,
+    }
+}
+
+api_type! {
+    /// `GET /api/admin/organizations`.
+    pub struct OrganizationList {
+        pub organizations: Vec<OrganizationInfo>,
+    }
+}
+
+api_type! {
+    /// `POST /api/admin/organizations`: a new organization and its first admin.
+    pub struct OrganizationCreateRequest {
+        pub name: String,
+        /// The URL name: lower-case letters, digits and dashes (from the name if absent).
+        pub slug: Option<String>,
+        /// IANA time zone the months are cut in (`America/Chicago` if absent).
+        pub timezone: Option<String>,
+        /// Who administers it (a user is created for a new email).
+        pub admin_email: String,
+    }
+}
+
+api_type! {
+    /// `PUT /api/admin/organizations/{id}`: rename, archive or restore.
+    pub struct OrganizationUpdateRequest {
+        pub name: Option<String>,
+        pub archived: Option<bool>,
+    }
+}
+
+api_type! {
+    /// A member of the request's organization (`/api/qbr/users`).
+    pub struct MemberInfo {
+        pub user_id: i64,
+        pub email: String,
+        pub name: Option<String>,
+        pub role: Role,
+        pub added_by: String,
+        pub added_at: DateTime<Utc>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/users`.
+    pub struct MemberList {
+        pub members: Vec<MemberInfo>,
+    }
+}
+
+api_type! {
+    /// `POST /api/qbr/users`: give an email a role (invite; a user is created for a new email).
+    pub struct MemberInviteRequest {
+        pub email: String,
+        pub role: Role,
+    }
+}
+
+api_type! {
+    /// `PUT /api/qbr/users/{user_id}`: another role.
+    pub struct MemberRoleRequest {
+        pub role: Role,
     }
 }
 

@@ -1,8 +1,9 @@
 //! `/api/admin/api-keys`: API keys of the organization, for signed-in users only (a key
 //! can't manage keys).
 use crate::error::{AppError, AppResult};
-use crate::http::context::{conn, state, Who};
+use crate::http::context::{conn, identity, tenant, Who};
 use crate::http::response::{errors, Created};
+use crate::http::Identity;
 use crate::http::{ok, params, ApiOk};
 use crate::service::api_keys as service;
 use qbr_shared::api::{ApiKeyCreateRequest, ApiKeyCreated, ApiKeyInfo, ApiKeyList};
@@ -11,7 +12,7 @@ use salvo::prelude::*;
 /// Every API key of the organization (never the keys themselves).
 #[endpoint(tags("admin"))]
 pub async fn list_api_keys(depot: &mut Depot) -> AppResult<ApiOk<ApiKeyList>> {
-    let org = state(depot)?.org_id;
+    let org = tenant(depot)?.org.id;
     let mut conn = conn(depot).await?;
     let keys = service::list(&mut conn, Some(org)).await?;
     Ok(ok(ApiKeyList { keys }))
@@ -28,10 +29,15 @@ pub async fn create_api_key(
     depot: &mut Depot,
 ) -> AppResult<Created<ApiKeyCreated>> {
     let body: ApiKeyCreateRequest = params::json_body(req).await?;
-    let org = state(depot)?.org_id;
+    let org = tenant(depot)?.org.id;
     let who = Who::of(req, depot);
     let mut conn = conn(depot).await?;
-    let created = service::create(&mut conn, org, &body.name, body.scope, who.actor()).await?;
+    let creator = match identity(depot) {
+        Some(Identity::Session { user_id, .. }) => Some(*user_id),
+        _ => None,
+    };
+    let created =
+        service::create(&mut conn, org, &body.name, body.scope, creator, who.actor()).await?;
     Ok(Created(created))
 }
 
@@ -46,7 +52,7 @@ pub async fn revoke_api_key(req: &mut Request, depot: &mut Depot) -> AppResult<A
         .param::<String>("id")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| AppError::invalid_parameter("id must be a number"))?;
-    let org = state(depot)?.org_id;
+    let org = tenant(depot)?.org.id;
     let who = Who::of(req, depot);
     let mut conn = conn(depot).await?;
     service::revoke(&mut conn, Some(org), id, who.actor())

@@ -8,12 +8,14 @@ pub mod definitions;
 pub mod exchange;
 pub mod health;
 pub mod metrics;
+pub mod organizations;
 pub mod qbwc;
 pub mod quickbooks;
 pub mod quickbooks_online;
 pub mod report;
 pub mod smartnumbers;
 pub mod thresholds;
+pub mod users;
 
 use salvo::prelude::*;
 
@@ -36,13 +38,23 @@ pub fn router(protected: impl Handler) -> Router {
                 .get(quickbooks_online::get_callback),
         )
         .push(
-            Router::new().hoop(protected).push(qbr_router()).push(
-                Router::with_path("admin/api-keys")
-                    .hoop(crate::auth::require_session)
-                    .get(api_keys::list_api_keys)
-                    .post(api_keys::create_api_key)
-                    .push(Router::with_path("{id}").delete(api_keys::revoke_api_key)),
-            ),
+            Router::new()
+                .hoop(protected)
+                .push(qbr_router())
+                .push(
+                    Router::with_path("admin/api-keys")
+                        .hoop(crate::auth::require_session)
+                        .get(api_keys::list_api_keys)
+                        .post(api_keys::create_api_key)
+                        .push(Router::with_path("{id}").delete(api_keys::revoke_api_key)),
+                )
+                .push(
+                    Router::with_path("admin/organizations")
+                        .hoop(crate::auth::require_session)
+                        .get(organizations::list_organizations)
+                        .post(organizations::create_organization)
+                        .push(Router::with_path("{id}").put(organizations::update_organization)),
+                ),
         )
 }
 
@@ -71,6 +83,17 @@ fn qbr_router() -> Router {
         .push(Router::with_path("collection/log").get(collection::get_log))
         .push(Router::with_path("devices-by-client").get(collection::get_devices_by_client))
         .push(Router::with_path("audit").get(definitions::get_audit))
+        .push(
+            Router::with_path("users")
+                .hoop(crate::auth::require_session)
+                .get(users::list_users)
+                .post(users::invite_user)
+                .push(
+                    Router::with_path("{user_id}")
+                        .put(users::change_user_role)
+                        .delete(users::remove_user),
+                ),
+        )
         .push(Router::with_path("quickbooks/accounts").get(quickbooks::get_accounts))
         .push(Router::with_path("quickbooks/mappings").put(quickbooks::put_mappings))
         .push(Router::with_path("quickbooks/status").get(quickbooks::get_status))

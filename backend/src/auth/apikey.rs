@@ -4,11 +4,11 @@
 //! is `service::api_keys`.
 use super::{is_write, Auth, Identity, Rejection};
 use crate::error::AppError;
+use crate::http::context::Tenant;
 use crate::secrets;
 use crate::store::api_keys;
-use crate::store::org::Org;
 use diesel_async::AsyncPgConnection;
-use qbr_shared::access::ApiKeyScope;
+use qbr_shared::access::{ApiKeyScope, Role};
 use qbr_shared::ErrorCode;
 use salvo::prelude::*;
 
@@ -35,22 +35,35 @@ fn presented_key_text(req: &Request) -> Option<String> {
         .map(|v| v.trim().to_string())
 }
 
-/// Checks a presented key: known and not revoked (else 401), scope (403), rate (429).
-/// Its organization is read with it.
+/// Checks a presented key: known, not revoked, of an organization that is not archived,
+/// and its creator (when a person made it) still has a role there that allows what the
+/// key does (else 401); scope (403), rate (429). Its organization is read with it.
 pub(super) async fn authenticate(
     req: &Request,
     conn: &mut AsyncPgConnection,
     auth: &Auth,
     key: &str,
-) -> Result<(Identity, Option<Org>), Rejection> {
-    let Some((row, org)) = api_keys::find_active_with_org(conn, &secrets::hash(key)).await? else {
-        return Err(AppError::new(
-            ErrorCode::Unauthenticated,
-            "The API key is unknown or revoked",
-        )
-        .into());
+) -> Result<(Identity, Tenant), Rejection> {
+    let Some(found) = api_keys::find_active_with_org(conn, &secrets::hash(key)).await? else {
+        return Err(stopped("The API key is unknown or revoked"));
     };
+    let row = found.key;
     let may_write = row.scopes().contains(&ApiKeyScope::Write);
+    let role = Role::of_key(if may_write {
+        ApiKeyScope::Write
+    } else {
+        ApiKeyScope::Read
+    });
+    let Some(org) = found.org else {
+        return Err(stopped("The API key's organization is archived"));
+    };
+    if let Some((_, creator_role)) = found.creator {
+        if !creator_role.is_some_and(|r| r.allows(role)) {
+            return Err(stopped(
+                "The API key stopped working: the user who made it no longer has the role it needs",
+            ));
+        }
+    }
     let write = is_write(req.method());
     if write && !may_write {
         return Err(AppError::new(
@@ -77,5 +90,9 @@ pub(super) async fn authenticate(
         organization_id: row.organization_id,
         write: may_write,
     };
-    Ok((identity, org))
+    Ok((identity, Tenant { org, role }))
+}
+
+fn stopped(message: &str) -> Rejection {
+    AppError::new(ErrorCode::Unauthenticated, message).into()
 }

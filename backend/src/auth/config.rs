@@ -16,8 +16,8 @@
 //! | `QBR_API_KEY_READS_PER_MINUTE` | `120` | per-key limit for GET requests |
 //! | `QBR_API_KEY_WRITES_PER_MINUTE` | `20` | per-key limit for POST/PUT/DELETE |
 //! | `QBR_SIGN_IN_PER_MINUTE` | `30` | per-client-IP limit on the sign-in endpoints |
+use crate::config::hosting::PublicPath;
 use crate::config::Env;
-use crate::http::hosting::PublicPath;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};

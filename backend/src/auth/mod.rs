@@ -15,11 +15,11 @@ pub use config::{AllowList, AuthConfig};
 
 use crate::db::DbConn;
 use crate::error::AppError;
-use crate::http::context::{self, identity, request_id, PreloadedOrg};
+use crate::http::context::{self, identity, request_id, Tenant};
 use crate::http::response::write_error;
 pub use crate::http::Identity;
-use crate::store::org::Org;
 use diesel_async::AsyncPgConnection;
+use qbr_shared::access::required_role;
 use qbr_shared::ErrorCode;
 use salvo::http::{HeaderValue, Method};
 use salvo::prelude::*;
@@ -122,9 +122,10 @@ fn credentials(req: &Request) -> Credentials {
     }
 }
 
-/// The guard of every protected route: a valid API key or session, else 401. The
+/// The guard of every protected route: a valid API key or session, else 401; a role in
+/// the request's organization that allows the route, else 403 ([`required_role`]). The
 /// connection it used stays in the depot for the handler (one pool checkout per
-/// request), with the caller's [`Identity`] and the organization read with it.
+/// request), with the caller's [`Identity`] and [`Tenant`] (organization and role).
 #[handler]
 pub async fn require_auth(
     req: &mut Request,
@@ -132,11 +133,17 @@ pub async fn require_auth(
     res: &mut Response,
     ctrl: &mut FlowCtrl,
 ) {
-    match authenticate(req, depot).await {
-        Ok((identity, org, conn)) => {
+    let outcome = match authenticate(req, depot).await {
+        Ok((identity, tenant, conn)) => {
+            permit(req, &identity, tenant.as_ref()).map(|()| (identity, tenant, conn))
+        }
+        Err(rejection) => Err(rejection),
+    };
+    match outcome {
+        Ok((identity, tenant, conn)) => {
             depot.insert_typed(identity);
-            if let Some(org) = org {
-                depot.insert_typed(PreloadedOrg(org));
+            if let Some(tenant) = tenant {
+                depot.insert_typed(tenant);
             }
             context::hold_conn(depot, conn);
         }
@@ -153,19 +160,64 @@ pub async fn require_auth(
     }
 }
 
-/// The caller, the organization the request acts on (when it exists) and the
-/// connection that read them.
+/// Whether the caller's role allows this route. Only organizations themselves
+/// (`/api/admin/organizations`) are for platform administrators, member or not.
+fn permit(req: &Request, identity: &Identity, tenant: Option<&Tenant>) -> Result<(), Rejection> {
+    let path = req.uri().path();
+    if is_platform_path(path) {
+        return match identity {
+            Identity::Session {
+                platform_admin: true,
+                ..
+            } => Ok(()),
+            _ => Err(AppError::new(
+                ErrorCode::Forbidden,
+                "Only a platform administrator may manage organizations",
+            )
+            .into()),
+        };
+    }
+    let Some(tenant) = tenant else {
+        return Err(
+            AppError::new(ErrorCode::Forbidden, "You have no role in any organization").into(),
+        );
+    };
+    let needed = required_role(path, is_write(req.method()));
+    if tenant.role.allows(needed) {
+        return Ok(());
+    }
+    let who = match identity {
+        Identity::ApiKey { .. } => "This API key",
+        Identity::Session { .. } => "Your role",
+    };
+    Err(AppError::new(
+        ErrorCode::Forbidden,
+        format!(
+            "{who} ({}) in {} can't do this: {} needed",
+            tenant.role, tenant.org.name, needed
+        ),
+    )
+    .into())
+}
+
+/// Organizations themselves: the platform administrators' routes.
+pub fn is_platform_path(path: &str) -> bool {
+    path == "/api/admin/organizations" || path.starts_with("/api/admin/organizations/")
+}
+
+/// The caller, the organization and role the request acts with, and the connection
+/// that read them.
 async fn authenticate(
     req: &Request,
     depot: &Depot,
-) -> Result<(Identity, Option<Org>, DbConn), Rejection> {
+) -> Result<(Identity, Option<Tenant>, DbConn), Rejection> {
     let auth = auth_state(depot)?;
     let presented = credentials(req);
     if presented.key.is_none() && presented.session.is_none() {
         return Err(unauthenticated().into());
     }
     let mut conn = context::conn(depot).await?;
-    let (identity, org) = match presented {
+    let (identity, tenant) = match presented {
         // The precedence (README, "Credentials"): a valid key is used; an unknown or
         // revoked key is an error only when no valid session comes with it, so a stale
         // header added by a tool or proxy doesn't lock a signed-in user out.
@@ -174,42 +226,78 @@ async fn authenticate(
             session,
         } => match apikey::authenticate(req, &mut conn, &auth, &key).await {
             Err(refused) if refused.error.code == ErrorCode::Unauthenticated => match session {
-                Some(token) => match session_identity(req, depot, &mut conn, &auth, &token).await {
+                Some(token) => match session_identity(req, &mut conn, &auth, &token).await {
                     Err(no) if no.error.code == ErrorCode::Unauthenticated => return Err(refused),
                     answer => answer?,
                 },
                 None => return Err(refused),
             },
-            answer => answer?,
+            answer => answer.map(|(identity, tenant)| (identity, Some(tenant)))?,
         },
         Credentials {
             key: None,
             session: Some(token),
-        } => session_identity(req, depot, &mut conn, &auth, &token).await?,
+        } => session_identity(req, &mut conn, &auth, &token).await?,
         Credentials {
             key: None,
             session: None,
         } => return Err(unauthenticated().into()),
     };
-    Ok((identity, org, conn))
+    Ok((identity, tenant, conn))
 }
 
-/// A live session of an allowed user; writes must come from an allowed origin (CSRF).
+/// A live session; its membership of the request's `organization_id` (else of the
+/// user's first organization) is the tenant. Writes must come from an allowed origin
+/// (CSRF).
 async fn session_identity(
     req: &Request,
-    depot: &Depot,
     conn: &mut AsyncPgConnection,
     auth: &Auth,
     token: &str,
-) -> Result<(Identity, Option<Org>), Rejection> {
-    // The organization is read with the session: the request's `organization_id` (a
-    // malformed one is the handler's to refuse) or the default.
-    let org = context::asked_organization(req)
-        .ok()
-        .flatten()
-        .unwrap_or(context::state(depot)?.org_id);
-    let Some((s, org)) = session::resolve(conn, &auth.config, token, org).await? else {
+) -> Result<(Identity, Option<Tenant>), Rejection> {
+    // A malformed organization_id is the handler's to refuse (400).
+    let asked = context::asked_organization(req).ok().flatten();
+    let Some(live) = session::resolve(conn, token, asked).await? else {
         return Err(unauthenticated().into());
+    };
+    let Some((user_id, platform_admin)) = live.user else {
+        return Err(AppError::new(
+            ErrorCode::Unauthenticated,
+            "This account no longer has access",
+        )
+        .into());
+    };
+    let tenant = match (live.membership, asked) {
+        (Some((role, org)), _) => Some(Tenant { org, role }),
+        // Not a member of the organization asked for (or it is archived).
+        (None, Some(asked)) => {
+            if crate::store::members::of_user(conn, &live.session.email)
+                .await?
+                .is_empty()
+            {
+                return Err(AppError::new(
+                    ErrorCode::Unauthenticated,
+                    "This account no longer has access",
+                )
+                .into());
+            }
+            if !is_platform_path(req.uri().path()) {
+                return Err(AppError::new(
+                    ErrorCode::Forbidden,
+                    format!("You have no role in organization {asked}"),
+                )
+                .into());
+            }
+            None
+        }
+        (None, None) if platform_admin => None,
+        (None, None) => {
+            return Err(AppError::new(
+                ErrorCode::Unauthenticated,
+                "This account no longer has access",
+            )
+            .into())
+        }
     };
     if is_write(req.method()) && !csrf::origin_allowed(req, &auth.config) {
         return Err(AppError::new(
@@ -218,12 +306,15 @@ async fn session_identity(
         )
         .into());
     }
+    let s = live.session;
     let identity = Identity::Session {
+        user_id,
         email: s.email,
         name: s.name,
         expires_at: s.expires_at,
+        platform_admin,
     };
-    Ok((identity, org))
+    Ok((identity, tenant))
 }
 
 /// For routes only people may use (API-key management): a session, not a key.

@@ -441,8 +441,11 @@ async fn finish_login(
         .await;
         return Err(exchange_failed("no_email"));
     };
-    if !auth.config.allow_list.contains(&email) {
-        tracing::warn!(%email, "sign-in denied: not on the allow-list");
+    if !session::may_sign_in(&mut conn, &email)
+        .await
+        .map_err(|_| Failure::unavailable())?
+    {
+        tracing::warn!(%email, "sign-in denied: no role in any organization");
         record(
             &mut conn,
             &email,

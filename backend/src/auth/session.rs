@@ -5,16 +5,16 @@
 use super::auth_state;
 use super::config::AuthConfig;
 use crate::error::{AppError, AppResult};
-use crate::http::context::{client_ip, conn, state};
+use crate::http::context::{client_ip, conn};
 use crate::http::response::errors;
 use crate::http::{ok, params, ApiOk};
 use crate::secrets::{hash, random_token};
 use crate::store::audit::{self, AuditEvent};
-use crate::store::org::Org;
-use crate::store::sessions::{self, NewSession, SessionRow};
+use crate::store::members;
+use crate::store::sessions::{self, LiveSessionRow, NewSession};
 use diesel_async::AsyncPgConnection;
 use qbr_shared::access::AuditAction;
-use qbr_shared::api::{AuthStatus, AuthUser, SignedOut};
+use qbr_shared::api::{AuthStatus, AuthUser, OrganizationRole, SignedOut};
 use qbr_shared::text;
 use qbr_shared::ErrorCode;
 use salvo::http::cookie::{time, Cookie, SameSite};
@@ -29,26 +29,26 @@ pub fn cookie_token(req: &Request) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
-/// The live session of `token` whose email is still allowed, with organization `org`
-/// (read in the same round trip; `None` if it does not exist).
+/// The live session of `token` with its user and its membership of organization `org`
+/// (or the user's first organization); `None` when there is no live session.
 pub async fn resolve(
     conn: &mut AsyncPgConnection,
-    config: &AuthConfig,
     token: &str,
-    org: i32,
-) -> AppResult<Option<(SessionRow, Option<Org>)>> {
+    org: Option<i32>,
+) -> AppResult<Option<LiveSessionRow>> {
     let id_hash = hash(token);
-    let Some((s, org)) = sessions::find_live_with_org(conn, &id_hash, org).await? else {
+    let Some(live) = sessions::find_live(conn, &id_hash, org).await? else {
         return Ok(None);
     };
-    if !config.allow_list.contains(&s.email) {
-        tracing::info!(email = %s.email, "session refused: email no longer on the allow-list");
-        return Ok(None);
-    }
-    if sessions::stale(s.last_seen_at) {
+    if sessions::stale(live.session.last_seen_at) {
         sessions::touch(conn, &id_hash).await?;
     }
-    Ok(Some((s, org)))
+    Ok(Some(live))
+}
+
+/// Whether `email` may sign in: it has a role in an organization that is not archived.
+pub async fn may_sign_in(conn: &mut AsyncPgConnection, email: &str) -> AppResult<bool> {
+    Ok(!members::of_user(conn, email).await?.is_empty())
 }
 
 /// The `qbr_session` cookie: HttpOnly, Secure (unless plain-http loopback
@@ -110,6 +110,9 @@ pub async fn start(
         },
     )
     .await?;
+    if let Some(name) = name {
+        members::set_name(conn, email, name).await?;
+    }
     audit::record(
         conn,
         AuditEvent {
@@ -184,13 +187,14 @@ impl salvo::oapi::EndpointOutRegister for NotSignedIn {
 #[endpoint(tags("auth"))]
 pub async fn get_methods(depot: &mut Depot) -> AppResult<ApiOk<qbr_shared::api::SignInMethods>> {
     let auth = auth_state(depot)?;
+    let dev_login_users = if auth.config.dev_login {
+        members::all_emails(&mut *conn(depot).await?).await?
+    } else {
+        Vec::new()
+    };
     Ok(ok(qbr_shared::api::SignInMethods {
         microsoft: auth.config.microsoft.is_some(),
-        dev_login_users: if auth.config.dev_login {
-            auth.config.allow_list.emails()
-        } else {
-            Vec::new()
-        },
+        dev_login_users,
     }))
 }
 
@@ -200,15 +204,21 @@ pub async fn get_status(
     req: &mut Request,
     depot: &mut Depot,
 ) -> Result<ApiOk<AuthStatus>, NotSignedIn> {
-    let auth = auth_state(depot)?;
     let Some(token) = cookie_token(req) else {
         return Err(NotSignedIn::No);
     };
-    let org = state(depot)?.org_id;
     let mut conn = conn(depot).await?;
-    let Some((s, _)) = resolve(&mut conn, &auth.config, &token, org).await? else {
+    let Some(live) = resolve(&mut conn, &token, None).await? else {
         return Err(NotSignedIn::No);
     };
+    let organizations = members::of_user(&mut conn, &live.session.email)
+        .await
+        .map_err(AppError::from)?;
+    if organizations.is_empty() {
+        // Removed from every organization: the session is over.
+        return Err(NotSignedIn::No);
+    }
+    let s = live.session;
     Ok(ok(AuthStatus {
         authenticated: true,
         user: AuthUser {
@@ -216,6 +226,17 @@ pub async fn get_status(
             name: s.name,
         },
         expires_at: s.expires_at,
+        default_organization_id: live.membership.map(|(_, org)| org.id),
+        platform_admin: live.user.is_some_and(|(_, admin)| admin),
+        organizations: organizations
+            .into_iter()
+            .map(|m| OrganizationRole {
+                id: m.organization_id,
+                slug: m.slug,
+                name: m.name,
+                role: m.role,
+            })
+            .collect(),
     }))
 }
 
@@ -279,7 +300,7 @@ pub async fn dev_login(req: &mut Request, depot: &mut Depot, res: &mut Response)
     text::check_field("Query parameter 'email'", &email, text::EMAIL)
         .map_err(AppError::invalid_parameter)?;
     let mut conn = conn(depot).await?;
-    if !auth.config.allow_list.contains(&email) {
+    if !may_sign_in(&mut conn, &email).await? {
         let ip = client_ip(req);
         audit::record(
             &mut conn,

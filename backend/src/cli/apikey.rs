@@ -19,6 +19,9 @@ pub enum ApikeyCommand {
         /// Who asked for the key (recorded with it).
         #[arg(long, default_value = "cli")]
         created_by: String,
+        /// The organization (slug) the key reads and writes; the first one if absent.
+        #[arg(long)]
+        org: Option<String>,
     },
     /// List keys (never the keys themselves).
     List,
@@ -45,12 +48,17 @@ pub async fn run(database: &Database, command: ApikeyCommand) -> anyhow::Result<
             name,
             scope,
             created_by,
+            org,
         } => {
             let by = Actor {
                 name: &created_by,
                 ip: None,
             };
-            let created = api_keys::create(&mut conn, super::ORG_ID, &name, scope, by)
+            let org_id = match org {
+                Some(slug) => super::org::id_of(&mut conn, &slug).await?,
+                None => super::ORG_ID,
+            };
+            let created = api_keys::create(&mut conn, org_id, &name, scope, None, by)
                 .await
                 .map_err(super::said)?;
             println!("{}", created.key);

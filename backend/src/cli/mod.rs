@@ -5,6 +5,7 @@ mod apikey;
 mod collect;
 mod import;
 mod logging;
+mod org;
 mod quickbooks;
 mod report;
 mod serve;
@@ -52,6 +53,11 @@ enum Command {
     Quickbooks {
         #[command(subcommand)]
         command: quickbooks::QuickBooksCommand,
+    },
+    /// Organizations and their members.
+    Org {
+        #[command(subcommand)]
+        command: org::OrgCommand,
     },
     /// The SPA's files on a static web server apart from the API (`spa configure`).
     Spa {
@@ -113,6 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(&database, args).await,
         Command::Report(args) => report::run(&database, args).await,
         Command::Quickbooks { command } => quickbooks::run(&env, &database, command).await,
+        Command::Org { command } => org::run(&database, command).await,
         Command::Spa { .. } => Ok(()),
     };
     // The private cluster (if any) stops when `database` is dropped, after the server.

@@ -36,7 +36,7 @@ fn announce(auth_config: &AuthConfig) -> Option<String> {
         tracing::info!("Microsoft sign-in is not configured (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)");
     }
     if auth_config.allow_list.is_empty() {
-        tracing::warn!("QBR_AUTHORIZED_USERS is empty: nobody can sign in (API keys still work)");
+        tracing::info!("QBR_AUTHORIZED_USERS is empty: only existing members can sign in");
     }
     auth_config.dev_login.then(|| {
         let email = auth_config
@@ -50,6 +50,23 @@ fn announce(auth_config: &AuthConfig) -> Option<String> {
             auth_config.api_base_url
         )
     })
+}
+
+/// `QBR_AUTHORIZED_USERS` (or the demo's user) administer the first organization.
+async fn bootstrap_admins(
+    database: &Database,
+    org_id: i32,
+    auth_config: &AuthConfig,
+) -> anyhow::Result<()> {
+    let mut conn = database
+        .pool
+        .get()
+        .await
+        .context("connecting to add the admins")?;
+    let emails = auth_config.allow_list.emails();
+    crate::service::tenants::bootstrap_admins(&mut conn, org_id, &emails)
+        .await
+        .map_err(|e| anyhow::anyhow!("adding the admins of QBR_AUTHORIZED_USERS: {}", e.message))
 }
 
 async fn load_demo(database: &Database, org_id: i32) -> anyhow::Result<()> {
@@ -77,6 +94,7 @@ pub async fn run(
     let dev_login_url = announce(&auth_config);
     let mut state = AppState::new(database.pool.clone(), super::ORG_ID);
     state.quickbooks = std::sync::Arc::new(QuickBooksSettings::from_env(env)?);
+    bootstrap_admins(database, state.org_id, &auth_config).await?;
     let auth = Auth::new(auth_config)?;
     if demo {
         load_demo(database, state.org_id).await?;

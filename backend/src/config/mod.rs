@@ -16,10 +16,11 @@
 //! Sign-in settings (`QBR_AUTHORIZED_USERS`, `AZURE_*`, `CORS_ORIGINS`, ...) are read by
 //! `auth::config::AuthConfig::from_env`, which lists them.
 pub mod env;
+pub mod hosting;
 
 pub use env::Env;
 
-use crate::http::hosting::Site;
+use hosting::Site;
 
 use anyhow::Context;
 use std::net::SocketAddr;

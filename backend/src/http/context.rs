@@ -6,7 +6,7 @@ use super::params;
 use super::state::AppState;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::store::org::{self, Org};
+use crate::store::org::Org;
 use diesel_async::AsyncPgConnection;
 use qbr_shared::ErrorCode;
 use salvo::prelude::*;
@@ -15,9 +15,12 @@ use salvo::prelude::*;
 #[derive(Clone, Debug)]
 pub enum Identity {
     Session {
+        user_id: i64,
         email: String,
         name: Option<String>,
         expires_at: chrono::DateTime<chrono::Utc>,
+        /// Creates, renames and archives organizations.
+        platform_admin: bool,
     },
     ApiKey {
         id: i64,
@@ -37,10 +40,24 @@ impl Identity {
     }
 }
 
-/// The organization row the auth guard read with the session or key (one query for
-/// both), so handlers need not read it again.
+/// The organization a request acts on and the caller's role there, as the auth guard
+/// found them (read with the session or key, in one query): the membership the
+/// session chose (`organization_id`, else the user's first organization) or the API
+/// key's organization. Never taken from a request parameter alone.
 #[derive(Clone, Debug)]
-pub struct PreloadedOrg(pub Org);
+pub struct Tenant {
+    pub org: Org,
+    pub role: qbr_shared::access::Role,
+}
+
+/// The request's tenant (protected routes only; the guard puts it in the depot).
+pub fn tenant(depot: &Depot) -> AppResult<&Tenant> {
+    depot.get_typed::<Tenant>().map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "no tenant: route not behind the auth guard"
+        ))
+    })
+}
 
 const REQUEST_ID_KEY: &str = "request_id";
 
@@ -127,44 +144,54 @@ pub fn asked_organization(req: &Request) -> AppResult<Option<i32>> {
     Ok(params::int(req, "organization_id", 1, i64::from(i32::MAX))?.map(|v| v as i32))
 }
 
-/// The organization a request acts on: an API key's own (a key naming another one gets
-/// 403: the organization comes from the key, never from the request); else `asked`,
-/// else the server's default.
+/// The organization a request acts on: the tenant's. An `organization_id` in the
+/// request (query or body) must name it: a key naming another organization, or a user
+/// naming one the guard did not choose, gets 403 (the guard chooses by the query's
+/// `organization_id`, so a body naming another of the user's organizations must say
+/// so in the query too).
 pub fn organization_id(depot: &Depot, asked: Option<i32>) -> AppResult<i32> {
-    match (key_organization(depot), asked) {
-        (Some(key_org), Some(asked)) if asked != key_org => Err(AppError::new(
+    let tenant = tenant(depot)?;
+    match asked {
+        Some(asked) if asked != tenant.org.id => Err(AppError::new(
             ErrorCode::Forbidden,
-            "This API key belongs to another organization",
+            if key_organization(depot).is_some() {
+                "This API key belongs to another organization".to_string()
+            } else {
+                format!(
+                    "organization_id {asked} is not the organization of this request ({}); \
+                     name it in the query string",
+                    tenant.org.id
+                )
+            },
         )),
-        (Some(key_org), _) => Ok(key_org),
-        (None, asked) => Ok(asked.unwrap_or(state(depot)?.org_id)),
+        _ => Ok(tenant.org.id),
     }
 }
 
-/// The organization of the request (`organization_id` of the query string).
+/// The organization of the request (checking the query's `organization_id`).
 pub async fn organization(
     req: &Request,
     depot: &Depot,
-    conn: &mut AsyncPgConnection,
+    _conn: &mut AsyncPgConnection,
 ) -> AppResult<Org> {
-    let id = organization_id(depot, asked_organization(req)?)?;
-    organization_by_id(depot, conn, id).await
+    organization_id(depot, asked_organization(req)?)?;
+    Ok(tenant(depot)?.org.clone())
 }
 
-/// Organization `id`: the row the guard read if it is that one, else from the database.
+/// Organization `id`, which [`organization_id`] checked is the tenant's.
 pub async fn organization_by_id(
     depot: &Depot,
-    conn: &mut AsyncPgConnection,
+    _conn: &mut AsyncPgConnection,
     id: i32,
 ) -> AppResult<Org> {
-    if let Ok(PreloadedOrg(org)) = depot.get_typed::<PreloadedOrg>() {
-        if org.id == id {
-            return Ok(org.clone());
-        }
+    let org = &tenant(depot)?.org;
+    if org.id != id {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            format!("Organization {id} is not the organization of this request"),
+        ));
     }
-    org::load(conn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("Organization {id} does not exist")))
+    Ok(org.clone())
 }
 
 /// What a read handler works with: a connection, the server's caches and the

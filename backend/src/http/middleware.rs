@@ -4,9 +4,9 @@
 use super::context::{client_ip_addr, ClientIp};
 use super::context::{request_id, set_request_id};
 use super::csp;
-use super::hosting::{PublicPath, Site};
 use super::params::check_query;
 use super::response::write_error;
+use crate::config::hosting::{PublicPath, Site};
 use crate::error::AppError;
 use qbr_shared::ErrorCode;
 use salvo::http::header::{HeaderName, HeaderValue, CACHE_CONTROL};

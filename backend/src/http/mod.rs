@@ -4,7 +4,6 @@
 //! request (request ids, access log, security headers, error catcher).
 pub mod context;
 pub mod csp;
-pub mod hosting;
 pub mod middleware;
 pub mod page;
 pub mod params;

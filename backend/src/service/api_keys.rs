@@ -50,6 +50,7 @@ pub async fn create(
     organization_id: i32,
     name: &str,
     scope: ApiKeyScope,
+    creator_user_id: Option<i64>,
     actor: Actor<'_>,
 ) -> AppResult<ApiKeyCreated> {
     let name = name.trim();
@@ -83,6 +84,7 @@ pub async fn create(
             key_hash: &secrets::hash(&key),
             scopes: &scopes,
             created_by: actor.name,
+            creator_user_id,
         },
     )
     .await?;

@@ -18,6 +18,7 @@ pub mod periods;
 pub mod quickbooks;
 pub mod report;
 pub mod smartnumbers;
+pub mod tenants;
 pub mod thresholds;
 
 use crate::cache::Encoded;

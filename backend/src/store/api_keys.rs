@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{Array, BigInt, Bytea, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use qbr_shared::access::ApiKeyScope;
+use qbr_shared::access::{ApiKeyScope, Role};
 
 /// A stored key (without its hash).
 #[derive(Debug, Clone, Queryable)]
@@ -67,6 +67,8 @@ pub struct NewApiKey<'a> {
     pub key_hash: &'a [u8],
     pub scopes: &'a [String],
     pub created_by: &'a str,
+    /// The signed-in user who made it (`None`: the CLI).
+    pub creator_user_id: Option<i64>,
 }
 
 pub async fn create(conn: &mut AsyncPgConnection, k: NewApiKey<'_>) -> QueryResult<ApiKeyRow> {
@@ -78,6 +80,7 @@ pub async fn create(conn: &mut AsyncPgConnection, k: NewApiKey<'_>) -> QueryResu
             api_keys::key_hash.eq(k.key_hash),
             api_keys::scopes.eq(k.scopes),
             api_keys::created_by.eq(k.created_by),
+            api_keys::creator_user_id.eq(k.creator_user_id),
         ))
         .returning(COLUMNS)
         .get_result(conn)
@@ -118,6 +121,8 @@ static_query!(
             Nullable<Timestamptz>,
             Nullable<Timestamptz>
         ),
+        Nullable<BigInt>,
+        Nullable<Text>,
         Nullable<OrgSqlType>
     )
 );
@@ -126,8 +131,14 @@ impl QueryFragment<Pg> for ActiveKeyWithOrg<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("SELECT k.id, k.organization_id, k.name, k.key_prefix, k.scopes, ");
         out.push_sql("k.created_by, k.created_at, k.last_used_at, k.revoked_at, ");
+        out.push_sql("k.creator_user_id, m.role, ");
         out.push_sql(ORG_COLUMNS_OF_O);
-        out.push_sql(" FROM api_keys k LEFT JOIN organization o ON o.id = k.organization_id");
+        out.push_sql(
+            " FROM api_keys k \
+             LEFT JOIN organization o ON o.id = k.organization_id AND o.archived_at IS NULL \
+             LEFT JOIN memberships m ON m.organization_id = k.organization_id \
+               AND m.user_id = k.creator_user_id",
+        );
         out.push_sql(" WHERE k.key_hash = ");
         out.push_bind_param::<Bytea, _>(&self.key_hash)?;
         out.push_sql(" AND k.revoked_at IS NULL");
@@ -135,17 +146,33 @@ impl QueryFragment<Pg> for ActiveKeyWithOrg<'_> {
     }
 }
 
-/// The key with this hash, unless revoked, with its organization: one round trip (this
-/// runs for every request of a program).
+/// An active key as the guard sees it.
+#[derive(Debug, Clone)]
+pub struct ActiveKey {
+    pub key: ApiKeyRow,
+    /// Who made it and that user's role in the key's organization now (`None`: made
+    /// with the CLI).
+    pub creator: Option<(i64, Option<Role>)>,
+    /// The key's organization (`None` when archived).
+    pub org: Option<Org>,
+}
+
+/// The key with this hash, unless revoked, with its creator's role and organization:
+/// one round trip (this runs for every request of a program).
 pub async fn find_active_with_org(
     conn: &mut AsyncPgConnection,
     key_hash: &[u8],
-) -> QueryResult<Option<(ApiKeyRow, Option<Org>)>> {
-    let row: Option<(ApiKeyRow, Option<OrgRow>)> = ActiveKeyWithOrg { key_hash }
+) -> QueryResult<Option<ActiveKey>> {
+    type Row = (ApiKeyRow, Option<i64>, Option<String>, Option<OrgRow>);
+    let row: Option<Row> = ActiveKeyWithOrg { key_hash }
         .get_result(conn)
         .await
         .optional()?;
-    Ok(row.map(|(key, org)| (key, org.map(Org::from))))
+    Ok(row.map(|(key, creator, role, org)| ActiveKey {
+        key,
+        creator: creator.map(|id| (id, role.as_deref().and_then(Role::parse))),
+        org: org.map(Org::from),
+    }))
 }
 
 /// Records use, at most once a minute per key.

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod collection;
 pub mod devices;
 pub mod login_states;
+pub mod members;
 pub mod metrics;
 pub mod numeric;
 pub mod org;

@@ -7,6 +7,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 #[derive(Debug, Clone)]
 pub struct Org {
     pub id: i32,
+    /// The URL name (`/o/{slug}/...`).
+    pub slug: String,
     pub name: String,
     pub timezone: chrono_tz::Tz,
     pub working_hours: f64,
@@ -25,6 +27,7 @@ impl Org {
 /// The columns an [`Org`] is read from.
 pub type Columns = (
     organization::id,
+    organization::slug,
     organization::name,
     organization::timezone,
     organization::working_hours_per_tech,
@@ -32,16 +35,18 @@ pub type Columns = (
 );
 pub const COLUMNS: Columns = (
     organization::id,
+    organization::slug,
     organization::name,
     organization::timezone,
     organization::working_hours_per_tech,
     organization::data_version,
 );
 /// A row of [`COLUMNS`].
-pub type OrgRow = (i32, String, String, bigdecimal::BigDecimal, i64);
+pub type OrgRow = (i32, String, String, String, bigdecimal::BigDecimal, i64);
 /// The SQL types of [`COLUMNS`].
 pub type OrgSqlType = (
     diesel::sql_types::Integer,
+    diesel::sql_types::Text,
     diesel::sql_types::Text,
     diesel::sql_types::Text,
     diesel::sql_types::Numeric,
@@ -49,12 +54,13 @@ pub type OrgSqlType = (
 );
 /// [`COLUMNS`] in SQL text, of a table named `o` (static queries).
 pub const ORG_COLUMNS_OF_O: &str =
-    "o.id, o.name, o.timezone, o.working_hours_per_tech, o.data_version";
+    "o.id, o.slug, o.name, o.timezone, o.working_hours_per_tech, o.data_version";
 
 impl From<OrgRow> for Org {
-    fn from((id, name, tz, hours, data_version): OrgRow) -> Self {
+    fn from((id, slug, name, tz, hours, data_version): OrgRow) -> Self {
         Org {
             id,
+            slug,
             name,
             // An unknown zone name falls back to the product's default rather than failing every request.
             timezone: tz.parse().unwrap_or(chrono_tz::America::Chicago),
@@ -73,4 +79,97 @@ pub async fn load(conn: &mut AsyncPgConnection, id: i32) -> QueryResult<Option<O
         .await
         .optional()?;
     Ok(row.map(Org::from))
+}
+
+/// An organization as the platform administrators see it.
+#[derive(Debug, Clone, Queryable)]
+pub struct OrgSummary {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+    pub timezone: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub archived_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+type SummaryColumns = (
+    organization::id,
+    organization::slug,
+    organization::name,
+    organization::timezone,
+    organization::created_at,
+    organization::archived_at,
+);
+const SUMMARY: SummaryColumns = (
+    organization::id,
+    organization::slug,
+    organization::name,
+    organization::timezone,
+    organization::created_at,
+    organization::archived_at,
+);
+
+/// Every organization, archived ones last.
+pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<OrgSummary>> {
+    organization::table
+        .select(SUMMARY)
+        .order((organization::archived_at.is_not_null(), organization::name))
+        .load(conn)
+        .await
+}
+
+pub async fn summary(conn: &mut AsyncPgConnection, id: i32) -> QueryResult<Option<OrgSummary>> {
+    organization::table
+        .find(id)
+        .select(SUMMARY)
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn by_slug(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<OrgSummary>> {
+    organization::table
+        .filter(organization::slug.eq(slug))
+        .select(SUMMARY)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// A new organization (its id from the sequence).
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    name: &str,
+    timezone: &str,
+) -> QueryResult<OrgSummary> {
+    diesel::insert_into(organization::table)
+        .values((
+            organization::slug.eq(slug),
+            organization::name.eq(name),
+            organization::timezone.eq(timezone),
+        ))
+        .returning(SUMMARY)
+        .get_result(conn)
+        .await
+}
+
+/// Renames, archives (`Some(true)`) or restores (`Some(false)`) an organization.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: i32,
+    name: Option<&str>,
+    archived: Option<bool>,
+) -> QueryResult<Option<OrgSummary>> {
+    let now = chrono::Utc::now();
+    diesel::update(organization::table.find(id))
+        .set((
+            name.map(|n| organization::name.eq(n.to_string())),
+            archived.map(|a| organization::archived_at.eq(a.then_some(now))),
+            organization::updated_at.eq(now),
+        ))
+        .returning(SUMMARY)
+        .get_result(conn)
+        .await
+        .optional()
 }

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment};
-use diesel::sql_types::{Bytea, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Bool, Bytea, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use qbr_shared::access::Role;
 
 /// A stored session.
 #[derive(Debug, Clone, Queryable)]
@@ -44,46 +45,93 @@ pub async fn create(conn: &mut AsyncPgConnection, s: NewSession<'_>) -> QueryRes
         .map(|_| ())
 }
 
-/// A live session and organization `org`, in static SQL text (see `static_query`).
-struct LiveSessionWithOrg<'a> {
+/// A live session, its user and the membership it acts through, in static SQL text
+/// (see `static_query`).
+struct LiveSession<'a> {
     id_hash: &'a [u8],
-    org: i32,
+    org: Option<i32>,
 }
 
 static_query!(
-    LiveSessionWithOrg,
+    LiveSession,
     (
         (Text, Nullable<Text>, Timestamptz, Timestamptz, Timestamptz),
+        Nullable<BigInt>,
+        Nullable<Bool>,
+        Nullable<Text>,
         Nullable<OrgSqlType>
     )
 );
 
-impl QueryFragment<Pg> for LiveSessionWithOrg<'_> {
+impl QueryFragment<Pg> for LiveSession<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("SELECT s.email, s.name, s.created_at, s.expires_at, s.last_seen_at, ");
+        out.push_sql(
+            "SELECT s.email, s.name, s.created_at, s.expires_at, s.last_seen_at, \
+             u.id, u.platform_admin, m.role, ",
+        );
         out.push_sql(ORG_COLUMNS_OF_O);
-        out.push_sql(" FROM sessions s LEFT JOIN organization o ON o.id = ");
-        out.push_bind_param::<Integer, _>(&self.org)?;
-        out.push_sql(" WHERE s.id_hash = ");
+        out.push_sql(
+            " FROM sessions s \
+             LEFT JOIN users u ON u.email = lower(s.email) \
+             LEFT JOIN LATERAL (SELECT m.role, m.organization_id FROM memberships m \
+               JOIN organization mo ON mo.id = m.organization_id AND mo.archived_at IS NULL \
+               WHERE m.user_id = u.id AND (",
+        );
+        out.push_bind_param::<Nullable<Integer>, _>(&self.org)?;
+        out.push_sql("::int IS NULL OR m.organization_id = ");
+        out.push_bind_param::<Nullable<Integer>, _>(&self.org)?;
+        out.push_sql(
+            ") ORDER BY m.organization_id LIMIT 1) m ON true \
+             LEFT JOIN organization o ON o.id = m.organization_id \
+             WHERE s.id_hash = ",
+        );
         out.push_bind_param::<Bytea, _>(&self.id_hash)?;
         out.push_sql(" AND s.expires_at > now()");
         Ok(())
     }
 }
 
-/// The session with this id hash, unless it has expired, and organization `org` (`None`
-/// if there is no such organization): every signed-in request needs both, so they are
-/// read in one round trip.
-pub async fn find_live_with_org(
+/// A live session as the guard sees it.
+#[derive(Debug, Clone)]
+pub struct LiveSessionRow {
+    pub session: SessionRow,
+    /// The user and whether it administers the platform (`None`: no user row).
+    pub user: Option<(i64, bool)>,
+    /// The membership the request acts through: in `org`, or (without one) the
+    /// user's first organization; `None` when there is none.
+    pub membership: Option<(Role, Org)>,
+}
+
+/// The session with this id hash, unless it has expired, with its user and membership
+/// of organization `org` (or the user's first): every signed-in request needs them
+/// all, so they are read in one round trip.
+pub async fn find_live(
     conn: &mut AsyncPgConnection,
     id_hash: &[u8],
-    org: i32,
-) -> QueryResult<Option<(SessionRow, Option<Org>)>> {
-    let row: Option<(SessionRow, Option<OrgRow>)> = LiveSessionWithOrg { id_hash, org }
+    org: Option<i32>,
+) -> QueryResult<Option<LiveSessionRow>> {
+    type Row = (
+        SessionRow,
+        Option<i64>,
+        Option<bool>,
+        Option<String>,
+        Option<OrgRow>,
+    );
+    let row: Option<Row> = LiveSession { id_hash, org }
         .get_result(conn)
         .await
         .optional()?;
-    Ok(row.map(|(session, org)| (session, org.map(Org::from))))
+    Ok(row.map(|(session, user_id, platform_admin, role, org)| {
+        let membership = match (role.as_deref().and_then(Role::parse), org) {
+            (Some(role), Some(org)) => Some((role, Org::from(org))),
+            _ => None,
+        };
+        LiveSessionRow {
+            session,
+            user: user_id.map(|id| (id, platform_admin.unwrap_or(false))),
+            membership,
+        }
+    }))
 }
 
 /// Whether a record of activity at `last` is old enough to be refreshed: callers skip

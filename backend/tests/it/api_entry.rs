@@ -80,9 +80,10 @@ async fn a_bad_item_rejects_the_whole_request_and_changes_nothing() {
         ),
         (json!({"period": "2025-01"}), 400, "INVALID_BODY"),
         (
+            // Not one of the caller's organizations.
             json!({"period": "2025-01", "organization_id": 99, "metrics": [{"metric_name": "mrr", "metric_value": 1}]}),
-            404,
-            "NOT_FOUND",
+            403,
+            "FORBIDDEN",
         ),
     ];
     for (body, status, code) in cases {

@@ -109,11 +109,12 @@ async fn malformed_parameters_are_400_and_unknown_ones_ignored() {
         400,
         "INVALID_PARAMETER",
     );
+    // An organization the user has no role in (or that does not exist).
     assert_error(
         &app.get("/api/qbr/metrics/monthly?period=2025-01&organization_id=2")
             .await,
-        404,
-        "NOT_FOUND",
+        403,
+        "FORBIDDEN",
     );
     assert_error(
         &app.get("/api/qbr/metrics/monthly?period=2020-01").await,
@@ -405,7 +406,7 @@ async fn anonymous_clients_are_refused_even_on_loopback() {
     let service = backend::server::service(
         backend::http::AppState::new(db.pool.clone(), 1),
         backend::auth::Auth::new(test_auth_config()).unwrap(),
-        &backend::http::hosting::Site::at_root("/nonexistent"),
+        &backend::config::hosting::Site::at_root("/nonexistent"),
     );
     for ip in [[203, 0, 113, 9], [127, 0, 0, 1]] {
         let mut req = TestClient::get("http://example.com/api/qbr/thresholds").build();
@@ -433,7 +434,7 @@ async fn a_lost_database_is_a_503_without_internals() {
     let service = backend::server::service(
         backend::http::AppState::new(broken, 1),
         backend::auth::Auth::new(test_auth_config()).unwrap(),
-        &backend::http::hosting::Site::at_root("/nonexistent"),
+        &backend::config::hosting::Site::at_root("/nonexistent"),
     );
     let local =
         || salvo::conn::SocketAddr::from(std::net::SocketAddr::from(([127, 0, 0, 1], 40000)));

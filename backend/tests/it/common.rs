@@ -9,8 +9,8 @@
 //! client (`anon`) for the sign-in tests.
 
 use backend::auth::{Auth, AuthConfig};
+use backend::config::hosting::Site;
 use backend::db::{self, DbPool};
-use backend::http::hosting::Site;
 use backend::http::AppState;
 use backend::server;
 use backend::service::Actor;
@@ -144,6 +144,15 @@ pub fn test_auth_config() -> AuthConfig {
     config
 }
 
+/// Makes `email` an admin of organization 1, as `QBR_AUTHORIZED_USERS` does at start
+/// (for tests that build the service themselves).
+pub async fn make_admin(db: &TestDb, email: &str) {
+    let mut conn = db.conn().await;
+    backend::service::tenants::bootstrap_admins(&mut conn, 1, &[email.to_string()])
+        .await
+        .expect("bootstrap admin");
+}
+
 /// Creates a session for `email` directly in the database; returns the cookie value.
 pub async fn create_session(db: &TestDb, email: &str, hours: i64) -> String {
     let token = backend::secrets::random_token();
@@ -172,7 +181,7 @@ pub async fn create_api_key(db: &TestDb, name: &str, scope: &str) -> String {
         name: "tests",
         ip: None,
     };
-    backend::service::api_keys::create(&mut conn, 1, name, scope, by)
+    backend::service::api_keys::create(&mut conn, 1, name, scope, None, by)
         .await
         .unwrap()
         .key
@@ -225,6 +234,13 @@ pub async fn start_server_with(
     let port = addr.into_std().expect("tcp address").port();
     let base = format!("http://127.0.0.1:{port}");
     let auth = Auth::new(config(&base)).expect("sign-in settings");
+    // As `qbr serve` does: the allow-list's emails administer the first organization.
+    {
+        let mut conn = pool.get().await.expect("a connection");
+        backend::service::tenants::bootstrap_admins(&mut conn, 1, &auth.config.allow_list.emails())
+            .await
+            .expect("bootstrap admins");
+    }
     let mut state = AppState::new(pool, 1);
     state.quickbooks = std::sync::Arc::new(extras.quickbooks);
     let service = server::service(state, auth.clone(), &Site::at_root(dist));

@@ -125,15 +125,18 @@ async fn nul_and_control_characters_are_400s_that_change_nothing() {
 /// `marker` in notes, key names and actors.
 async fn two_organizations(app: &TestApp, marker: &str) -> String {
     let mut conn = app.db.conn().await;
-    diesel::sql_query("INSERT INTO organization (id, name) VALUES (2, 'Other MSP')")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    diesel::sql_query(
+        "INSERT INTO organization (id, slug, name) VALUES (2, 'other-msp', 'Other MSP')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
     let other = backend::service::api_keys::create(
         &mut conn,
         2,
         "org2-reader",
         qbr_shared::access::ApiKeyScope::Read,
+        None,
         backend::service::Actor {
             name: "tests",
             ip: None,

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use backend::auth::Auth;
-use backend::http::hosting::{PublicPath, Site, TrustedProxies};
+use backend::config::hosting::{PublicPath, Site, TrustedProxies};
 use backend::http::AppState;
 use diesel_async::RunQueryDsl;
 use salvo::test::{ResponseExt, TestClient};
@@ -32,7 +32,8 @@ fn dist_for(public_url: &str) -> tempfile::TempDir {
     dir
 }
 
-fn service_under(db: &TestDb, dist: &Path, public_path: &str, proxies: &str) -> Service {
+async fn service_under(db: &TestDb, dist: &Path, public_path: &str, proxies: &str) -> Service {
+    make_admin(db, TEST_USER).await;
     let mut config = test_auth_config();
     config.dev_login = true;
     config.secure_cookie = false;
@@ -78,7 +79,7 @@ fn header<'a>(headers: &'a salvo::http::HeaderMap, name: &str) -> &'a str {
 async fn serve_answers_under_its_public_path_only() {
     let db = TestDb::new().await;
     let dist = dist_for("/qbr/");
-    let service = service_under(&db, dist.path(), "/qbr", "");
+    let service = service_under(&db, dist.path(), "/qbr", "").await;
     let base = "http://example.com";
 
     let (status, headers, _) =
@@ -175,10 +176,10 @@ async fn the_client_address_comes_from_trusted_proxies_only() {
             .build(),
         )
     };
-    let trusting = service_under(&db, dist.path(), "", "127.0.0.1");
+    let trusting = service_under(&db, dist.path(), "", "127.0.0.1").await;
     let res = trusting.handle(sign_in("6.6.6.6, 203.0.113.7")).await;
     assert_eq!(res.status_code.unwrap().as_u16(), 302);
-    let not_trusting = service_under(&db, dist.path(), "", "");
+    let not_trusting = service_under(&db, dist.path(), "", "").await;
     let res = not_trusting.handle(sign_in("203.0.113.8")).await;
     assert_eq!(res.status_code.unwrap().as_u16(), 302);
     let mut conn = db.conn().await;

@@ -25,3 +25,4 @@ mod quickbooks_desktop;
 mod quickbooks_online;
 mod report_pdf;
 mod schema_agrees;
+mod tenants;

@@ -628,6 +628,80 @@ async fn import(c: &mut Conformance, app: &TestApp) {
 
 /// API keys: created (201), listed, used (read key on a write: 403; another
 /// organization: 403), refused to keys, revoked, revoked again (404).
+/// Organizations (as a platform administrator) and the members of one.
+async fn tenants(c: &mut Conformance, app: &TestApp) {
+    let orgs = "/api/admin/organizations";
+    c.call("get", orgs, app.http.get(app.url(orgs))).await;
+    let body = json!({"name": "Conformance MSP", "slug": "conformance", "admin_email": "c@conformance.example"});
+    let created = c
+        .call_json("post", orgs, app.http.post(app.url(orgs)), &body)
+        .await;
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let id = created.json()["data"]["id"].as_i64().unwrap();
+    c.call("post", orgs, app.http.post(app.url(orgs)).json(&body))
+        .await;
+    c.call(
+        "post",
+        orgs,
+        app.http
+            .post(app.url(orgs))
+            .json(&json!({"name": "", "admin_email": "x"})),
+    )
+    .await;
+    let one = "/api/admin/organizations/{id}";
+    for (target, body) in [
+        (id.to_string(), json!({"name": "Conformance MSP 2"})),
+        ("999999".to_string(), json!({"archived": true})),
+        (id.to_string(), json!({})),
+        ("x".to_string(), json!({"archived": false})),
+    ] {
+        let url = app.url(&format!("/api/admin/organizations/{target}"));
+        c.call("put", one, app.http.put(url).json(&body)).await;
+    }
+    let users = "/api/qbr/users";
+    c.call("get", users, app.http.get(app.url(users))).await;
+    let body = json!({"email": "member@conformance.example", "role": "viewer"});
+    let invited = c
+        .call_json("post", users, app.http.post(app.url(users)), &body)
+        .await;
+    assert_eq!(
+        invited.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&invited.body)
+    );
+    let user = invited.json()["data"]["user_id"].as_i64().unwrap();
+    c.call("post", users, app.http.post(app.url(users)).json(&body))
+        .await;
+    c.call(
+        "post",
+        users,
+        app.http
+            .post(app.url(users))
+            .json(&json!({"email": "x", "role": "owner"})),
+    )
+    .await;
+    let member = "/api/qbr/users/{user_id}";
+    for target in [user.to_string(), "999999".to_string(), "x".to_string()] {
+        let url = app.url(&format!("/api/qbr/users/{target}"));
+        c.call(
+            "put",
+            member,
+            app.http.put(url).json(&json!({"role": "editor"})),
+        )
+        .await;
+    }
+    for target in [user.to_string(), user.to_string()] {
+        let url = app.url(&format!("/api/qbr/users/{target}"));
+        c.call("delete", member, app.http.delete(url)).await;
+    }
+}
+
 async fn api_keys(c: &mut Conformance, app: &TestApp) {
     let path = "/api/admin/api-keys";
     let mut keys = Vec::new();
@@ -721,6 +795,7 @@ async fn every_operation_answers_as_documented() {
     writes(&mut c, &app).await;
     reads(&mut c, &app).await;
     api_keys(&mut c, &app).await;
+    tenants(&mut c, &app).await;
     quickbooks(&mut c, &app).await;
     rate_limits(&mut c).await;
     for (op, statuses) in &c.seen {

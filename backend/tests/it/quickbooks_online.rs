@@ -6,13 +6,14 @@
 //! rotated refresh token kept, a 429 retried, and failed syncs that change nothing.
 
 use crate::common::{
-    checksum, create_api_key, create_session, test_auth_config, TestApp, TestDb, TEST_USER,
+    checksum, create_api_key, create_session, make_admin, test_auth_config, TestApp, TestDb,
+    TEST_USER,
 };
 use backend::auth::Auth;
 use backend::collect::quickbooks::online::{self, connect, crypto::SecretKey, SyncError};
 use backend::collect::quickbooks::QuickBooksSettings;
+use backend::config::hosting::Site;
 use backend::config::Env;
-use backend::http::hosting::Site;
 use backend::http::AppState;
 use backend::server;
 use backend::store::{metrics, org, quickbooks_online};
@@ -210,6 +211,7 @@ async fn spawn(books: impl FnOnce(Month) -> Books) -> Qbo {
     state.quickbooks = Arc::new(settings.clone());
     let service = server::service(state, auth.clone(), &Site::at_root("/nonexistent"));
     tokio::spawn(async move { Server::new(acceptor).serve(service).await });
+    make_admin(&db, TEST_USER).await;
     let token = create_session(&db, TEST_USER, 8).await;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("cookie", format!("qbr_session={token}").parse().unwrap());

@@ -363,6 +363,7 @@ async fn create_credentials(conn: &mut AsyncPgConnection) -> anyhow::Result<Secr
         ORG_ID,
         "qbr-bench",
         qbr_shared::access::ApiKeyScope::Read,
+        None,
         backend::service::Actor {
             name: "qbr-bench",
             ip: None,
