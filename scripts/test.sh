@@ -2,7 +2,8 @@
 # Runs every check and test of the QBR Dashboard: formatting, clippy (server and, for
 # wasm32, the SPA), then the whole test suite against real PostgreSQL clusters that
 # the tests start and stop themselves, and the SPA's browser tests in headless Chromium
-# against a freshly built dist/. Installs missing tools first.
+# against a freshly built dist/ (and one built for the public path /qbr/, for the
+# hosting tests). Installs missing tools first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -17,6 +18,9 @@ echo "==> cargo clippy (SPA, wasm32)"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 echo "==> trunk build (the SPA the browser tests load)"
 trunk build
+echo "==> trunk build --public-url /qbr/ (the SPA the hosting tests serve under /qbr/)"
+trunk build --public-url /qbr/ --dist target/dist-qbr
+export QBR_TEST_DIST_QBR="$PWD/target/dist-qbr"
 echo "==> cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -11,16 +11,16 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-const TENANT: &str = "tenant-1";
-const CLIENT_ID: &str = "client-1";
-const SECRET: &str = "s3cret";
+pub(crate) const TENANT: &str = "tenant-1";
+pub(crate) const CLIENT_ID: &str = "client-1";
+pub(crate) const SECRET: &str = "s3cret";
 
 /// A user as Graph describes them.
 #[derive(Clone)]
-struct FakeUser {
-    mail: Option<String>,
-    upn: String,
-    name: String,
+pub(crate) struct FakeUser {
+    pub(crate) mail: Option<String>,
+    pub(crate) upn: String,
+    pub(crate) name: String,
 }
 
 struct Grant {
@@ -31,8 +31,8 @@ struct Grant {
 }
 
 #[derive(Default)]
-struct Idp {
-    user: Option<FakeUser>,
+pub(crate) struct Idp {
+    pub(crate) user: Option<FakeUser>,
     deny: bool,
     /// Answers with an ID token for another sign-in (a replayed/injected token).
     wrong_nonce: bool,
@@ -42,7 +42,7 @@ struct Idp {
     refusals: Vec<String>,
 }
 
-type Shared = Arc<Mutex<Idp>>;
+pub(crate) type Shared = Arc<Mutex<Idp>>;
 
 fn shared(depot: &Depot) -> Shared {
     depot.get_typed::<Shared>().unwrap().clone()
@@ -192,8 +192,8 @@ async fn idp_me(req: &mut Request, depot: &mut Depot, res: &mut Response) {
     }
 }
 
-/// Starts the fake provider; returns its base URL and state.
-async fn fake_idp() -> (String, Shared) {
+/// Starts the fake provider; returns its base URL and state (also used by `hosting`).
+pub(crate) async fn fake_idp() -> (String, Shared) {
     use salvo::conn::Acceptor;
     let state: Shared = Arc::default();
     let router = Router::new()
@@ -212,7 +212,7 @@ async fn fake_idp() -> (String, Shared) {
     (format!("http://127.0.0.1:{port}"), state)
 }
 
-fn user(email: &str) -> FakeUser {
+pub(crate) fn user(email: &str) -> FakeUser {
     FakeUser {
         mail: Some(email.to_string()),
         upn: email.to_string(),
