@@ -293,3 +293,13 @@ diesel::table! {
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organization (organization_id));
 diesel::allow_tables_to_appear_in_same_query!(users, memberships, organization);
+
+diesel::table! {
+    organization_vendor_settings (organization_id, vendor) {
+        organization_id -> Int4,
+        vendor -> Varchar,
+        sealed -> Bytea,
+        updated_by -> Text,
+        updated_at -> Timestamptz,
+    }
+}

@@ -122,6 +122,10 @@ words! {
         MemberAdd = "member.add",
         MemberRoleChange = "member.role_change",
         MemberRemove = "member.remove",
+        /// A vendor's credentials of the organization were stored or removed (the audit
+        /// entry names the variables, never their values).
+        VendorSettingsUpdate = "vendor_settings.update",
+        VendorSettingsRemove = "vendor_settings.remove",
     }
 }
 

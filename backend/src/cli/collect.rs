@@ -1,4 +1,5 @@
 //! `qbr collect [--vendor] [--month | --from --to] [--force] [--dry-run]`.
+use crate::collect::credentials;
 use crate::collect::run::{self, RunError, RunOptions};
 use crate::collect::{CollectorConfig, VendorChoice};
 use crate::config::Env;
@@ -26,6 +27,10 @@ pub struct CollectArgs {
     /// Read and check everything, print what would be written, write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// The organization (slug) to collect, with its stored vendor settings; the first
+    /// organization (with the environment's settings) if absent.
+    #[arg(long)]
+    org: Option<String>,
 }
 
 fn progress_bar() -> indicatif::ProgressBar {
@@ -41,9 +46,23 @@ fn progress_bar() -> indicatif::ProgressBar {
 }
 
 pub async fn run(env: &Env, database: &Database, args: CollectArgs) -> anyhow::Result<()> {
-    let cfg = CollectorConfig::from_env(env)?;
+    let base = CollectorConfig::from_env(env)?;
+    let mut conn = database.pool.get().await?;
+    let org = match &args.org {
+        Some(slug) => super::org::id_of(&mut conn, slug).await?,
+        None => super::ORG_ID,
+    };
+    let cfg = credentials::config_for(
+        &mut conn,
+        org,
+        &base,
+        base.secret_key.as_ref(),
+        super::ORG_ID,
+    )
+    .await?;
+    drop(conn);
     let opts = RunOptions {
-        organization_id: super::ORG_ID,
+        organization_id: org,
         trigger: Trigger::Cli,
         vendors: args.vendor,
         months: args.month.map(|m| (m, m)).or(args.from.zip(args.to)),

@@ -119,7 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(&database, args).await,
         Command::Report(args) => report::run(&database, args).await,
         Command::Quickbooks { command } => quickbooks::run(&env, &database, command).await,
-        Command::Org { command } => org::run(&database, command).await,
+        Command::Org { command } => org::run(&env, &database, command).await,
         Command::Spa { .. } => Ok(()),
     };
     // The private cluster (if any) stops when `database` is dropped, after the server.

@@ -1,6 +1,9 @@
 //! `qbr org list|create|rename|archive|restore|members|add-member|remove-member`:
 //! organizations and their members from the command line (as the server's operator,
 //! recorded as `cli`).
+use crate::collect::credentials::{self, Variables};
+use crate::collect::{registry, CollectorConfig};
+use crate::config::Env;
 use crate::db::Database;
 use crate::service::tenants::{self, NewOrganization};
 use crate::service::Actor;
@@ -8,6 +11,7 @@ use crate::store::{members, org};
 use anyhow::Context;
 use clap::Subcommand;
 use qbr_shared::access::Role;
+use qbr_shared::Vendor;
 
 #[derive(Subcommand)]
 pub enum OrgCommand {
@@ -54,6 +58,28 @@ pub enum OrgCommand {
         #[arg(long)]
         email: String,
     },
+    /// Store a vendor's credentials for an organization, sealed with QBR_SECRET_KEY:
+    /// `NAME=VALUE` pairs (the variables `qbr collect` reads from the environment), or
+    /// --from-env to copy this process's.
+    SetVendor {
+        slug: String,
+        /// connectwise or ninjaone.
+        #[arg(long)]
+        vendor: Vendor,
+        /// Take the vendor's variables from the environment.
+        #[arg(long)]
+        from_env: bool,
+        /// NAME=VALUE pairs.
+        variables: Vec<String>,
+    },
+    /// Delete a vendor's stored credentials of an organization.
+    UnsetVendor {
+        slug: String,
+        #[arg(long)]
+        vendor: Vendor,
+    },
+    /// Which vendors an organization has credentials for (never the values).
+    Vendors { slug: String },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -73,7 +99,34 @@ pub async fn id_of(conn: &mut diesel_async::AsyncPgConnection, slug: &str) -> an
         .id)
 }
 
-pub async fn run(database: &Database, command: OrgCommand) -> anyhow::Result<()> {
+/// The variables of `set-vendor`: `NAME=VALUE` pairs, or the environment's.
+fn variables(
+    env: &Env,
+    vendor: Vendor,
+    from_env: bool,
+    pairs: &[String],
+) -> anyhow::Result<Variables> {
+    if from_env {
+        let module = registry::module(vendor).context("not a collected vendor")?;
+        return Ok(module
+            .required
+            .iter()
+            .chain(module.optional)
+            .filter_map(|name| Some((name.to_string(), env.var(name)?)))
+            .collect());
+    }
+    pairs
+        .iter()
+        .map(|pair| {
+            let (name, value) = pair
+                .split_once('=')
+                .with_context(|| format!("'{pair}' is not NAME=VALUE"))?;
+            Ok((name.trim().to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+pub async fn run(env: &Env, database: &Database, command: OrgCommand) -> anyhow::Result<()> {
     let mut conn = database.pool.get().await.context("connecting")?;
     let conn = &mut *conn;
     match command {
@@ -148,6 +201,56 @@ pub async fn run(database: &Database, command: OrgCommand) -> anyhow::Result<()>
             }
             .map_err(super::said)?;
             println!("{} is {} of {slug}", m.email, m.role);
+        }
+        OrgCommand::SetVendor {
+            slug,
+            vendor,
+            from_env,
+            variables: pairs,
+        } => {
+            let id = id_of(conn, &slug).await?;
+            let key = CollectorConfig::from_env(env)?
+                .secret_key
+                .context("set QBR_SECRET_KEY (32 random bytes in base64: `openssl rand -base64 32`) to seal vendor credentials")?;
+            let vars = variables(env, vendor, from_env, &pairs)?;
+            credentials::set(conn, id, vendor, &vars, &key, CLI)
+                .await
+                .map_err(super::said)?;
+            println!(
+                "{} credentials of {slug} stored ({} variables, sealed)",
+                vendor.label(),
+                vars.len()
+            );
+        }
+        OrgCommand::UnsetVendor { slug, vendor } => {
+            let id = id_of(conn, &slug).await?;
+            let removed = credentials::remove(conn, id, vendor, CLI)
+                .await
+                .map_err(super::said)?;
+            println!(
+                "{}",
+                if removed {
+                    format!("{} credentials of {slug} deleted", vendor.label())
+                } else {
+                    format!("{slug} had no {} credentials", vendor.label())
+                }
+            );
+        }
+        OrgCommand::Vendors { slug } => {
+            let id = id_of(conn, &slug).await?;
+            let stored = credentials::configured(conn, id)
+                .await
+                .map_err(super::said)?;
+            if stored.is_empty() {
+                println!("{slug} has no stored vendor credentials");
+            }
+            for (vendor, by, at) in stored {
+                println!(
+                    "{:<12} stored by {by} at {}",
+                    vendor.label(),
+                    at.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
         }
         OrgCommand::RemoveMember { slug, email } => {
             let id = id_of(conn, &slug).await?;

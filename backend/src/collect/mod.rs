@@ -9,10 +9,16 @@
 //! | `COLLECTOR_CRON` | `0 30 22 * * *` | six-field cron (with seconds) |
 //! | `COLLECTOR_TIMEZONE` | `America/Chicago` | zone of the cron expression |
 //! | `COLLECTOR_WINDOW_MONTHS` | `13` | current month plus 12 closed months |
+//!
+//! These vendor variables are the first organization's; every organization can instead
+//! have its own, stored sealed in the database (`credentials`, `qbr org set-vendor`).
+//! The nightly run (`night`) collects every organization in turn.
 pub mod apply;
 pub mod collector;
 pub mod connectwise;
+pub mod credentials;
 pub mod http;
+pub mod night;
 pub mod ninjaone;
 pub mod quickbooks;
 pub mod registry;
@@ -59,6 +65,8 @@ pub struct CollectorConfig {
     pub timezone: chrono_tz::Tz,
     pub window_months: u32,
     pub http: http::HttpSettings,
+    /// `QBR_SECRET_KEY`: opens organizations' stored vendor settings.
+    pub secret_key: Option<crate::secrets::sealing::SecretKey>,
 }
 
 impl CollectorConfig {
@@ -98,6 +106,13 @@ impl CollectorConfig {
             timezone,
             window_months,
             http: http::HttpSettings::default(),
+            secret_key: match env.var("QBR_SECRET_KEY") {
+                Some(key) => Some(
+                    crate::secrets::sealing::SecretKey::from_base64(&key)
+                        .map_err(|why| anyhow::anyhow!("QBR_SECRET_KEY: {why}"))?,
+                ),
+                None => None,
+            },
         })
     }
 

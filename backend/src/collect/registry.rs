@@ -11,6 +11,8 @@ pub struct VendorModule {
     pub vendor: Vendor,
     /// The variables without which the vendor is not collected.
     pub required: &'static [&'static str],
+    /// The variables it reads besides those (with defaults).
+    pub optional: &'static [&'static str],
     /// The metrics it writes, with their column header in `qbr collect`'s summary.
     pub columns: &'static [(&'static str, &'static str)],
     /// Reads the vendor's settings (called when every `required` variable is set).

@@ -1,14 +1,14 @@
-//! The nightly schedule (tokio-cron-scheduler) inside `qbr serve`.
+//! The nightly schedule (tokio-cron-scheduler) inside `qbr serve`: every night it
+//! collects every organization (`night`).
 //!
 //! tokio-cron-scheduler turns the zone into a fixed UTC offset when a job is created,
 //! so a job made in winter would fire an hour off in summer. A watcher re-creates the
 //! job whenever the zone's offset changes, which keeps the schedule DST-correct.
-use super::quickbooks::{online, QuickBooksSettings};
-use super::run::{self, RunError, RunOptions};
-use super::{CollectorConfig, VendorChoice};
+use super::night;
+use super::quickbooks::QuickBooksSettings;
+use super::CollectorConfig;
 use crate::db::DbPool;
 use chrono::{Offset, TimeZone, Utc};
-use qbr_shared::collection::Trigger;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_cron_scheduler::{Job, JobScheduler};
@@ -43,7 +43,7 @@ fn make_job(
     pool: DbPool,
     cfg: Arc<CollectorConfig>,
     books: Arc<QuickBooksSettings>,
-    org_id: i32,
+    first_org: i32,
 ) -> anyhow::Result<Job> {
     let tz = cfg.timezone;
     let cron = cfg.cron.clone();
@@ -52,31 +52,7 @@ fn make_job(
         let cfg = cfg.clone();
         let books = books.clone();
         Box::pin(async move {
-            if cfg.vendors.is_empty() {
-                // QuickBooks Online alone.
-                return online::nightly(&pool, &books, org_id).await;
-            }
-            let opts = RunOptions {
-                organization_id: org_id,
-                trigger: Trigger::Schedule,
-                vendors: VendorChoice::All,
-                months: None,
-                force: false,
-                dry_run: false,
-            };
-            match run::run(&pool, &cfg, &opts, &|_, _| {}).await {
-                Ok(r) => tracing::info!(
-                    values_written = r.values_written,
-                    requests = r.requests,
-                    drift = r.drift.len(),
-                    "scheduled collection finished"
-                ),
-                Err(RunError::Refused) => {
-                    tracing::info!("scheduled collection skipped: another run is in progress")
-                }
-                Err(e) => tracing::error!(error = %e, "scheduled collection failed"),
-            }
-            online::nightly(&pool, &books, org_id).await;
+            night::run_night(&pool, &cfg, &books, first_org).await;
         })
     })
     .map_err(|e| {
@@ -103,10 +79,6 @@ pub async fn start_with_quickbooks(
 ) -> anyhow::Result<Option<Schedule>> {
     if !cfg.enabled {
         tracing::info!("collection schedule disabled (COLLECTOR_ENABLED=false)");
-        return Ok(None);
-    }
-    if cfg.vendors.is_empty() && books.online.is_none() {
-        tracing::warn!("collection schedule not started: no vendor is configured");
         return Ok(None);
     }
     let cfg = Arc::new(cfg);

@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod smartnumbers;
 mod static_query;
 pub mod thresholds;
+pub mod vendor_settings;
 
 /// Serializes changes to one organization's inputs: derived values and SmartNumbers
 /// are recomputed from a consistent set of inputs even when two writes race.

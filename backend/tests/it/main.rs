@@ -15,6 +15,7 @@ mod browser;
 mod browser_harness;
 mod collect_cli;
 mod collect_runs;
+mod collect_tenants;
 mod durability;
 mod hardening;
 mod hosting;

@@ -10,11 +10,12 @@ use crate::common::{
     TEST_USER,
 };
 use backend::auth::Auth;
-use backend::collect::quickbooks::online::{self, connect, crypto::SecretKey, SyncError};
+use backend::collect::quickbooks::online::{self, connect, SyncError};
 use backend::collect::quickbooks::QuickBooksSettings;
 use backend::config::hosting::Site;
 use backend::config::Env;
 use backend::http::AppState;
+use backend::secrets::sealing::SecretKey;
 use backend::server;
 use backend::store::{metrics, org, quickbooks_online};
 use chrono::{Datelike, NaiveDate};

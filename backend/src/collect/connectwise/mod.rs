@@ -30,6 +30,7 @@ pub const MODULE: VendorModule = VendorModule {
         "CONNECTWISE_PRIVATE_KEY",
         "CONNECTWISE_CLIENT_ID",
     ],
+    optional: &["CONNECTWISE_REACTIVE_BOARDS"],
     columns: &[
         ("reactive_tickets_created", "created"),
         ("reactive_tickets_closed", "closed"),

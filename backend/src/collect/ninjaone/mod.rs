@@ -20,6 +20,7 @@ use qbr_shared::Vendor;
 pub const MODULE: VendorModule = VendorModule {
     vendor: Vendor::NinjaOne,
     required: &["NINJA_CLIENT_ID", "NINJA_CLIENT_SECRET"],
+    optional: &["NINJA_URL", "NINJA_EXCLUDED_ORGS"],
     columns: &[
         ("endpoints_managed", "endpoints"),
         ("seats_managed", "seats"),

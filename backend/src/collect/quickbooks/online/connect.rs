@@ -5,9 +5,9 @@
 //! audited). `disconnect` forgets the company and its tokens. Codes and tokens are never
 //! logged.
 use super::client::{Intuit, IntuitError, Tokens};
-use super::crypto::{CryptoError, SecretKey};
 use super::OnlineSettings;
 use crate::db::DbPool;
+use crate::secrets::sealing::{CryptoError, SecretKey};
 use crate::secrets::{hash, random_token};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::quickbooks_online::{self as store, Connection, SealedTokens};

@@ -1,6 +1,6 @@
 //! QuickBooks Online: the server connects to a company with Intuit's OAuth 2.0
 //! authorization code flow (`connect`: Settings → QuickBooks → Connect QuickBooks
-//! Online), keeps its tokens sealed (`crypto`), and every night (after the vendors'
+//! Online), keeps its tokens sealed (`secrets::sealing`), and every night (after the vendors'
 //! run) or with `qbr quickbooks sync-online` reads the profit and loss by month and the
 //! active employee count (`client`), turns the report's JSON into the shared model
 //! (`report`) and stores it as one collection run (`run`, through `super::sync`), like
@@ -21,7 +21,6 @@
 //! (`super`) apply as they do to QuickBooks Desktop.
 pub mod client;
 pub mod connect;
-pub mod crypto;
 pub mod report;
 mod run;
 
@@ -29,8 +28,8 @@ pub use run::{nightly, sync, SyncError};
 
 use crate::collect::http::HttpSettings;
 use crate::config::Env;
+use crate::secrets::sealing::SecretKey;
 use anyhow::Context;
-use crypto::SecretKey;
 
 /// Where the callback is served, under `API_BASE_URL`.
 pub const CALLBACK_PATH: &str = "/api/qbr/quickbooks/online/callback";

@@ -1,7 +1,8 @@
-//! QuickBooks Online's OAuth tokens are kept sealed: AES-256-GCM under the key of
-//! `QBR_SECRET_KEY`, a random 96-bit nonce per value, and the value's purpose (which
-//! token, which organization) as associated data, so a sealed value copied into another
-//! column or row does not open. A database dump without the key holds no usable token.
+//! Secrets the server reads back (QuickBooks Online's OAuth tokens, vendor credentials)
+//! are kept sealed: AES-256-GCM under the key of `QBR_SECRET_KEY`, a random 96-bit nonce
+//! per value, and the value's purpose (which secret, which organization) as associated
+//! data, so a sealed value copied into another column or row does not open. A database
+//! dump without the key holds no usable secret.
 //!
 //! A sealed value is `1 ‖ nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes)`; the leading
 //! version byte leaves room for another scheme later.

@@ -1,5 +1,9 @@
 //! Random secrets and what is stored instead of them: session ids, API keys and sign-in
-//! state are 256-bit random tokens of which only the SHA-256 hash is kept.
+//! state are 256-bit random tokens of which only the SHA-256 hash is kept; secrets the
+//! server must read back (vendor credentials, QuickBooks Online tokens) are sealed with
+//! `QBR_SECRET_KEY` (`sealing`).
+pub mod sealing;
+
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
