@@ -90,6 +90,10 @@ const CLI: Actor<'static> = Actor {
     name: "cli",
     ip: None,
 };
+const CLI_WHO: credentials::Who<'static> = credentials::Who {
+    name: "cli",
+    ip: None,
+};
 
 /// The id of the organization with `slug`.
 pub async fn id_of(conn: &mut diesel_async::AsyncPgConnection, slug: &str) -> anyhow::Result<i32> {
@@ -213,7 +217,7 @@ pub async fn run(env: &Env, database: &Database, command: OrgCommand) -> anyhow:
                 .secret_key
                 .context("set QBR_SECRET_KEY (32 random bytes in base64: `openssl rand -base64 32`) to seal vendor credentials")?;
             let vars = variables(env, vendor, from_env, &pairs)?;
-            credentials::set(conn, id, vendor, &vars, &key, CLI)
+            credentials::set(conn, id, vendor, &vars, &key, CLI_WHO)
                 .await
                 .map_err(super::said)?;
             println!(
@@ -224,7 +228,7 @@ pub async fn run(env: &Env, database: &Database, command: OrgCommand) -> anyhow:
         }
         OrgCommand::UnsetVendor { slug, vendor } => {
             let id = id_of(conn, &slug).await?;
-            let removed = credentials::remove(conn, id, vendor, CLI)
+            let removed = credentials::remove(conn, id, vendor, CLI_WHO)
                 .await
                 .map_err(super::said)?;
             println!(

@@ -8,7 +8,6 @@ use super::CollectorConfig;
 use crate::config::Env;
 use crate::error::{AppError, AppResult};
 use crate::secrets::sealing::SecretKey;
-use crate::service::Actor;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::vendor_settings as store;
 use diesel_async::AsyncPgConnection;
@@ -19,6 +18,13 @@ use std::sync::Arc;
 
 /// A vendor's variables, by name.
 pub type Variables = BTreeMap<String, String>;
+
+/// Who changes the settings (recorded in the audit log): a name and the client address.
+#[derive(Clone, Copy, Debug)]
+pub struct Who<'a> {
+    pub name: &'a str,
+    pub ip: Option<&'a str>,
+}
 
 /// The associated data of a sealed value: which organization's which vendor.
 fn purpose(org: i32, vendor: Vendor) -> String {
@@ -75,7 +81,7 @@ pub async fn set(
     vendor: Vendor,
     vars: &Variables,
     key: &SecretKey,
-    actor: Actor<'_>,
+    actor: Who<'_>,
 ) -> AppResult<()> {
     check(vendor, vars)?;
     let json = serde_json::to_string(vars).map_err(AppError::internal)?;
@@ -104,7 +110,7 @@ pub async fn remove(
     conn: &mut AsyncPgConnection,
     org: i32,
     vendor: Vendor,
-    actor: Actor<'_>,
+    actor: Who<'_>,
 ) -> AppResult<bool> {
     let removed = store::delete(conn, org, vendor.key()).await?;
     if removed {

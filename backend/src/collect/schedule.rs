@@ -81,6 +81,11 @@ pub async fn start_with_quickbooks(
         tracing::info!("collection schedule disabled (COLLECTOR_ENABLED=false)");
         return Ok(None);
     }
+    // Organizations' own vendor settings need the key to be opened.
+    if cfg.vendors.is_empty() && books.online.is_none() && cfg.secret_key.is_none() {
+        tracing::warn!("collection schedule not started: no vendor is configured");
+        return Ok(None);
+    }
     let cfg = Arc::new(cfg);
     let scheduler = JobScheduler::new().await?;
     let job_id = Arc::new(std::sync::Mutex::new(

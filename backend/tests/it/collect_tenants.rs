@@ -20,6 +20,10 @@ const TESTS: Actor<'static> = Actor {
     name: "tests",
     ip: None,
 };
+const TESTS_WHO: credentials::Who<'static> = credentials::Who {
+    name: "tests",
+    ip: None,
+};
 
 async fn new_org(db: &TestDb, name: &str) -> i32 {
     let mut conn = db.conn().await;
@@ -79,7 +83,7 @@ async fn one_night_collects_every_organization_and_a_failing_vendor_stops_only_i
         Vendor::NinjaOne,
         &ninja_vars(&broken),
         &key,
-        TESTS,
+        TESTS_WHO,
     )
     .await
     .unwrap();
@@ -106,7 +110,7 @@ async fn one_night_collects_every_organization_and_a_failing_vendor_stops_only_i
         copied.is_err(),
         "a value copied to another organization must not open"
     );
-    credentials::remove(&mut conn, c, Vendor::NinjaOne, TESTS)
+    credentials::remove(&mut conn, c, Vendor::NinjaOne, TESTS_WHO)
         .await
         .unwrap();
 
@@ -181,14 +185,14 @@ async fn stored_settings_are_checked_before_they_are_kept() {
     let mut conn = db.conn().await;
     let mut vars = Variables::new();
     vars.insert("NINJA_CLIENT_ID".into(), "id".into());
-    let e = credentials::set(&mut conn, 1, Vendor::NinjaOne, &vars, &key, TESTS)
+    let e = credentials::set(&mut conn, 1, Vendor::NinjaOne, &vars, &key, TESTS_WHO)
         .await
         .unwrap_err();
     assert_eq!(e.status, 400);
     assert!(e.message.contains("NINJA_CLIENT_SECRET"), "{}", e.message);
     vars.insert("NINJA_CLIENT_SECRET".into(), "s".into());
     vars.insert("CONNECTWISE_URL".into(), "https://x".into());
-    let e = credentials::set(&mut conn, 1, Vendor::NinjaOne, &vars, &key, TESTS)
+    let e = credentials::set(&mut conn, 1, Vendor::NinjaOne, &vars, &key, TESTS_WHO)
         .await
         .unwrap_err();
     assert!(
@@ -202,7 +206,7 @@ async fn stored_settings_are_checked_before_they_are_kept() {
         .unwrap()
         .is_empty());
     vars.remove("CONNECTWISE_URL");
-    credentials::set(&mut conn, 1, Vendor::NinjaOne, &vars, &key, TESTS)
+    credentials::set(&mut conn, 1, Vendor::NinjaOne, &vars, &key, TESTS_WHO)
         .await
         .unwrap();
     let listed = credentials::configured(&mut conn, 1).await.unwrap();
