@@ -1,8 +1,10 @@
 //! The one place that talks to the backend: finds it (`config.json`), builds requests,
-//! sends cookies and the browser's time zone, and turns the response envelope into
+//! sends cookies and the browser's time zone, names the organization of the page
+//! (`organization_id`, see [`set_organization`]), and turns the response envelope into
 //! `Result<T, ApiError>`. A 401 from any call sends the user to the login page. One
-//! async fn per endpoint.
+//! async fn per endpoint; the paths the SPA checks roles against are constants here.
 use gloo_net::http::{Request, RequestBuilder, Response};
+use qbr_shared::access::Role;
 use qbr_shared::api::*;
 use qbr_shared::error::{Envelope, ErrorEnvelope};
 use qbr_shared::quickbooks::api::{
@@ -12,6 +14,7 @@ use qbr_shared::quickbooks::api::{
 use qbr_shared::ErrorCode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::cell::Cell;
 use std::sync::OnceLock;
 use web_sys::RequestCredentials;
 use yew_router::history::{BrowserHistory, History};
@@ -93,6 +96,33 @@ pub fn absolute_url(path: &str) -> String {
     format!("{origin}{url}")
 }
 
+// --- The organization a request acts on ----------------------------------------------
+
+thread_local! {
+    /// The organization of the page shown (the URL's `/o/{slug}`), set by the layout.
+    static ORGANIZATION: Cell<Option<i32>> = const { Cell::new(None) };
+}
+
+/// Names the organization every following request acts on: the layout calls it while
+/// it renders, before any page below it asks for data, so no request can go out for
+/// the organization shown before.
+pub fn set_organization(id: Option<i32>) {
+    ORGANIZATION.with(|o| o.set(id));
+}
+
+/// `path` with `organization_id` of the page's organization. Sign-in and the
+/// organizations themselves (platform administration) belong to no organization.
+fn scoped(path: &str) -> String {
+    let Some(id) = ORGANIZATION.with(Cell::get) else {
+        return path.to_string();
+    };
+    if path.starts_with("/api/auth/") || path.starts_with(ORGANIZATIONS) {
+        return path.to_string();
+    }
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}organization_id={id}")
+}
+
 /// The code of an error answer without our envelope (a proxy's page, or a server that
 /// lacks the route): the one its status stands for.
 fn code_for_status(status: u16) -> ErrorCode {
@@ -128,7 +158,7 @@ enum Method {
 }
 
 fn builder(method: Method, path: &str) -> RequestBuilder {
-    let url = url(path);
+    let url = url(&scoped(path));
     let b = match method {
         Method::Get => Request::get(&url),
         Method::Post => Request::post(&url),
@@ -218,23 +248,17 @@ fn q(v: &str) -> String {
 
 // --- Sign-in -------------------------------------------------------------------------
 
-/// The sign-in state: `Ok(None)` when the server has no sign-in (404),
-/// `Ok(Some(None))` when not signed in (401), `Ok(Some(Some(status)))` when signed in.
-pub async fn auth_status() -> Result<Option<Option<AuthStatus>>, ApiError> {
+/// Who is signed in, with their organizations: `Ok(None)` when nobody is (401; the
+/// caller sends the user to the login page).
+pub async fn auth_status() -> Result<Option<AuthStatus>, ApiError> {
     let res = builder(Method::Get, "/api/auth/status")
         .send()
         .await
         .map_err(ApiError::network)?;
-    match res.status() {
-        404 => Ok(None),
-        401 => Ok(Some(None)),
-        _ => {
-            let text = res.text().await.map_err(ApiError::network)?;
-            serde_json::from_str::<Envelope<AuthStatus>>(&text)
-                .map(|e| Some(Some(e.data)))
-                .map_err(ApiError::network)
-        }
+    if res.status() == 401 {
+        return Ok(None);
     }
+    decode(res).await.map(Some)
 }
 
 /// How one can sign in here (public).
@@ -242,7 +266,7 @@ pub async fn sign_in_methods() -> Result<SignInMethods, ApiError> {
     get("/api/auth/methods").await
 }
 
-/// Ends the session (a 404 means there is no sign-in to end).
+/// Ends the session.
 pub async fn logout() {
     let _ = builder(Method::Post, "/api/auth/logout").send().await;
 }
@@ -297,20 +321,25 @@ pub async fn range(from: &str, to: &str) -> Result<RangeResponse, ApiError> {
     .await
 }
 
+/// Manual entry (the data-entry page, the review table's cells).
+pub const MANUAL_ENTRY: &str = "/api/qbr/metrics/manual";
+
 pub async fn save_manual(req: &ManualEntryRequest) -> Result<ManualEntryResponse, ApiError> {
-    post("/api/qbr/metrics/manual", req).await
+    post(MANUAL_ENTRY, req).await
 }
 
 // --- Thresholds --------------------------------------------------------------------------
 
+pub const THRESHOLDS: &str = "/api/qbr/thresholds";
+
 pub async fn thresholds() -> Result<ThresholdsResponse, ApiError> {
-    get("/api/qbr/thresholds").await
+    get(THRESHOLDS).await
 }
 
 pub async fn save_thresholds(
     req: &ThresholdsUpdateRequest,
 ) -> Result<ThresholdsResponse, ApiError> {
-    post("/api/qbr/thresholds", req).await
+    post(THRESHOLDS, req).await
 }
 
 // --- Collection ----------------------------------------------------------------------------
@@ -323,6 +352,8 @@ pub async fn collection_log(limit: u32) -> Result<CollectionLogResponse, ApiErro
     get(&format!("/api/qbr/collection/log?limit={limit}")).await
 }
 
+pub const IMPORT: &str = "/api/qbr/import";
+
 /// Uploads an import file (multipart field `file`): the preview, or the import with `commit`.
 pub async fn import_file(
     file: &web_sys::File,
@@ -334,7 +365,7 @@ pub async fn import_file(
         .map_err(|_| ApiError::network("the file could not be attached"))?;
     let res = builder(
         Method::Post,
-        &format!("/api/qbr/import?commit={commit}&overwrite={overwrite}"),
+        &format!("{IMPORT}?commit={commit}&overwrite={overwrite}"),
     )
     .body(form)
     .map_err(ApiError::network)?
@@ -349,20 +380,20 @@ pub async fn import_file(
 /// The printable report of a quarter (`YYYY-Qn`) as a PDF, on `paper` (`letter`/`a4`),
 /// with timestamps in the browser's time zone.
 pub fn report_url(quarter: &str, paper: &str) -> String {
-    url(&format!(
+    url(&scoped(&format!(
         "/api/qbr/report?period={}&format=pdf&paper={}&tz={}",
         q(quarter),
         q(paper),
         q(browser_time_zone())
-    ))
+    )))
 }
 
 /// A year's stored inputs as `csv` or `xlsx`.
 pub fn export_url(format: &str, year: i32) -> String {
-    url(&format!(
+    url(&scoped(&format!(
         "/api/qbr/export?format={}&from={year}-01&to={year}-12",
         q(format)
-    ))
+    )))
 }
 
 pub async fn devices_by_client(period: &str) -> Result<DevicesByClientResponse, ApiError> {
@@ -371,22 +402,73 @@ pub async fn devices_by_client(period: &str) -> Result<DevicesByClientResponse, 
 
 // --- API keys ----------------------------------------------------------------------------------
 
+pub const API_KEYS: &str = "/api/admin/api-keys";
+
 pub async fn api_keys() -> Result<ApiKeyList, ApiError> {
-    get("/api/admin/api-keys").await
+    get(API_KEYS).await
 }
 
 pub async fn create_api_key(req: &ApiKeyCreateRequest) -> Result<ApiKeyCreated, ApiError> {
-    post("/api/admin/api-keys", req).await
+    post(API_KEYS, req).await
 }
 
 pub async fn revoke_api_key(id: i64) -> Result<serde_json::Value, ApiError> {
-    send(Method::Delete, &format!("/api/admin/api-keys/{id}"), None).await
+    send(Method::Delete, &format!("{API_KEYS}/{id}"), None).await
+}
+
+// --- Members of the organization ---------------------------------------------------------
+
+pub const USERS: &str = "/api/qbr/users";
+
+pub async fn members() -> Result<MemberList, ApiError> {
+    get(USERS).await
+}
+
+/// Gives `email` a role here (it may sign in from then on).
+pub async fn invite_member(req: &MemberInviteRequest) -> Result<MemberInfo, ApiError> {
+    post(USERS, req).await
+}
+
+pub async fn change_member_role(user_id: i64, role: Role) -> Result<MemberInfo, ApiError> {
+    put(&format!("{USERS}/{user_id}"), &MemberRoleRequest { role }).await
+}
+
+pub async fn remove_member(user_id: i64) -> Result<MemberInfo, ApiError> {
+    send(Method::Delete, &format!("{USERS}/{user_id}"), None).await
+}
+
+// --- Organizations (platform administrators) -----------------------------------------------
+
+pub const ORGANIZATIONS: &str = "/api/admin/organizations";
+
+pub async fn organizations() -> Result<OrganizationList, ApiError> {
+    get(ORGANIZATIONS).await
+}
+
+pub async fn create_organization(
+    req: &OrganizationCreateRequest,
+) -> Result<OrganizationInfo, ApiError> {
+    post(ORGANIZATIONS, req).await
+}
+
+/// Renames, archives or restores an organization.
+pub async fn update_organization(
+    id: i32,
+    req: &OrganizationUpdateRequest,
+) -> Result<OrganizationInfo, ApiError> {
+    put(&format!("{ORGANIZATIONS}/{id}"), req).await
 }
 
 // --- QuickBooks ----------------------------------------------------------------------------
 
+pub const QUICKBOOKS_STATUS: &str = "/api/qbr/quickbooks/status";
+pub const QUICKBOOKS_MAPPINGS: &str = "/api/qbr/quickbooks/mappings";
+pub const QUICKBOOKS_BACKFILL: &str = "/api/qbr/quickbooks/backfill";
+pub const QUICKBOOKS_QWC: &str = "/api/qbr/quickbooks/qwc";
+pub const QUICKBOOKS_ONLINE_CONNECT: &str = "/api/qbr/quickbooks/online/connect";
+
 pub async fn quickbooks_status() -> Result<QuickBooksStatus, ApiError> {
-    get("/api/qbr/quickbooks/status").await
+    get(QUICKBOOKS_STATUS).await
 }
 
 pub async fn quickbooks_accounts() -> Result<QuickBooksAccountsResponse, ApiError> {
@@ -397,7 +479,7 @@ pub async fn quickbooks_accounts() -> Result<QuickBooksAccountsResponse, ApiErro
 pub async fn save_quickbooks_mappings(
     req: &MappingsUpdateRequest,
 ) -> Result<MappingsUpdateResponse, ApiError> {
-    put("/api/qbr/quickbooks/mappings", req).await
+    put(QUICKBOOKS_MAPPINGS, req).await
 }
 
 /// The answer to a backfill request: the month the next Web Connector run reads from.
@@ -412,14 +494,20 @@ pub async fn quickbooks_backfill(from: &str) -> Result<BackfillAnswer, ApiError>
         from: from.to_string(),
         organization_id: None,
     };
-    post("/api/qbr/quickbooks/backfill", &req).await
+    post(QUICKBOOKS_BACKFILL, &req).await
 }
 
 /// The Web Connector's `.qwc` file for the service at `service_url` (a link: the
 /// browser saves the attachment).
 pub fn qwc_url(service_url: &str) -> String {
-    url(&format!(
-        "/api/qbr/quickbooks/qwc?url={}",
+    url(&scoped(&format!(
+        "{QUICKBOOKS_QWC}?url={}",
         q(service_url.trim())
-    ))
+    )))
+}
+
+/// Where the browser goes to connect QuickBooks Online (the server sends it on to
+/// Intuit, and back to this organization).
+pub fn quickbooks_online_connect_url() -> String {
+    url(&scoped(QUICKBOOKS_ONLINE_CONNECT))
 }

@@ -8,15 +8,31 @@ fn set(obj: &js_sys::Object, key: &str, value: &str) {
 
 /// Formats an instant in the browser's time zone with the zone's abbreviation.
 pub fn format_timestamp(t: &DateTime<Utc>) -> String {
+    format(
+        t,
+        &[
+            ("month", "short"),
+            ("day", "numeric"),
+            ("year", "numeric"),
+            ("hour", "numeric"),
+            ("minute", "2-digit"),
+            ("timeZoneName", "short"),
+        ],
+    )
+}
+
+/// The day of an instant in the browser's time zone ("Nov 15, 2025"), for narrow
+/// columns (the full timestamp goes in a tooltip).
+pub fn format_date(t: &DateTime<Utc>) -> String {
+    format(
+        t,
+        &[("month", "short"), ("day", "numeric"), ("year", "numeric")],
+    )
+}
+
+fn format(t: &DateTime<Utc>, parts: &[(&str, &str)]) -> String {
     let options = js_sys::Object::new();
-    for (k, v) in [
-        ("month", "short"),
-        ("day", "numeric"),
-        ("year", "numeric"),
-        ("hour", "numeric"),
-        ("minute", "2-digit"),
-        ("timeZoneName", "short"),
-    ] {
+    for (k, v) in parts {
         set(&options, k, v);
     }
     set(&options, "timeZone", crate::api::browser_time_zone());

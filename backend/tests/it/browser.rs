@@ -223,7 +223,8 @@ async fn dashboard_numbers_editing_thresholds_theme_and_login() {
     // (as expiry or removal from the allow-list would), then navigate.
     b.js("return fetch('/api/auth/logout', {method: 'POST'}).then(r => r.status);")
         .await;
-    b.click("a.nav-link[href='/trends']").await;
+    b.click("a.nav-link[href='/o/enersystems-llc/trends']")
+        .await;
     b.wait_for("login page", "return location.pathname === '/login';")
         .await;
     assert_eq!(b.text("#ms-login").await, "Sign in with Microsoft");
@@ -443,10 +444,10 @@ async fn report_and_export_links() {
     b.resize(1280, 800).await;
     server.sign_in(&b).await;
     let report = |period: &str, paper: &str| {
-        format!("/api/qbr/report?period={period}&format=pdf&paper={paper}&tz=America%2FChicago")
+        format!("/api/qbr/report?period={period}&format=pdf&paper={paper}&tz=America%2FChicago&organization_id=1")
     };
     let export = |format: &str, year: i32| {
-        format!("/api/qbr/export?format={format}&from={year}-01&to={year}-12")
+        format!("/api/qbr/export?format={format}&from={year}-01&to={year}-12&organization_id=1")
     };
 
     // Dashboard: the shown quarter, Letter by default, the browser's zone.
@@ -718,7 +719,7 @@ async fn quickbooks_page_maps_an_account() {
     );
     // The .qwc file for this server's service, downloaded with the session.
     let qwc = format!(
-        "/api/qbr/quickbooks/qwc?url={}",
+        "/api/qbr/quickbooks/qwc?url={}&organization_id=1",
         js_encode(&server.url("/api/qbwc"))
     );
     b.wait_attr("#qb-qwc", "href", &qwc).await;

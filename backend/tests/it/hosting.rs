@@ -310,8 +310,9 @@ async fn split_hosts_sign_in_numbers_deep_link_save_report_logout() {
             "nav link {href} outside /qbr/"
         );
     }
-    b.click("a.nav-link[href='/qbr/trends']").await;
-    wait_path(&b, "/qbr/trends").await;
+    b.click("a.nav-link[href='/qbr/o/enersystems-llc/trends']")
+        .await;
+    wait_path(&b, "/qbr/o/enersystems-llc/trends").await;
     b.element("#trend-chart-0 canvas").await;
 
     assert_drilldown(&b, &h.at("numbers/rhem/2025-Q1")).await;
@@ -661,7 +662,7 @@ async fn reverse_proxy_under_a_prefix() {
     b.wait_attr(
         "#report-pdf",
         "href",
-        "/qbr/api/qbr/report?period=2025-Q1&format=pdf&paper=letter&tz=America%2FChicago",
+        "/qbr/api/qbr/report?period=2025-Q1&format=pdf&paper=letter&tz=America%2FChicago&organization_id=1",
     )
     .await;
     assert_eq!(

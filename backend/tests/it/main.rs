@@ -13,6 +13,7 @@ mod auth_access;
 mod auth_microsoft;
 mod browser;
 mod browser_harness;
+mod browser_tenants;
 mod collect_cli;
 mod collect_runs;
 mod collect_tenants;

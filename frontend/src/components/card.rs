@@ -1,7 +1,7 @@
 //! One SmartNumber as a dashboard card: value, status, change against the previous
 //! period (arrow coloured by improvement), or N/A with what is missing.
 use crate::components::status::{self, StatusPill};
-use crate::Route;
+use crate::{Route, Session};
 use qbr_shared::api::SmartNumber;
 use qbr_shared::format;
 use yew::prelude::*;
@@ -52,7 +52,11 @@ fn change_line(n: &SmartNumber) -> Html {
 #[function_component(Card)]
 pub fn card(props: &CardProps) -> Html {
     let n = &props.number;
+    let org = use_context::<Session>()
+        .map(|s| s.slug())
+        .unwrap_or_default();
     let route = Route::Number {
+        org,
         key: n.key.clone(),
         period: props.period.to_string(),
     };

@@ -2,8 +2,11 @@
 pub mod card;
 pub mod chart;
 pub mod charts;
+pub mod choice;
 pub mod downloads;
 pub mod fetch;
 pub mod layout;
 pub mod notice;
+pub mod org_switcher;
 pub mod status;
+pub mod topbar;

@@ -42,3 +42,22 @@ pub fn toast(props: &ToastProps) -> Html {
         </div>
     }
 }
+
+#[derive(Properties, PartialEq)]
+pub struct RoleNoteProps {
+    /// What the role can't do here ("enter data").
+    pub what: AttrValue,
+}
+
+/// Says why a page is read only: the user's role in the organization shown.
+#[function_component(RoleNote)]
+pub fn role_note(props: &RoleNoteProps) -> Html {
+    let Some(session) = use_context::<crate::Session>() else {
+        return html! {};
+    };
+    html! {
+        <div class="note" id="role-note" role="note">
+            { format!("Read only: your role in {} ({}) can't {}.", session.org.name, session.org.role, props.what) }
+        </div>
+    }
+}

@@ -59,7 +59,7 @@ fn overall_freshness(vendors: &[VendorStatus]) -> Freshness {
     overall
 }
 
-fn collection_badge(c: &Option<CollectionStatusResponse>) -> Html {
+fn collection_badge(org: String, c: &Option<CollectionStatusResponse>) -> Html {
     let (class, text) = match c {
         None => ("none", "Collection: unknown"),
         Some(c) if c.running.is_some() => ("yellow", "Collection: running"),
@@ -70,7 +70,7 @@ fn collection_badge(c: &Option<CollectionStatusResponse>) -> Html {
         },
     };
     html! {
-        <Link<Route> to={Route::Collection} classes={classes!("badge", class)}>
+        <Link<Route> to={Route::Collection { org }} classes={classes!("badge", class)}>
             <span class="dot" aria-hidden="true"></span>{ text }
         </Link<Route>>
     }
@@ -127,9 +127,11 @@ pub fn dashboard(props: &DashboardProps) -> Html {
     };
     let p = &session.periods;
 
+    let org = session.slug();
     let on_period = Callback::from(move |e: Event| {
         if let Some(n) = &navigator {
             n.push(&Route::Dashboard {
+                org: org.clone(),
                 period: event_value(&e),
             });
         }
@@ -170,7 +172,7 @@ pub fn dashboard(props: &DashboardProps) -> Html {
             n.calculated_at
                 .as_ref()
                 .map_or_else(|| "not yet calculated".to_string(), time::format_timestamp),
-            collection_badge(c),
+            collection_badge(session.slug(), c),
         ),
         None => (String::new(), html! {}),
     };

@@ -6,7 +6,7 @@ use crate::components::chart::{ChartSpec, EChart};
 use crate::components::charts::{trend_chart, SeriesData};
 use crate::components::fetch::{use_fetch, view_fetch};
 use crate::components::status::StatusPill;
-use crate::{time, Route};
+use crate::{time, Route, Session};
 use qbr_shared::api::{Granularity, MetricValue, SmartNumber, SmartNumbersResponse, TrendResponse};
 use qbr_shared::catalogue::metric_def;
 use qbr_shared::expr::{EvalContext, Values};
@@ -220,11 +220,14 @@ fn trend_view(n: &SmartNumber, l: &Loaded) -> Html {
 #[function_component(Drilldown)]
 pub fn drilldown(props: &DrilldownProps) -> Html {
     let data = use_fetch((props.number.clone(), props.period.clone()), load);
+    let org = use_context::<Session>()
+        .map(|s| s.slug())
+        .unwrap_or_default();
     let key = props.number.clone();
     let period = props.period.clone();
     html! {
         <div class="page drill">
-            <Link<Route> to={Route::Dashboard { period: period.clone() }} classes="back">{ "← Dashboard" }</Link<Route>>
+            <Link<Route> to={Route::Dashboard { org, period: period.clone() }} classes="back">{ "← Dashboard" }</Link<Route>>
             { view_fetch("the SmartNumber", &data, |l| {
                 let Some(n) = l.numbers.smartnumbers.iter().find(|n| n.key == key) else {
                     return html! { <div class="error-box">{ format!("Unknown SmartNumber {key}") }</div> };

@@ -2,6 +2,8 @@
 //! workbook, preview what would be created, changed (old → new), left unchanged or
 //! skipped (collected/manual values, unless overwrite), then commit it.
 use crate::api;
+use crate::components::notice::RoleNote;
+use crate::Session;
 use qbr_shared::api::{ImportAction, ImportResponse};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -143,6 +145,16 @@ pub fn import() -> Html {
     let can_commit = preview
         .as_ref()
         .is_some_and(|p| !p.committed && p.created_count + p.changed_count > 0);
+    // Even a preview is a POST only editors may make.
+    let may_import = use_context::<Session>().is_some_and(|s| s.may_write(api::IMPORT));
+    if !may_import {
+        return html! {
+            <div class="page import-page">
+                <div class="page-head"><div><h1>{ "Import" }</h1></div></div>
+                <RoleNote what="import data" />
+            </div>
+        };
+    }
 
     html! {
         <div class="page import-page">

@@ -5,11 +5,14 @@ pub mod drilldown;
 pub mod entry;
 pub mod import;
 pub mod login;
+pub mod not_found;
+pub mod organizations;
 pub mod quickbooks;
 pub mod review;
 pub mod settings;
 pub mod thresholds;
 pub mod trends;
+pub mod users;
 
 /// A period's label for people: "Q1 2025", "Jan 2025", "2025".
 pub fn period_label(p: &str) -> String {

@@ -3,7 +3,7 @@
 use crate::api::{self, ApiError};
 use crate::components::fetch::{error_box, use_fetch, Fetch};
 use crate::components::layout::SettingsTabs;
-use crate::{time, Route};
+use crate::{time, Route, Session};
 use qbr_shared::access::ApiKeyScope;
 use qbr_shared::api::{ApiKeyCreateRequest, ApiKeyList};
 use qbr_shared::ErrorCode;
@@ -15,6 +15,9 @@ async fn load(_r: u32) -> Result<ApiKeyList, ApiError> {
 
 #[function_component(Settings)]
 pub fn settings() -> Html {
+    let org = use_context::<Session>()
+        .map(|s| s.slug())
+        .unwrap_or_default();
     let reload = use_state(|| 0u32);
     let data = use_fetch(*reload, load);
     let name = use_state(String::new);
@@ -128,7 +131,7 @@ pub fn settings() -> Html {
     html! {
         <div class="page settings">
             <div class="page-head"><div><h1>{ "Settings · API keys" }</h1><div class="meta">{ "Keys let other programs read (or write) this organization's data through the REST API." }</div></div></div>
-            <SettingsTabs active={Route::Settings} />
+            <SettingsTabs active={Route::Settings { org }} />
             if let Some(k) = &*created {
                 <div class="panel secret" role="status">
                     <strong>{ "Copy the new key now — it is shown only once:" }</strong>

@@ -3,6 +3,7 @@
 use super::period_label;
 use crate::api::{self, ApiError};
 use crate::components::fetch::{use_fetch, view_fetch};
+use crate::components::notice::RoleNote;
 use crate::components::status::StatusPill;
 use crate::{time, Session};
 use qbr_shared::api::{
@@ -67,6 +68,10 @@ pub fn thresholds() -> Html {
         .as_ref()
         .map(Session::default_period)
         .unwrap_or_default();
+    // Admins change the bands; other roles see them.
+    let can_edit = session
+        .as_ref()
+        .is_some_and(|s| s.may_write(api::THRESHOLDS));
     let reload = use_state(|| 0u32);
     let data = use_fetch((period.clone(), *reload), load);
     let drafts = use_state(BTreeMap::<&'static str, Draft>::new);
@@ -157,7 +162,7 @@ pub fn thresholds() -> Html {
                         });
                         html! {
                             <td><input class="band-input" id={format!("th-{}-{}", def.key, i)} value={draft.0[i].clone()} placeholder="open"
-                                inputmode="decimal" aria-label={format!("{} {name}{unit_note}", def.label)} {oninput} /></td>
+                                inputmode="decimal" aria-label={format!("{} {name}{unit_note}", def.label)} {oninput} readonly={!can_edit} /></td>
                         }
                     };
                     let save = save.clone();
@@ -179,7 +184,9 @@ pub fn thresholds() -> Html {
                                 else if value.is_some() { <StatusPill {status} /> }
                                 else { <span class="muted small">{ "no value" }</span> }
                             </td>
-                            <td><button type="button" class="btn small" id={format!("th-save-{}", def.key)} disabled={!changed || parsed.is_err()} onclick={onsave}>{ "Save" }</button></td>
+                            <td>if can_edit {
+                                <button type="button" class="btn small" id={format!("th-save-{}", def.key)} disabled={!changed || parsed.is_err()} onclick={onsave}>{ "Save" }</button>
+                            }</td>
                         </tr>
                     }
                 }) }
@@ -199,10 +206,13 @@ pub fn thresholds() -> Html {
                     <h1>{ "Thresholds" }</h1>
                     <div class="meta">{ "Green must lie inside yellow; leave an end blank for an open band. Percentages in %. The preview shows how the current values would be coloured." }</div>
                 </div>
-                <div class="head-actions">
-                    <button type="button" class="btn primary" onclick={save_all} disabled={drafts.is_empty()}>{ format!("Save all ({})", drafts.len()) }</button>
-                </div>
+                if can_edit {
+                    <div class="head-actions">
+                        <button type="button" class="btn primary" id="th-save-all" onclick={save_all} disabled={drafts.is_empty()}>{ format!("Save all ({})", drafts.len()) }</button>
+                    </div>
+                }
             </div>
+            if !can_edit { <RoleNote what="change thresholds" /> }
             if let Some((ok, msg)) = &*notice {
                 <div class={classes!("toast", if *ok { "ok" } else { "bad" })} role="status" aria-live="polite" id="thresholds-notice">{ msg }</div>
             }

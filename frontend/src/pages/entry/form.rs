@@ -25,6 +25,8 @@ pub struct EntryFormProps {
     pub edits: BTreeMap<&'static str, Field>,
     pub errors: BTreeMap<&'static str, String>,
     pub onedit: Callback<(&'static str, Field)>,
+    /// Whether the user's role may type values (else every field is disabled).
+    pub editable: bool,
 }
 
 #[function_component(EntryForm)]
@@ -48,7 +50,7 @@ pub fn entry_form(props: &EntryFormProps) -> Html {
     html! {
         <div class="entry-grid">
         { for Category::ALL.iter().map(|cat| html! {
-            <fieldset class="panel">
+            <fieldset class="panel" disabled={!props.editable}>
                 <legend>{ cat.label() }</legend>
                 { for METRICS.iter().filter(|d| d.category == *cat).map(field) }
             </fieldset>

@@ -10,6 +10,8 @@ pub struct EntryHeadProps {
     /// How many fields changed.
     pub changes: usize,
     pub saving: bool,
+    /// Whether the user's role may save (else no Save button).
+    pub can_save: bool,
     pub onmonth: Callback<String>,
 }
 
@@ -33,7 +35,9 @@ pub fn entry_head(props: &EntryHeadProps) -> Html {
                         { for props.months.iter().map(|m| html! { <option value={m.clone()} selected={*m == props.month}>{ period_label(m) }</option> }) }
                     </select>
                 </label>
-                <button type="submit" class="btn primary" id="entry-save" disabled={props.saving}>{ save }</button>
+                if props.can_save {
+                    <button type="submit" class="btn primary" id="entry-save" disabled={props.saving}>{ save }</button>
+                }
             </div>
         </div>
     }

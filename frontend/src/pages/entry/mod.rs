@@ -12,7 +12,7 @@ mod state;
 use super::on;
 use crate::api::{self, ApiError};
 use crate::components::fetch::{use_fetch, view_fetch};
-use crate::components::notice::Toast;
+use crate::components::notice::{RoleNote, Toast};
 use crate::Session;
 use form::EntryForm;
 use head::EntryHead;
@@ -50,7 +50,9 @@ fn months(session: Option<&Session>) -> Vec<String> {
 
 #[function_component(Entry)]
 pub fn entry() -> Html {
-    let months = months(use_context::<Session>().as_ref());
+    let session = use_context::<Session>();
+    let months = months(session.as_ref());
+    let can_save = session.is_some_and(|s| s.may_write(api::MANUAL_ENTRY));
     let state = use_reducer(|| State::new(months.first().cloned().unwrap_or_default()));
     let data = use_fetch((state.month.clone(), state.reload), load);
 
@@ -74,13 +76,14 @@ pub fn entry() -> Html {
     };
     let onedit = on(&state, |(key, field)| Action::Edit(key, field));
     let form = view_fetch("the month's values", &data, |m| {
-        html! { <EntryForm stored={m.clone()} edits={state.edits.clone()} errors={state.errors()} {onedit} /> }
+        html! { <EntryForm stored={m.clone()} edits={state.edits.clone()} errors={state.errors()} {onedit} editable={can_save} /> }
     });
 
     html! {
         <form class="page entry" {onsubmit} novalidate=true>
             <EntryHead month={state.month.clone()} {months} changes={state.edits.len()} saving={state.saving}
-                onmonth={on(&state, Action::Month)} />
+                {can_save} onmonth={on(&state, Action::Month)} />
+            if !can_save { <RoleNote what="enter data" /> }
             if let Some(notice) = &state.notice { <Toast notice={notice.clone()} /> }
             { form }
         </form>

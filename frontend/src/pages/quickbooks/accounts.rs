@@ -205,6 +205,8 @@ pub struct AccountsTableProps {
     pub data: Rc<QuickBooksAccountsResponse>,
     pub drafts: BTreeMap<String, Draft>,
     pub saving: bool,
+    /// Whether the user's role may change mappings (else the selects are disabled).
+    pub editable: bool,
     /// An account's new mapping: (account, stored, new).
     pub onedit: Callback<(String, Draft, Draft)>,
 }
@@ -230,6 +232,7 @@ pub fn accounts_table(props: &AccountsTableProps) -> Html {
             })
             .collect(),
     );
+    let locked = props.saving || !props.editable;
     let row = |a: &QuickBooksAccount| {
         let draft = r.draft(a);
         let eff = r.effective(a);
@@ -285,12 +288,12 @@ pub fn accounts_table(props: &AccountsTableProps) -> Html {
                 </td>
                 <td class="mapping">
                     <TargetSelect account={a.full_name.clone()} value={selected} follow={follow_label(&r.follows(a))}
-                        groups={groups.clone()} disabled={props.saving} onchange={onselect} />
+                        groups={groups.clone()} disabled={locked} onchange={onselect} />
                     if draft.ignored() {
                         <input class={classes!("reason", invalid.then_some("invalid"))} data-account={a.full_name.clone()}
                             placeholder="Why is it ignored? (required)" aria-label={format!("Why {} is ignored", a.full_name)}
                             aria-invalid={invalid.to_string()} required=true value={draft.reason.clone()} oninput={onreason}
-                            disabled={props.saving} />
+                            disabled={locked} />
                     }
                 </td>
                 <td class="by">{ by_badge(eff.by) }</td>

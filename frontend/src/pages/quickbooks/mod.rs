@@ -12,7 +12,7 @@ use super::{event_value, on, period_label};
 use crate::api::{self, ApiError};
 use crate::components::fetch::{use_fetch, view_fetch};
 use crate::components::layout::SettingsTabs;
-use crate::components::notice::Toast;
+use crate::components::notice::{RoleNote, Toast};
 use crate::{Route, Session};
 use accounts::AccountsTable;
 use qbr_shared::quickbooks::api::{QuickBooksAccountsResponse, QuickBooksStatus};
@@ -60,6 +60,22 @@ pub fn quickbooks() -> Html {
         .and_then(|s| s.periods.current_month.parse().ok());
     let state = use_reducer(|| State::new(default_service_url(), default_backfill(current)));
     let data = use_fetch(state.reload, load);
+    // What the role may do here: map accounts and download the .qwc file (admins),
+    // ask for history (editors).
+    let may = |path: &str, write: bool| {
+        session.as_ref().is_some_and(|s| {
+            if write {
+                s.may_write(path)
+            } else {
+                s.may_read(path)
+            }
+        })
+    };
+    let (can_map, can_backfill, can_qwc) = (
+        may(api::QUICKBOOKS_MAPPINGS, true),
+        may(api::QUICKBOOKS_BACKFILL, true),
+        may(api::QUICKBOOKS_QWC, false),
+    );
 
     let onsubmit = {
         let state = state.clone();
@@ -122,7 +138,7 @@ pub fn quickbooks() -> Html {
                 </div>
             };
         }
-        html! { <AccountsTable data={a.clone()} drafts={state.drafts.clone()} saving={state.saving} onedit={onedit.clone()} /> }
+        html! { <AccountsTable data={a.clone()} drafts={state.drafts.clone()} saving={state.saving} editable={can_map} onedit={onedit.clone()} /> }
     });
     let has_accounts = data.done().is_some_and(|(_, a)| !a.accounts.is_empty());
     let changes = state.drafts.len();
@@ -155,41 +171,45 @@ pub fn quickbooks() -> Html {
                     <div class="meta">{ "Revenue and expenses come from QuickBooks' monthly profit and loss, account by account." }</div>
                 </div>
             </div>
-            <SettingsTabs active={Route::QuickBooks} />
+            <SettingsTabs active={Route::QuickBooks { org: session.as_ref().map(Session::slug).unwrap_or_default() }} />
             { status }
             <div class="grid-2 even">
-                <div class="panel">
-                    <h2>{ "Web Connector file" }</h2>
-                    <p class="muted small">{ "Add this file to the QuickBooks Web Connector (Add an application) on the computer with the company file." }</p>
-                    <div class="inline-form">
-                        <label class="field grow"><span>{ "Service URL" }</span>
-                            <input id="qb-url" type="url" value={state.service_url.clone()}
-                                oninput={on(&state, Action::ServiceUrl).reform(|e: InputEvent| event_value(&e))} />
-                        </label>
-                        { qwc }
+                if can_qwc {
+                    <div class="panel">
+                        <h2>{ "Web Connector file" }</h2>
+                        <p class="muted small">{ "Add this file to the QuickBooks Web Connector (Add an application) on the computer with the company file." }</p>
+                        <div class="inline-form">
+                            <label class="field grow"><span>{ "Service URL" }</span>
+                                <input id="qb-url" type="url" value={state.service_url.clone()}
+                                    oninput={on(&state, Action::ServiceUrl).reform(|e: InputEvent| event_value(&e))} />
+                            </label>
+                            { qwc }
+                        </div>
+                        if let Some(p) = url_problem { <div class="small error-text">{ p }</div> }
+                        if configured == Some(false) { <div class="small muted">{ "Set up the Web Connector's user first (above)." }</div> }
                     </div>
-                    if let Some(p) = url_problem { <div class="small error-text">{ p }</div> }
-                    if configured == Some(false) { <div class="small muted">{ "Set up the Web Connector's user first (above)." }</div> }
-                </div>
-                <form class="panel" onsubmit={on_backfill}>
-                    <h2>{ "History" }</h2>
-                    <p class="muted small">{ "Each run reads the last 13 months. For older months, ask once; the next run reads from that month." }</p>
-                    <div class="inline-form">
-                        <label class="field"><span>{ "From" }</span>
-                            <input id="qb-backfill-month" type="month" value={state.backfill_from.clone()} min={min_month} max={max_month}
-                                oninput={on(&state, Action::BackfillFrom).reform(|e: InputEvent| event_value(&e))} />
-                        </label>
-                        <button type="submit" class="btn" id="qb-backfill" disabled={state.asking}>
-                            { format!("Ask for history from {}", if state.backfill_from.is_empty() { "…".to_string() } else { period_label(&state.backfill_from) }) }
-                        </button>
-                    </div>
-                    if let Some(n) = &state.backfill_notice { <Toast notice={n.clone()} id="qb-backfill-notice" /> }
-                </form>
+                }
+                if can_backfill {
+                    <form class="panel" onsubmit={on_backfill}>
+                        <h2>{ "History" }</h2>
+                        <p class="muted small">{ "Each run reads the last 13 months. For older months, ask once; the next run reads from that month." }</p>
+                        <div class="inline-form">
+                            <label class="field"><span>{ "From" }</span>
+                                <input id="qb-backfill-month" type="month" value={state.backfill_from.clone()} min={min_month} max={max_month}
+                                    oninput={on(&state, Action::BackfillFrom).reform(|e: InputEvent| event_value(&e))} />
+                            </label>
+                            <button type="submit" class="btn" id="qb-backfill" disabled={state.asking}>
+                                { format!("Ask for history from {}", if state.backfill_from.is_empty() { "…".to_string() } else { period_label(&state.backfill_from) }) }
+                            </button>
+                        </div>
+                        if let Some(n) = &state.backfill_notice { <Toast notice={n.clone()} id="qb-backfill-notice" /> }
+                    </form>
+                }
             </div>
             <form class="panel" id="qb-accounts-panel" {onsubmit} novalidate=true>
                 <div class="panel-head">
                     <h2>{ "Accounts" }</h2>
-                    if has_accounts {
+                    if has_accounts && can_map {
                         <div class="head-actions">
                             <button type="button" class="btn" id="qb-cancel" onclick={on_cancel} disabled={changes == 0 || state.saving}>{ "Cancel" }</button>
                             <button type="submit" class="btn primary" id="qb-save" disabled={changes == 0 || state.saving}>{ save }</button>
@@ -199,6 +219,7 @@ pub fn quickbooks() -> Html {
                 if has_accounts {
                     <p class="muted small">{ "Each account's own amount goes to the metric chosen here, else to its parent's, else to the default rule for its name. Ignored accounts still count when a month is checked against QuickBooks' totals." }</p>
                 }
+                if has_accounts && !can_map { <RoleNote what="change where accounts go" /> }
                 if let Some(n) = &state.notice { <Toast notice={n.clone()} id="qb-notice" /> }
                 { accounts }
             </form>

@@ -77,6 +77,9 @@ pub struct StatusPanelProps {
 #[function_component(StatusPanel)]
 pub fn status_panel(props: &StatusPanelProps) -> Html {
     let s = &props.status;
+    // Connecting QuickBooks Online is an admin's.
+    let can_connect =
+        use_context::<crate::Session>().is_some_and(|x| x.may_read(api::QUICKBOOKS_ONLINE_CONNECT));
     let setup = if s.web_connector_configured {
         html! {
             <dl class="facts">
@@ -114,7 +117,7 @@ pub fn status_panel(props: &StatusPanelProps) -> Html {
         <div class="panel qb-status">
             <h2>{ "QuickBooks Desktop" }</h2>
             { setup }
-            { online(s) }
+            { online(s, can_connect) }
             if !s.unmapped_accounts.is_empty() {
                 <div class="warning" role="alert" id="qb-unmapped">
                     <strong>{ format!("{} of the newest report go{} nowhere: ",
@@ -141,7 +144,7 @@ pub fn status_panel(props: &StatusPanelProps) -> Html {
 
 /// QuickBooks Online: connect (a link: the server sends the browser to Intuit and back),
 /// or what it is connected to.
-fn online(s: &QuickBooksStatus) -> Html {
+fn online(s: &QuickBooksStatus, can_connect: bool) -> Html {
     if !s.online_configured {
         return html! {};
     }
@@ -158,9 +161,9 @@ fn online(s: &QuickBooksStatus) -> Html {
                         <dd class="error-text">{ e }</dd>
                     }
                 </dl>
-            } else {
+            } else if can_connect {
                 <p id="qbo-connect">
-                    <a class="btn primary" id="qbo-connect-link" href={api::url("/api/qbr/quickbooks/online/connect")}>{ "Connect QuickBooks Online" }</a>
+                    <a class="btn primary" id="qbo-connect-link" href={api::quickbooks_online_connect_url()}>{ "Connect QuickBooks Online" }</a>
                     <span class="small">{ " Intuit asks you to sign in and allow the QBR Dashboard to read your books." }</span>
                 </p>
             }

@@ -15,7 +15,7 @@ mod table;
 use super::{on, period_label};
 use crate::api::{self, ApiError};
 use crate::components::fetch::{use_fetch, view_fetch};
-use crate::components::notice::Toast;
+use crate::components::notice::{RoleNote, Toast};
 use crate::Session;
 use cell::CellEvents;
 use head::ReviewHead;
@@ -74,7 +74,11 @@ fn save(dispatcher: UseReducerDispatcher<State>, ed: Editing, stored: Option<f64
 
 #[function_component(Review)]
 pub fn review() -> Html {
-    let periods = use_context::<Session>().map(|s| s.periods);
+    let session = use_context::<Session>();
+    let may_type = session
+        .as_ref()
+        .is_some_and(|s| s.may_write(api::MANUAL_ENTRY));
+    let periods = session.map(|s| s.periods);
     let default_year = periods
         .as_ref()
         .and_then(|p| p.years.first().and_then(|y| y.parse().ok()))
@@ -113,8 +117,9 @@ pub fn review() -> Html {
             if let Some(notice) = &state.notice {
                 <Toast notice={notice.clone()} id="review-notice" />
             }
+            if !may_type { <RoleNote what="edit values" /> }
             <div class="legend-note small muted">
-                <span class="src-key manual">{ "manual (click to edit)" }</span>
+                <span class="src-key manual">{ if may_type { "manual (click to edit)" } else { "manual" } }</span>
                 <span class="src-key collected">{ "collected (read-only)" }</span>
                 <span class="src-key imported">{ "imported" }</span>
                 <span class="src-key calculated">{ "calculated (grey, read-only)" }</span>

@@ -3,6 +3,7 @@
 use super::cell::{CellEvents, ValueCell};
 use super::editor::CellEditor;
 use super::state::Editing;
+use crate::{api, Session};
 use qbr_shared::api::DataSource;
 use qbr_shared::catalogue::{Aggregation, MetricDef};
 use qbr_shared::format;
@@ -42,6 +43,7 @@ pub struct MetricRowProps {
 #[function_component(MetricRow)]
 pub fn metric_row(props: &MetricRowProps) -> Html {
     let def = props.def;
+    let may_type = use_context::<Session>().is_some_and(|s| s.may_write(api::MANUAL_ENTRY));
     let cell = |(i, month): (usize, &String)| {
         let header = MONTH_HEADERS.get(i).copied().unwrap_or_default();
         let stored = props.values.get(i).copied().flatten();
@@ -51,7 +53,8 @@ pub fn metric_row(props: &MetricRowProps) -> Html {
         }
         let pending = props.pending.get(month).copied();
         let future = !props.current_month.is_empty() && month.as_str() > &*props.current_month;
-        let editable = editable(def) && source != Some(DataSource::Collected) && !future;
+        let editable =
+            may_type && editable(def) && source != Some(DataSource::Collected) && !future;
         html! {
             <ValueCell {def} {header} month={month.clone()} value={pending.unwrap_or(stored)} {source}
                 pending={pending.is_some()} {editable} onedit={props.events.onedit.clone()} />
