@@ -2,7 +2,7 @@
 //! organization's write lock): the SmartNumbers of the periods in progress divide by
 //! the months elapsed, so they are refreshed when a month begins. Expired sessions and
 //! sign-ins in progress are deleted.
-use crate::db::DbPool;
+use crate::db::{tenant, DbPool};
 use crate::store::{lock_organization_writes, org, recompute};
 use chrono::Utc;
 use diesel_async::AsyncConnection;
@@ -15,7 +15,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(3600);
 /// Recomputes the SmartNumbers of the month, quarter and year in progress and of the
 /// month before (whose quarter or year may have just closed).
 pub async fn refresh_current_periods(pool: &DbPool, org_id: i32) -> anyhow::Result<()> {
-    let mut conn = pool.get().await?;
+    let mut conn = tenant::checkout(pool, org_id).await?;
     let Some(org) = org::load(&mut conn, org_id).await? else {
         anyhow::bail!("organization {org_id} does not exist");
     };
@@ -55,7 +55,7 @@ const AUTH_CLEANUP_EVERY: Duration = Duration::from_secs(300);
 /// sign-ins in progress; returns how many of each.
 pub async fn cleanup_auth(pool: &DbPool) -> anyhow::Result<(usize, usize)> {
     use crate::store::{audit, login_states, sessions};
-    let mut conn = pool.get().await?;
+    let mut conn = tenant::checkout_platform(pool).await?;
     let (expired, states) = conn
         .transaction::<_, anyhow::Error, _>(async |conn| {
             let expired = sessions::delete_expired(conn).await?;

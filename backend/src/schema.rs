@@ -1,5 +1,7 @@
 //! Diesel table definitions, kept in step with `migrations/` by hand (and checked by
-//! the test suite, which runs every query against the migrated schema).
+//! the test suite, which runs every query against the migrated schema, and compares
+//! the primary keys here with the database's: `schema_agrees`). Every tenant table's
+//! key leads with `organization_id` (docs/MULTITENANCY.md).
 diesel::table! {
     organization (id) {
         id -> Int4,
@@ -43,7 +45,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    qbr_metrics_monthly (id) {
+    qbr_metrics_monthly (organization_id, id) {
         id -> Int8,
         organization_id -> Int4,
         period -> Varchar,
@@ -61,7 +63,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    qbr_metric_history (id) {
+    qbr_metric_history (organization_id, id) {
         id -> Int8,
         organization_id -> Int4,
         period -> Varchar,
@@ -77,7 +79,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    qbr_smartnumbers (id) {
+    qbr_smartnumbers (organization_id, id) {
         id -> Int8,
         organization_id -> Int4,
         period -> Varchar,
@@ -91,7 +93,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    qbr_thresholds (id) {
+    qbr_thresholds (organization_id, id) {
         id -> Int8,
         organization_id -> Int4,
         metric_name -> Varchar,
@@ -106,7 +108,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    qbr_collection_log (id) {
+    qbr_collection_log (organization_id, id) {
         id -> Int8,
         organization_id -> Int4,
         trigger -> Varchar,
@@ -127,7 +129,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    qbr_device_snapshots (id) {
+    qbr_device_snapshots (organization_id, id) {
         id -> Int8,
         organization_id -> Int4,
         snapshot_date -> Date,
@@ -154,7 +156,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    api_keys (id) {
+    api_keys (organization_id, id) {
         id -> Int8,
         organization_id -> Int4,
         name -> Text,
@@ -214,7 +216,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    quickbooks_sync_history (id) {
+    quickbooks_sync_history (organization_id, id) {
         id -> Int8,
         organization_id -> Int4,
         source -> Varchar,
@@ -231,7 +233,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    qbwc_sessions (ticket_hash) {
+    qbwc_sessions (organization_id, ticket_hash) {
         ticket_hash -> Bytea,
         organization_id -> Int4,
         username -> Text,
@@ -281,7 +283,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    quickbooks_online_states (state_hash) {
+    quickbooks_online_states (organization_id, state_hash) {
         state_hash -> Bytea,
         organization_id -> Int4,
         requested_by -> Text,

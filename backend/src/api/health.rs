@@ -9,7 +9,7 @@ use salvo::prelude::*;
 /// Liveness and database reachability; no sign-in needed.
 #[endpoint(tags("health"))]
 pub async fn get_health(depot: &mut Depot) -> AppResult<ApiOk<HealthResponse>> {
-    let db_ok = match state(depot)?.pool.get().await {
+    let db_ok = match crate::db::tenant::checkout_platform(&state(depot)?.pool).await {
         Ok(mut conn) => diesel::sql_query("SELECT 1")
             .execute(&mut conn)
             .await

@@ -140,8 +140,17 @@ pub async fn require_auth(
         Err(rejection) => Err(rejection),
     };
     match outcome {
-        Ok((identity, tenant, conn)) => {
+        Ok((identity, tenant, mut conn)) => {
             depot.insert_typed(identity);
+            // Row-level security: the connection acts for the request's organization
+            // (none for a platform administrator's organizations pages) until the end
+            // of the request.
+            let entered = tenant.as_ref().map(|t| t.org.id);
+            if let Err(e) = context::enter_tenant(depot, &mut conn, entered).await {
+                Rejection::from(e).write(depot, res);
+                ctrl.skip_rest();
+                return;
+            }
             if let Some(tenant) = tenant {
                 depot.insert_typed(tenant);
             }

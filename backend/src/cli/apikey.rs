@@ -2,7 +2,6 @@
 use crate::db::Database;
 use crate::service::api_keys;
 use crate::service::Actor;
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use qbr_shared::access::ApiKeyScope;
@@ -42,7 +41,8 @@ fn scope_list(scopes: &[ApiKeyScope]) -> String {
 }
 
 pub async fn run(database: &Database, command: ApikeyCommand) -> anyhow::Result<()> {
-    let mut conn = database.pool.get().await.context("connecting")?;
+    // The keys of organization ORG_ID (row-level security shows no other's).
+    let mut conn = super::conn(database).await?;
     match command {
         ApikeyCommand::Create {
             name,

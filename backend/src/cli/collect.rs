@@ -3,7 +3,7 @@ use crate::collect::credentials;
 use crate::collect::run::{self, RunError, RunOptions};
 use crate::collect::{CollectorConfig, VendorChoice};
 use crate::config::Env;
-use crate::db::Database;
+use crate::db::{tenant, Database};
 use qbr_shared::collection::Trigger;
 use qbr_shared::Month;
 
@@ -47,11 +47,12 @@ fn progress_bar() -> indicatif::ProgressBar {
 
 pub async fn run(env: &Env, database: &Database, args: CollectArgs) -> anyhow::Result<()> {
     let base = CollectorConfig::from_env(env)?;
-    let mut conn = database.pool.get().await?;
+    let mut conn = tenant::checkout_platform(&database.pool).await?;
     let org = match &args.org {
         Some(slug) => super::org::id_of(&mut conn, slug).await?,
         None => super::ORG_ID,
     };
+    tenant::enter(&mut conn, org).await?;
     let cfg = credentials::config_for(
         &mut conn,
         org,

@@ -24,7 +24,7 @@ pub async fn run(database: &Database, args: ImportArgs) -> anyhow::Result<()> {
         anyhow::bail!("{} exceeds 20 MiB", file.display());
     }
     let parsed = exchange::parse_file(file.to_str(), &bytes);
-    let mut conn = database.pool.get().await.context("connecting")?;
+    let mut conn = super::conn(database).await?;
     let org = super::organization(&mut conn).await?;
     let options = ImportOptions {
         overwrite: args.overwrite,

@@ -127,6 +127,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     outcome
 }
 
+/// A connection in organization [`ORG_ID`], which the CLI acts on (row-level security
+/// shows its rows only).
+async fn conn(database: &crate::db::Database) -> anyhow::Result<crate::db::DbConn> {
+    use anyhow::Context;
+    crate::db::tenant::checkout(&database.pool, ORG_ID)
+        .await
+        .context("connecting")
+}
+
 /// Organization [`ORG_ID`], which the CLI acts on.
 async fn organization(
     conn: &mut diesel_async::AsyncPgConnection,

@@ -4,7 +4,7 @@
 use crate::collect::credentials::{self, Variables};
 use crate::collect::{registry, CollectorConfig};
 use crate::config::Env;
-use crate::db::Database;
+use crate::db::{tenant, Database};
 use crate::service::tenants::{self, NewOrganization};
 use crate::service::Actor;
 use crate::store::{members, org};
@@ -96,11 +96,15 @@ const CLI_WHO: credentials::Who<'static> = credentials::Who {
 };
 
 /// The id of the organization with `slug`.
+/// The id of the organization `slug`, which the connection then enters (row-level
+/// security: the command reads and writes that organization's rows).
 pub async fn id_of(conn: &mut diesel_async::AsyncPgConnection, slug: &str) -> anyhow::Result<i32> {
-    Ok(org::by_slug(conn, slug)
+    let id = org::by_slug(conn, slug)
         .await?
         .with_context(|| format!("no organization with the slug '{slug}' (see `qbr org list`)"))?
-        .id)
+        .id;
+    tenant::enter(conn, id).await?;
+    Ok(id)
 }
 
 /// The variables of `set-vendor`: `NAME=VALUE` pairs, or the environment's.
@@ -131,7 +135,9 @@ fn variables(
 }
 
 pub async fn run(env: &Env, database: &Database, command: OrgCommand) -> anyhow::Result<()> {
-    let mut conn = database.pool.get().await.context("connecting")?;
+    let mut conn = tenant::checkout_platform(&database.pool)
+        .await
+        .context("connecting")?;
     let conn = &mut *conn;
     match command {
         OrgCommand::List => {

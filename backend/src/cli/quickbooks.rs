@@ -77,7 +77,7 @@ pub async fn run(env: &Env, database: &Database, command: QuickBooksCommand) -> 
     let QuickBooksCommand::Backfill { from } = command else {
         return run_offline(&command);
     };
-    let mut conn = database.pool.get().await?;
+    let mut conn = super::conn(database).await?;
     let org = super::organization(&mut conn).await?;
     let actor = Actor {
         name: "cli",
@@ -94,7 +94,7 @@ pub async fn run(env: &Env, database: &Database, command: QuickBooksCommand) -> 
 async fn sync_online(env: &Env, database: &Database) -> anyhow::Result<()> {
     let settings = QuickBooksSettings::from_env(env)?;
     let org = {
-        let mut conn = database.pool.get().await?;
+        let mut conn = super::conn(database).await?;
         super::organization(&mut conn).await?
     };
     let report = online::sync(&database.pool, &settings, &org, Trigger::Cli)

@@ -25,7 +25,7 @@ pub struct ReportArgs {
 
 pub async fn run(database: &Database, args: ReportArgs) -> anyhow::Result<()> {
     let paper = Paper::parse(&args.paper).context("paper: letter or a4")?;
-    let mut conn = database.pool.get().await.context("connecting")?;
+    let mut conn = super::conn(database).await?;
     let org = super::organization(&mut conn).await?;
     let quarter = match args.period {
         Some(q) => q,

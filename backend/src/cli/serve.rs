@@ -58,9 +58,8 @@ async fn bootstrap_admins(
     org_id: i32,
     auth_config: &AuthConfig,
 ) -> anyhow::Result<()> {
-    let mut conn = database
-        .pool
-        .get()
+    // Users and memberships are platform tables.
+    let mut conn = crate::db::tenant::checkout_platform(&database.pool)
         .await
         .context("connecting to add the admins")?;
     let emails = auth_config.allow_list.emails();
@@ -70,9 +69,7 @@ async fn bootstrap_admins(
 }
 
 async fn load_demo(database: &Database, org_id: i32) -> anyhow::Result<()> {
-    let mut conn = database
-        .pool
-        .get()
+    let mut conn = crate::db::tenant::checkout(&database.pool, org_id)
         .await
         .context("connecting to load the demo")?;
     let written = demo::load::load_if_empty(&mut conn, org_id).await?;

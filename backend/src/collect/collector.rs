@@ -3,7 +3,7 @@
 //! months from the vendor and answers a [`Reading`]. The run (`run.rs`) does the rest
 //! for every vendor alike: checks, flags, freezing, drift, one transaction, the log.
 use super::http::Http;
-use crate::db::DbPool;
+use crate::db::{tenant, DbPool};
 use crate::store::collection as log;
 use chrono::{DateTime, Utc};
 use qbr_shared::api::ClientDevices;
@@ -124,12 +124,17 @@ pub struct Steps<'a> {
     done: AtomicU32,
     total: u32,
     progress: Progress<'a>,
-    /// The pool and the run's log row, when the run is logged (not a dry run).
-    log: Option<(&'a DbPool, i64)>,
+    /// The pool, the organization and the run's log row, when the run is logged (not a
+    /// dry run).
+    log: Option<(&'a DbPool, i32, i64)>,
 }
 
 impl<'a> Steps<'a> {
-    pub fn new(total: u32, progress: Progress<'a>, log: Option<(&'a DbPool, i64)>) -> Steps<'a> {
+    pub fn new(
+        total: u32,
+        progress: Progress<'a>,
+        log: Option<(&'a DbPool, i32, i64)>,
+    ) -> Steps<'a> {
         Steps {
             done: AtomicU32::new(0),
             total,
@@ -142,10 +147,10 @@ impl<'a> Steps<'a> {
     pub async fn step(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         (self.progress)(done, self.total);
-        if let Some((pool, run)) = self.log {
+        if let Some((pool, org, run)) = self.log {
             // Progress is informative: a failure to record it does not stop the run.
-            if let Ok(mut conn) = pool.get().await {
-                let _ = log::record_progress(&mut conn, run, done).await;
+            if let Ok(mut conn) = tenant::checkout(pool, org).await {
+                let _ = log::record_progress(&mut conn, org, run, done).await;
             }
         }
     }

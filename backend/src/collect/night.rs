@@ -6,7 +6,7 @@ use super::credentials;
 use super::quickbooks::{online, QuickBooksSettings};
 use super::run::{self, RunError, RunOptions, RunReport};
 use super::{CollectorConfig, VendorChoice};
-use crate::db::DbPool;
+use crate::db::{tenant, DbPool};
 use crate::store::org;
 use qbr_shared::collection::Trigger;
 
@@ -28,7 +28,7 @@ pub async fn run_night(
     books: &QuickBooksSettings,
     first_org: i32,
 ) -> Vec<(i32, NightOutcome)> {
-    let orgs = match pool.get().await {
+    let orgs = match tenant::checkout_platform(pool).await {
         Ok(mut conn) => org::list(&mut conn).await.map_err(anyhow::Error::from),
         Err(e) => Err(anyhow::anyhow!("{e}")),
     };
@@ -71,7 +71,8 @@ async fn collect_one(
     org: i32,
     first_org: i32,
 ) -> NightOutcome {
-    let cfg = match pool.get().await {
+    // The organization's own vendor credentials are its rows (row-level security).
+    let cfg = match tenant::checkout(pool, org).await {
         Ok(mut conn) => {
             credentials::config_for(&mut conn, org, base, base.secret_key.as_ref(), first_org).await
         }

@@ -5,7 +5,7 @@ use super::apply::{apply, TxError};
 use super::collector::{Progress, Reading, Steps, Window};
 use super::http::Http;
 use super::{registry, CollectorConfig, VendorChoice};
-use crate::db::{DbConn, DbPool};
+use crate::db::{tenant, DbConn, DbPool};
 use crate::store::collection::{self as log, NewRun, RunEnd};
 use crate::store::org::{self, Org};
 use anyhow::Context;
@@ -107,15 +107,15 @@ async fn locked(
     progress: Progress<'_>,
 ) -> Result<RunReport, RunError> {
     let failed = |e: anyhow::Error| RunError::Failed(e);
-    let mut lock_conn = pool
-        .get()
+    // Holds the run's lock only: it reads no tenant table.
+    let mut lock_conn = tenant::checkout_platform(pool)
         .await
         .context("connecting to the database")
         .map_err(failed)?;
     let key = RUN_LOCK + i64::from(opts.organization_id);
     if !try_lock(&mut lock_conn, key).await.map_err(failed)? {
         if !opts.dry_run {
-            if let Ok(mut conn) = pool.get().await {
+            if let Ok(mut conn) = tenant::checkout(pool, opts.organization_id).await {
                 let _ = log::record_refused(&mut conn, opts.organization_id, opts.trigger).await;
             }
         }
@@ -188,8 +188,7 @@ async fn locked_run(
     progress: Progress<'_>,
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
-    let mut conn = pool
-        .get()
+    let mut conn = tenant::checkout(pool, opts.organization_id)
         .await
         .context("connecting to the database")
         .map_err(RunError::Failed)?;
@@ -244,9 +243,10 @@ async fn locked_run(
         Some(id)
     };
     drop(conn);
-    let steps = Steps::new(total, progress, run_id.map(|id| (pool, id)));
+    let steps = Steps::new(total, progress, run_id.map(|id| (pool, plan.org.id, id)));
     let outcome = read_and_apply(pool, opts, &plan, sources, &steps, run_id).await;
     let end = Ended {
+        organization_id: plan.org.id,
         run_id,
         duration: started.elapsed(),
         requests: http.map_or(0, |h| h.requests()),
@@ -272,7 +272,9 @@ async fn read_and_apply(
         };
         readings.push((vendor, reading));
     }
-    let mut conn = pool.get().await.context("connecting to the database")?;
+    let mut conn = tenant::checkout(pool, plan.org.id)
+        .await
+        .context("connecting to the database")?;
     let result = conn
         .transaction::<_, TxError, _>(async |conn| {
             apply(conn, &plan.org, opts, &plan.months, readings, run_id).await
@@ -288,6 +290,7 @@ async fn read_and_apply(
 
 /// What every ended run records, success or not.
 struct Ended {
+    organization_id: i32,
     run_id: Option<i64>,
     duration: Duration,
     requests: u64,
@@ -337,7 +340,7 @@ impl Ended {
         let Some(id) = self.run_id else {
             return Ok(());
         };
-        let mut conn = pool.get().await?;
+        let mut conn = tenant::checkout(pool, self.organization_id).await?;
         let end = RunEnd {
             status,
             error,
@@ -347,7 +350,7 @@ impl Ended {
             flags: flagged,
             drift: &report.drift,
         };
-        log::finish(&mut conn, id, end).await?;
+        log::finish(&mut conn, self.organization_id, id, end).await?;
         Ok(())
     }
 }

@@ -14,11 +14,13 @@ use qbr_shared::Month;
 use std::collections::BTreeSet;
 
 /// Loads the demo data unless the organization already has values. Returns the
-/// number of values written (0 when the database was not empty).
+/// number of values written (0 when the database was not empty). The connection enters
+/// the organization.
 pub async fn load_if_empty(conn: &mut AsyncPgConnection, org_id: i32) -> anyhow::Result<usize> {
     let Some(org) = org::load(conn, org_id).await? else {
         anyhow::bail!("organization {org_id} does not exist");
     };
+    crate::db::tenant::enter(conn, org.id).await?;
     if metrics::latest_month(conn, org.id).await?.is_some() {
         return Ok(0);
     }

@@ -4,7 +4,7 @@
 //! depot (`middleware` the request id, `auth` the identity); handlers only read it.
 use super::params;
 use super::state::AppState;
-use crate::db::DbConn;
+use crate::db::{tenant, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::store::org::Org;
 use diesel_async::AsyncPgConnection;
@@ -100,21 +100,49 @@ pub fn state(depot: &Depot) -> AppResult<&AppState> {
 /// The connection the auth guard used, left for the handler.
 struct HeldConn(std::sync::Mutex<Option<DbConn>>);
 
+/// The organization the auth guard entered (row-level security, `db::tenant`).
+#[derive(Clone, Copy, Debug)]
+struct EnteredTenant(i32);
+
+/// Enters `organization_id` on the request's connection (row-level security shows its
+/// rows only) and remembers it for any other connection the request takes; with `None`
+/// (no such organization) the connection leaves whatever its last user entered.
+pub async fn enter_tenant(
+    depot: &mut Depot,
+    conn: &mut AsyncPgConnection,
+    organization_id: Option<i32>,
+) -> AppResult<()> {
+    match organization_id {
+        Some(id) => {
+            tenant::enter(conn, id).await?;
+            depot.insert_typed(EnteredTenant(id));
+        }
+        None => tenant::leave(conn).await?,
+    }
+    Ok(())
+}
+
 /// Leaves `conn` for the request's handler (the auth guard does).
 pub fn hold_conn(depot: &mut Depot, conn: DbConn) {
     depot.insert_typed(HeldConn(std::sync::Mutex::new(Some(conn))));
 }
 
 /// A connection: the one the auth guard used (one pool checkout per request), else a
-/// pooled one (503 when the database can't be reached).
+/// pooled one in the organization the guard entered (503 when the database can't be
+/// reached). Before the guard entered one — the guard's own look-up, and the public
+/// sign-in, sign-out and status endpoints — it is straight from the pool and may still
+/// be in its last user's organization: these read platform tables only (sessions,
+/// organizations, the server's audit events), and the guard then enters the request's
+/// organization (`db::tenant`).
 pub async fn conn(depot: &Depot) -> AppResult<DbConn> {
     let held = depot
         .get_typed::<HeldConn>()
         .ok()
         .and_then(|h| h.0.lock().ok()?.take());
-    match held {
-        Some(conn) => Ok(conn),
-        None => Ok(state(depot)?.pool.get().await?),
+    match (held, depot.get_typed::<EnteredTenant>()) {
+        (Some(conn), _) => Ok(conn),
+        (None, Ok(EnteredTenant(org))) => Ok(tenant::checkout(&state(depot)?.pool, *org).await?),
+        (None, Err(_)) => Ok(state(depot)?.pool.get().await?),
     }
 }
 

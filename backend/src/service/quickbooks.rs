@@ -5,7 +5,7 @@ use super::Actor;
 use crate::collect::quickbooks::sync;
 use crate::collect::quickbooks::QuickBooksSettings;
 use crate::collect::run::RunError;
-use crate::db::DbPool;
+use crate::db::{tenant, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::org::Org;
@@ -140,7 +140,7 @@ pub async fn update_mappings(
     changes: &[MappingChange],
     actor: Actor<'_>,
 ) -> AppResult<MappingsUpdateResponse> {
-    let mut conn = pool.get().await?;
+    let mut conn = tenant::checkout(pool, org.id).await?;
     let known: Vec<String> = store::accounts(&mut conn, org.id)
         .await?
         .into_iter()
@@ -155,6 +155,7 @@ pub async fn update_mappings(
         })).collect::<Vec<_>>(),
     });
     conn.transaction::<_, diesel::result::Error, _>(async |tx| {
+        tenant::enter_local(tx, org.id).await?;
         store::set_mappings(tx, org.id, &checked, actor.name).await?;
         let event = AuditEvent {
             organization_id: Some(org.id),
@@ -196,7 +197,7 @@ async fn restore(
         .iter()
         .map(|(a, _)| (a.clone(), previous.get(a).cloned()))
         .collect();
-    let mut conn = pool.get().await?;
+    let mut conn = tenant::checkout(pool, org.id).await?;
     store::set_mappings(&mut conn, org.id, &back, by).await?;
     Ok(())
 }
@@ -298,6 +299,7 @@ pub async fn request_backfill(
         ));
     }
     conn.transaction::<_, diesel::result::Error, _>(async |tx| {
+        tenant::enter_local(tx, org.id).await?;
         store::request_backfill(tx, org.id, month, actor.name).await?;
         let event = AuditEvent {
             organization_id: Some(org.id),

@@ -8,6 +8,7 @@ use crate::store::audit::{self, AuditEvent};
 use crate::store::members::{self, Member};
 use crate::store::org::{self, OrgSummary};
 use crate::store::thresholds;
+use crate::db::tenant;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use qbr_shared::access::{AuditAction, Role};
 use qbr_shared::api::{MemberInfo, OrganizationInfo};
@@ -126,6 +127,8 @@ pub async fn create_organization(
                 )));
             }
             let created = org::create(conn, &slug, &name, &timezone).await?;
+            // Its thresholds and audit entry are its rows (row-level security).
+            tenant::enter_local(conn, created.id).await?;
             for def in qbr_shared::smartnumbers::SMARTNUMBERS {
                 if let Some(bands) = qbr_shared::thresholds::default_bands(def.key) {
                     thresholds::upsert(conn, created.id, def.key, &bands, "seed").await?;
@@ -165,21 +168,28 @@ pub async fn update_organization(
             "nothing to change: give name or archived",
         ));
     }
-    let updated = org::update(conn, id, name, archived)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("No organization with id {id}")))?;
-    audit::record(
-        conn,
-        AuditEvent {
-            organization_id: Some(id),
-            actor: actor.name,
-            action: AuditAction::OrganizationUpdate,
-            target: Some(&updated.slug),
-            details: serde_json::json!({"name": name, "archived": archived}),
-            ip: actor.ip,
-        },
-    )
-    .await?;
+    let updated = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let updated = org::update(conn, id, name, archived)
+                .await?
+                .ok_or_else(|| AppError::not_found(format!("No organization with id {id}")))?;
+            // The audit entry is the organization's row (row-level security).
+            tenant::enter_local(conn, id).await?;
+            audit::record(
+                conn,
+                AuditEvent {
+                    organization_id: Some(id),
+                    actor: actor.name,
+                    action: AuditAction::OrganizationUpdate,
+                    target: Some(&updated.slug),
+                    details: serde_json::json!({"name": name, "archived": archived}),
+                    ip: actor.ip,
+                },
+            )
+            .await?;
+            Ok(updated)
+        })
+        .await?;
     Ok(info(updated))
 }
 
@@ -202,6 +212,8 @@ pub async fn invite(
 ) -> AppResult<MemberInfo> {
     let email = check_email(email)?;
     conn.transaction::<_, AppError, _>(async |conn| {
+        // Called from the CLI too, in no organization: the audit entry is its row.
+        tenant::enter_local(conn, org).await?;
         let user = members::ensure_user(conn, &email, false).await?;
         if members::role_in(conn, org, user).await?.is_some() {
             return Err(AppError::conflict(format!(
@@ -236,6 +248,8 @@ pub async fn change_role(
     actor: Actor<'_>,
 ) -> AppResult<MemberInfo> {
     conn.transaction::<_, AppError, _>(async |conn| {
+        // Called from the CLI too, in no organization: the audit entry is its row.
+        tenant::enter_local(conn, org).await?;
         let member = members::member(conn, org, user_id)
             .await?
             .ok_or_else(|| AppError::not_found(format!("No member with user id {user_id}")))?;
@@ -267,6 +281,7 @@ pub async fn remove(
     actor: Actor<'_>,
 ) -> AppResult<MemberInfo> {
     conn.transaction::<_, AppError, _>(async |conn| {
+        tenant::enter_local(conn, org).await?;
         let member = members::member(conn, org, user_id)
             .await?
             .ok_or_else(|| AppError::not_found(format!("No member with user id {user_id}")))?;

@@ -1,6 +1,7 @@
 //! Threshold bands: read all, create or update one or many (validated first, audited).
 use super::{encode, Actor, Answer};
 use crate::cache::Caches;
+use crate::db::tenant;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::org::Org;
@@ -90,6 +91,7 @@ pub async fn update(
     items: &[ThresholdInput],
 ) -> AppResult<ThresholdsResponse> {
     conn.transaction::<_, AppError, _>(async |conn| {
+        tenant::enter_local(conn, org.id).await?;
         for t in items {
             let previous =
                 store::upsert(conn, org.id, &t.metric_name, &t.bands, actor.name).await?;

@@ -131,17 +131,22 @@ impl QueryFragment<Pg> for ActiveKeyWithOrg<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("SELECT k.id, k.organization_id, k.name, k.key_prefix, k.scopes, ");
         out.push_sql("k.created_by, k.created_at, k.last_used_at, k.revoked_at, ");
-        out.push_sql("k.creator_user_id, m.role, ");
-        out.push_sql(ORG_COLUMNS_OF_O);
+        // The creator's role: a lookup for the one key found (by the primary key).
+        // As a join, PostgreSQL hash-joined the whole memberships table at every
+        // request once it had a hundred rows.
         out.push_sql(
-            " FROM api_keys k \
-             LEFT JOIN organization o ON o.id = k.organization_id AND o.archived_at IS NULL \
-             LEFT JOIN memberships m ON m.organization_id = k.organization_id \
-               AND m.user_id = k.creator_user_id",
+            "k.creator_user_id, (SELECT m.role FROM memberships m \
+               WHERE m.organization_id = k.organization_id AND m.user_id = k.creator_user_id), ",
         );
-        out.push_sql(" WHERE k.key_hash = ");
+        out.push_sql(ORG_COLUMNS_OF_O);
+        // The key names its organization: it is looked up before any is entered, by a
+        // SECURITY DEFINER function (row-level security would hide the row).
+        out.push_sql(" FROM qbr_api_key_by_hash(");
         out.push_bind_param::<Bytea, _>(&self.key_hash)?;
-        out.push_sql(" AND k.revoked_at IS NULL");
+        out.push_sql(
+            ") k LEFT JOIN organization o ON o.id = k.organization_id AND o.archived_at IS NULL",
+        );
+        out.push_sql(" WHERE k.revoked_at IS NULL");
         Ok(())
     }
 }
@@ -175,7 +180,7 @@ pub async fn find_active_with_org(
     }))
 }
 
-/// Records use, at most once a minute per key.
+/// Records use, at most once a minute per key (of the organization entered).
 pub async fn touch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
     diesel::sql_query(
         "UPDATE api_keys SET last_used_at = now() \

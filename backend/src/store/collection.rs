@@ -183,9 +183,14 @@ pub async fn start(conn: &mut AsyncPgConnection, run: NewRun<'_>) -> QueryResult
         .await
 }
 
-/// Records how many steps of run `id` are done.
-pub async fn record_progress(conn: &mut AsyncPgConnection, id: i64, done: u32) -> QueryResult<()> {
-    diesel::update(log::table.find(id))
+/// Records how many steps of run `id` of organization `org` are done.
+pub async fn record_progress(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    id: i64,
+    done: u32,
+) -> QueryResult<()> {
+    diesel::update(log::table.find((org, id)))
         .set(log::progress_done.eq(i32::try_from(done).unwrap_or(i32::MAX)))
         .execute(conn)
         .await
@@ -203,11 +208,16 @@ pub struct RunEnd<'a> {
     pub drift: &'a [Drift],
 }
 
-/// Records the end of run `id`.
-pub async fn finish(conn: &mut AsyncPgConnection, id: i64, end: RunEnd<'_>) -> QueryResult<()> {
+/// Records the end of run `id` of organization `org`.
+pub async fn finish(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    id: i64,
+    end: RunEnd<'_>,
+) -> QueryResult<()> {
     let json =
         |v: serde_json::Result<serde_json::Value>| v.unwrap_or_else(|_| serde_json::json!([]));
-    diesel::update(log::table.find(id))
+    diesel::update(log::table.find((org, id)))
         .set((
             log::status.eq(end.status.as_str()),
             log::error.eq(end.error),

@@ -205,7 +205,7 @@ pub async fn delete_value(
     let Some(row) = existing_for_update(conn, org, month, metric).await? else {
         return Ok(false);
     };
-    diesel::delete(qbr_metrics_monthly::table.find(row.id))
+    diesel::delete(qbr_metrics_monthly::table.find((org, row.id)))
         .execute(conn)
         .await?;
     let change = HistoryWrite {
@@ -234,7 +234,7 @@ pub async fn release_to_collector(
     if row.source() != DataSource::Manual && row.source() != DataSource::Imported {
         return Ok(false);
     }
-    diesel::update(qbr_metrics_monthly::table.find(row.id))
+    diesel::update(qbr_metrics_monthly::table.find((org, row.id)))
         .set((
             qbr_metrics_monthly::data_source.eq(DataSource::Collected.as_str()),
             qbr_metrics_monthly::updated_at.eq(Utc::now()),
@@ -267,7 +267,7 @@ pub async fn set_calculated(
         .filter(|r| r.source() == DataSource::Calculated)
     {
         if !derived.contains_key(&row.metric_name) {
-            diesel::delete(qbr_metrics_monthly::table.find(row.id))
+            diesel::delete(qbr_metrics_monthly::table.find((org, row.id)))
                 .execute(conn)
                 .await?;
         }

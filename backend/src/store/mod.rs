@@ -19,15 +19,19 @@ pub mod thresholds;
 pub mod vendor_settings;
 
 /// Serializes changes to one organization's inputs: derived values and SmartNumbers
-/// are recomputed from a consistent set of inputs even when two writes race.
+/// are recomputed from a consistent set of inputs even when two writes race. Also
+/// enters the organization for the rest of the transaction (`db::tenant::enter_local`),
+/// in the same round trip: every transaction that takes the lock writes as that tenant.
 pub async fn lock_organization_writes(
     conn: &mut diesel_async::AsyncPgConnection,
     org_id: i32,
 ) -> diesel::QueryResult<()> {
-    use diesel_async::RunQueryDsl;
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-        .bind::<diesel::sql_types::BigInt, _>(0x5142_0000_i64 + i64::from(org_id))
-        .execute(conn)
-        .await
-        .map(|_| ())
+    use diesel_async::SimpleAsyncConnection;
+    // Integers only in the text; two statements, one round trip.
+    let key = 0x5142_0000_i64 + i64::from(org_id);
+    conn.batch_execute(&format!(
+        "SELECT pg_advisory_xact_lock({key}); {}",
+        crate::db::tenant::set_statement(org_id, true)
+    ))
+    .await
 }

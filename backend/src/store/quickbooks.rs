@@ -302,6 +302,23 @@ pub async fn open_session(
         .map(|_| ())
 }
 
+/// The organization of the Web Connector session of `ticket_hash`, found before any
+/// organization is entered (a SECURITY DEFINER function: row-level security would hide
+/// the row); `None` when no session has that ticket.
+pub async fn session_organization(
+    conn: &mut AsyncPgConnection,
+    ticket_hash: &[u8],
+) -> QueryResult<Option<i32>> {
+    diesel::select(qbr_qbwc_session_organization(ticket_hash))
+        .get_result(conn)
+        .await
+}
+
+diesel::define_sql_function! {
+    /// The migration `row_level_security`'s look-up of a session's organization.
+    fn qbr_qbwc_session_organization(ticket_hash: diesel::sql_types::Bytea) -> diesel::sql_types::Nullable<diesel::sql_types::Integer>;
+}
+
 pub async fn session(
     conn: &mut AsyncPgConnection,
     ticket_hash: &[u8],

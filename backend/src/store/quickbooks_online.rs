@@ -35,6 +35,23 @@ pub struct PendingConnect {
     pub requested_by: String,
 }
 
+/// The organization that started the connect of `state_hash`, found before any
+/// organization is entered (a SECURITY DEFINER function: row-level security would hide
+/// the row); `None` when unknown or used.
+pub async fn state_organization(
+    conn: &mut AsyncPgConnection,
+    state_hash: &[u8],
+) -> QueryResult<Option<i32>> {
+    diesel::select(qbr_quickbooks_online_state_organization(state_hash))
+        .get_result(conn)
+        .await
+}
+
+diesel::define_sql_function! {
+    /// The migration `row_level_security`'s look-up of a connect's organization.
+    fn qbr_quickbooks_online_state_organization(state_hash: diesel::sql_types::Bytea) -> diesel::sql_types::Nullable<diesel::sql_types::Integer>;
+}
+
 /// Takes (deletes) the connect of `state_hash`: `None` when unknown, used or expired.
 pub async fn take_state(
     conn: &mut AsyncPgConnection,

@@ -29,4 +29,5 @@ mod quickbooks_desktop;
 mod quickbooks_online;
 mod report_pdf;
 mod schema_agrees;
+mod tenant_isolation;
 mod tenants;

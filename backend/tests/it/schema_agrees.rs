@@ -1,6 +1,7 @@
 //! What the migrations seed and allow agrees with the code: the seeded thresholds are
 //! `shared::thresholds::default_bands`, the `vendor` rows are `shared::Vendor`'s, and
-//! every CHECK constraint on a word column allows exactly the words of its typed enum.
+//! every CHECK constraint on a word column allows exactly the words of its typed enum;
+//! `src/schema.rs` declares the migrated tables' primary keys and columns.
 use crate::common::TestDb;
 use backend::store::thresholds;
 use diesel::sql_types::{Integer, Text};
@@ -108,4 +109,89 @@ async fn check_constraints_allow_exactly_the_typed_words() {
         allowed_words(&db, "qbr_metrics_monthly", "data_source").await,
         words(DataSource::ALL.iter().map(|s| s.as_str()))
     );
+}
+
+/// A `diesel::table!` of `src/schema.rs`: its name, primary key and columns (name,
+/// nullable).
+type Declared = (String, Vec<String>, Vec<(String, bool)>);
+
+/// Each `diesel::table!` of `src/schema.rs`.
+fn declared_tables() -> Vec<Declared> {
+    let text = include_str!("../../src/schema.rs");
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != "diesel::table! {" {
+            continue;
+        }
+        let head = lines.next().unwrap().trim();
+        let (name, rest) = head.split_once(" (").unwrap();
+        let key: Vec<String> = rest
+            .split_once(')')
+            .unwrap()
+            .0
+            .split(',')
+            .map(|k| k.trim().to_string())
+            .collect();
+        let mut columns = Vec::new();
+        for line in lines.by_ref() {
+            let line = line.trim();
+            if line == "}" {
+                break;
+            }
+            if let Some((column, ty)) = line.split_once(" -> ") {
+                columns.push((column.to_string(), ty.starts_with("Nullable<")));
+            }
+        }
+        out.push((name.to_string(), key, columns));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schema_rs_declares_the_migrated_keys_and_columns() {
+    #[derive(QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = Text)]
+        column: String,
+    }
+    #[derive(QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        nullable: bool,
+    }
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let declared = declared_tables();
+    assert!(declared.len() >= 18, "{}", declared.len());
+    for (table, key, columns) in declared {
+        let stored_key: Vec<Key> = diesel::sql_query(
+            "SELECT a.attname::text AS column \
+               FROM pg_constraint c \
+               JOIN unnest(c.conkey) WITH ORDINALITY k(attnum, n) ON true \
+               JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
+              WHERE c.contype = 'p' AND c.conrelid = $1::regclass ORDER BY k.n",
+        )
+        .bind::<Text, _>(&table)
+        .load(&mut conn)
+        .await
+        .unwrap();
+        let stored_key: Vec<String> = stored_key.into_iter().map(|k| k.column).collect();
+        assert_eq!(stored_key, key, "primary key of {table}");
+        let stored: Vec<Column> = diesel::sql_query(
+            "SELECT a.attname::text AS name, NOT a.attnotnull AS nullable FROM pg_attribute a \
+              WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+              ORDER BY a.attnum",
+        )
+        .bind::<Text, _>(&table)
+        .load(&mut conn)
+        .await
+        .unwrap();
+        let stored: BTreeSet<(String, bool)> =
+            stored.into_iter().map(|c| (c.name, c.nullable)).collect();
+        let columns: BTreeSet<(String, bool)> = columns.into_iter().collect();
+        assert_eq!(stored, columns, "columns of {table}");
+    }
 }

@@ -7,7 +7,7 @@ use super::QuickBooksSettings;
 use crate::collect::collector::{BooksReading, Reading};
 use crate::collect::run::{self, RunError, RunOptions, RunReport};
 use crate::collect::VendorChoice;
-use crate::db::DbPool;
+use crate::db::{tenant, DbPool};
 use crate::store::org::Org;
 use crate::store::quickbooks as store;
 use chrono::{Datelike, NaiveDate};
@@ -120,7 +120,9 @@ pub async fn store_delivery(
     let failed = |e: anyhow::Error| RunError::Failed(e);
     let current = org.current_month(chrono::Utc::now());
     let mappings = {
-        let mut conn = pool.get().await.map_err(|e| failed(e.into()))?;
+        let mut conn = tenant::checkout(pool, org.id)
+            .await
+            .map_err(|e| failed(e.into()))?;
         store::mappings(&mut conn, org.id)
             .await
             .map_err(|e| failed(e.into()))?
@@ -190,7 +192,9 @@ pub async fn replay(
     let failed = |e: anyhow::Error| RunError::Failed(e);
     let current = org.current_month(chrono::Utc::now());
     let (syncs, mappings) = {
-        let mut conn = pool.get().await.map_err(|e| failed(e.into()))?;
+        let mut conn = tenant::checkout(pool, org.id)
+            .await
+            .map_err(|e| failed(e.into()))?;
         let syncs = store::syncs(&mut conn, org.id, REPLAYED_REPORTS)
             .await
             .map_err(|e| failed(e.into()))?;

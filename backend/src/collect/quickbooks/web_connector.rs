@@ -8,7 +8,7 @@ use super::qbxml::{self, Answer, Basis, Request};
 use super::soap::{self, Call};
 use super::sync::{self, Delivery};
 use super::QuickBooksSettings;
-use crate::db::DbPool;
+use crate::db::{tenant, DbConn, DbPool};
 use crate::secrets::{hash, random_token};
 use crate::store::org;
 use crate::store::quickbooks::{self as store, QbwcSession, SessionUpdate};
@@ -99,8 +99,20 @@ impl WebConnector<'_> {
         })
     }
 
-    async fn conn(&self) -> Result<crate::db::DbConn, Failed> {
-        Ok(self.pool.get().await?)
+    /// A connection entered into the Web Connector's organization.
+    async fn conn(&self) -> Result<DbConn, Failed> {
+        Ok(tenant::checkout(self.pool, self.organization_id).await?)
+    }
+
+    /// A connection entered into the organization of `ticket`'s session, found by a
+    /// look-up row-level security does not hide; with an unknown ticket it enters none,
+    /// and the session then reads as missing.
+    async fn ticket_conn(&self, ticket: &str) -> Result<DbConn, Failed> {
+        let mut conn = tenant::checkout_platform(self.pool).await?;
+        if let Some(org) = store::session_organization(&mut conn, &hash(ticket)).await? {
+            tenant::enter(&mut conn, org).await?;
+        }
+        Ok(conn)
     }
 
     /// `[ticket, ""]`: a session with work; `["", "nvu"]`: not a valid user.
@@ -169,7 +181,7 @@ impl WebConnector<'_> {
 
     /// The next request's qbXML, or "" when the session has no more (or is not live).
     async fn next_request(&self, ticket: &str, company_file: &str) -> Result<String, Failed> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.ticket_conn(ticket).await?;
         let Some(s) = self.session(&mut conn, ticket).await? else {
             return Ok(String::new());
         };
@@ -199,7 +211,7 @@ impl WebConnector<'_> {
         hresult: &str,
         message: &str,
     ) -> Result<i32, Failed> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.ticket_conn(ticket).await?;
         let Some(s) = self.session(&mut conn, ticket).await? else {
             return Ok(-1);
         };
@@ -303,7 +315,7 @@ impl WebConnector<'_> {
     /// Records why the session failed (and closes it when `close`).
     async fn fail(&self, ticket: &str, why: &str, close: bool) -> Result<(), Failed> {
         tracing::warn!(error = %why, "Web Connector session failed");
-        let mut conn = self.conn().await?;
+        let mut conn = self.ticket_conn(ticket).await?;
         if store::session(&mut conn, &hash(ticket)).await?.is_none() {
             return Ok(());
         }
@@ -318,7 +330,7 @@ impl WebConnector<'_> {
     }
 
     async fn last_error(&self, ticket: &str) -> Result<String, Failed> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.ticket_conn(ticket).await?;
         Ok(match store::session(&mut conn, &hash(ticket)).await? {
             None => "Unknown or expired session: the Web Connector signs in again at its next run"
                 .into(),
@@ -327,7 +339,7 @@ impl WebConnector<'_> {
     }
 
     async fn close(&self, ticket: &str) -> Result<String, Failed> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.ticket_conn(ticket).await?;
         let Some(s) = store::session(&mut conn, &hash(ticket)).await? else {
             return Ok("Session ended".into());
         };

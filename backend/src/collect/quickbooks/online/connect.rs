@@ -6,7 +6,7 @@
 //! logged.
 use super::client::{Intuit, IntuitError, Tokens};
 use super::OnlineSettings;
-use crate::db::DbPool;
+use crate::db::{tenant, DbPool};
 use crate::secrets::sealing::{CryptoError, SecretKey};
 use crate::secrets::{hash, random_token};
 use crate::store::audit::{self, AuditEvent};
@@ -113,10 +113,17 @@ pub async fn finish(
     ip: Option<&str>,
 ) -> Result<Connected, ConnectError> {
     let pending = {
-        let mut conn = pool.get().await.map_err(other)?;
+        let mut conn = tenant::checkout_platform(pool).await.map_err(other)?;
         match &callback.state {
-            // The started connect is over either way: its state is used up.
-            Some(state) => store::take_state(&mut conn, &hash(state)).await?,
+            // The started connect is over either way: its state is used up. The state
+            // names the organization (row-level security shows its row to that one only).
+            Some(state) => match store::state_organization(&mut conn, &hash(state)).await? {
+                Some(org) => {
+                    tenant::enter(&mut conn, org).await?;
+                    store::take_state(&mut conn, &hash(state)).await?
+                }
+                None => None,
+            },
             None => None,
         }
     };
@@ -143,9 +150,10 @@ pub async fn finish(
         .await?;
     let org = pending.organization_id;
     let sealed = seal(&settings.key, org, &tokens).map_err(other)?;
-    let mut conn = pool.get().await.map_err(other)?;
+    let mut conn = tenant::checkout(pool, org).await.map_err(other)?;
     let by = pending.requested_by.as_str();
     conn.transaction::<_, diesel::result::Error, _>(async |tx| {
+        tenant::enter_local(tx, org).await?;
         store::connect(tx, org, realm_id, &sealed, by).await?;
         let event = AuditEvent {
             organization_id: Some(org),
@@ -176,6 +184,7 @@ pub async fn disconnect(
     ip: Option<&str>,
 ) -> diesel::QueryResult<bool> {
     conn.transaction::<_, diesel::result::Error, _>(async |tx| {
+        tenant::enter_local(tx, org).await?;
         let Some(was) = store::summary(tx, org).await? else {
             return Ok(false);
         };

@@ -11,7 +11,7 @@ use crate::collect::quickbooks::sync::{self as books, Delivery};
 use crate::collect::quickbooks::QuickBooksSettings;
 use crate::collect::run::try_lock;
 use crate::collect::run::{RunError, RunReport};
-use crate::db::{DbConn, DbPool};
+use crate::db::{tenant, DbConn, DbPool};
 use crate::store::org::{self, Org};
 use crate::store::quickbooks::Source;
 use crate::store::quickbooks_online as store;
@@ -63,7 +63,7 @@ pub async fn sync(
     if settings.online.is_none() {
         return Err(SyncError::NotConfigured);
     }
-    let mut lock = pool.get().await.map_err(failed)?;
+    let mut lock = tenant::checkout_platform(pool).await.map_err(failed)?;
     let key = SYNC_LOCK + i64::from(org.id);
     if !try_lock(&mut lock, key).await.map_err(failed)? {
         return Err(SyncError::Refused);
@@ -91,7 +91,7 @@ async fn record(pool: &DbPool, org: i32, result: &Result<RunReport, SyncError>) 
     if let Some(why) = &error {
         tracing::warn!(error = %why, "QuickBooks Online sync failed");
     }
-    let recorded = match pool.get().await {
+    let recorded = match tenant::checkout(pool, org).await {
         Ok(mut conn) => store::record_sync(&mut conn, org, error.as_deref())
             .await
             .map_err(anyhow::Error::from),
@@ -113,7 +113,7 @@ struct StoredTokens<'a> {
 impl TokenKeeper for StoredTokens<'_> {
     async fn keep(&self, tokens: &Tokens) -> anyhow::Result<()> {
         let sealed = connect::seal(&self.settings.key, self.org, tokens)?;
-        let mut conn = self.pool.get().await?;
+        let mut conn = tenant::checkout(self.pool, self.org).await?;
         let kept = store::save_tokens(&mut conn, self.org, &sealed).await?;
         anyhow::ensure!(kept, "QuickBooks Online was disconnected during the sync");
         Ok(())
@@ -128,7 +128,7 @@ async fn locked_sync(
 ) -> Result<RunReport, SyncError> {
     let online = settings.online.as_ref().ok_or(SyncError::NotConfigured)?;
     let stored = {
-        let mut conn = pool.get().await.map_err(failed)?;
+        let mut conn = tenant::checkout(pool, org.id).await.map_err(failed)?;
         store::connection(&mut conn, org.id)
             .await
             .map_err(failed)?
@@ -185,7 +185,7 @@ pub async fn nightly(pool: &DbPool, settings: &QuickBooksSettings, org_id: i32) 
         return;
     }
     let loaded = async {
-        let mut conn = pool.get().await?;
+        let mut conn = tenant::checkout(pool, org_id).await?;
         let org = org::load(&mut conn, org_id).await?;
         let connected = store::summary(&mut conn, org_id).await?.is_some();
         anyhow::Ok(org.filter(|_| connected))

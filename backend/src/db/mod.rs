@@ -7,10 +7,12 @@ use diesel_async::pooled_connection::deadpool::{Hook, HookError, Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, PoolError, RecyclingMethod,
 };
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use pg_cluster::PgCluster;
 use std::path::Path;
+
+pub mod tenant;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
@@ -30,11 +32,31 @@ pub const LOCAL_DB_NAME: &str = "qbr";
 /// connection then has no check in flight that would make the pool throw it away.
 const VERIFY_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Builds a pool; connections are opened lazily.
+/// Builds a pool; connections are opened lazily. Every connection acts as the
+/// application role [`tenant::APP_ROLE`] (`SET ROLE` once it is open): the login user
+/// owns the tables (or is a superuser), and row-level security does not apply to
+/// owners and superusers.
+///
+/// A connection comes out of the pool as its last user left it, possibly still in that
+/// user's organization: the pool itself runs no statement at checkout (see
+/// `VERIFY_IDLE`). So nothing takes one with `pool.get()` but [`tenant::checkout`] and
+/// [`tenant::checkout_platform`], which enter an organization or leave it before
+/// handing the connection out, and the request's own (`http::context::conn`), which the
+/// auth guard enters (test `tenant_isolation::every_checkout_decides_its_organization`).
 pub fn pool(url: &str, size: usize) -> anyhow::Result<DbPool> {
     let mut config = ManagerConfig::default();
     // Broken connections (a failed transaction, a closed socket) are still refused.
     config.recycling_method = RecyclingMethod::Fast;
+    config.custom_setup = Box::new(|url| {
+        let url = url.to_string();
+        Box::pin(async move {
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.batch_execute(&format!("SET ROLE {}", tenant::APP_ROLE))
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        })
+    });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(size)
@@ -138,5 +160,13 @@ pub async fn open(
         tracing::info!(migrations = ?applied, "applied migrations");
     }
     let pool = pool(&url, pool_size)?;
+    // The server acts as the application role: say so now, and how to fix it, if it can't.
+    drop(pool.get().await.map_err(|e| {
+        anyhow::anyhow!(
+            "connecting as the role {} failed: {e} (the login user must be a member of it: \
+             README, Production)",
+            tenant::APP_ROLE
+        )
+    })?);
     Ok(Database { url, pool, cluster })
 }
