@@ -352,6 +352,21 @@ pub async fn collection_log(limit: u32) -> Result<CollectionLogResponse, ApiErro
     get(&format!("/api/qbr/collection/log?limit={limit}")).await
 }
 
+pub const COLLECTION_RUNS: &str = "/api/qbr/collection/runs";
+
+/// Collect now: 202 with the run's id.
+pub async fn collect_now(req: &CollectNowRequest) -> Result<CollectNowResponse, ApiError> {
+    post(COLLECTION_RUNS, req).await
+}
+
+pub async fn cancel_run(id: i64) -> Result<CollectionRunResponse, ApiError> {
+    post(
+        &format!("{COLLECTION_RUNS}/{id}/cancel"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
 pub const IMPORT: &str = "/api/qbr/import";
 
 /// Uploads an import file (multipart field `file`): the preview, or the import with `commit`.

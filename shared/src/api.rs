@@ -532,6 +532,45 @@ api_type! {
 }
 
 api_type! {
+    /// `POST /api/qbr/collection/runs`: collect now, with the nightly run's rules. Every
+    /// field is optional: all configured vendors, the configured window of months.
+    pub struct CollectNowRequest {
+        /// One vendor only (`connectwise`, `ninjaone`, …).
+        #[serde(default)]
+        pub vendor: Option<Vendor>,
+        /// First month (`YYYY-MM`); with `to`.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", salvo(schema(value_type = Option<crate::Month>)))]
+        pub from: Option<String>,
+        /// Last month (`YYYY-MM`, not after the month in progress); with `from`.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", salvo(schema(value_type = Option<crate::Month>)))]
+        pub to: Option<String>,
+        /// Re-collect closed months that already have a collected value.
+        #[serde(default)]
+        pub force: Option<bool>,
+    }
+}
+
+api_type! {
+    /// `202 Accepted` to a collect-now: the run's id, to follow at
+    /// `GET /api/qbr/collection/runs/{id}` and cancel at `…/{id}/cancel`.
+    pub struct CollectNowResponse {
+        pub run_id: i64,
+        pub status: RunStatus,
+    }
+}
+
+api_type! {
+    /// One run of the collection log (`GET /api/qbr/collection/runs/{id}`).
+    pub struct CollectionRunResponse {
+        pub run: CollectionRun,
+        /// Whether this server started it and can still cancel it.
+        pub cancellable: bool,
+    }
+}
+
+api_type! {
     /// One client organization's devices.
     pub struct ClientDevices {
         pub organization: String,

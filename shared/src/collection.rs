@@ -12,6 +12,8 @@ words! {
         Failed = "failed",
         /// Another run held the lock: this one did nothing.
         Refused = "refused",
+        /// Stopped by a user before anything was written.
+        Cancelled = "cancelled",
     }
 }
 

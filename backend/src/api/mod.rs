@@ -81,6 +81,15 @@ fn qbr_router() -> Router {
         .push(Router::with_path("alerts").get(alerts::get_alerts))
         .push(Router::with_path("collection/status").get(collection::get_status))
         .push(Router::with_path("collection/log").get(collection::get_log))
+        .push(
+            Router::with_path("collection/runs")
+                .post(collection::post_run)
+                .push(
+                    Router::with_path("{id}")
+                        .get(collection::get_run)
+                        .push(Router::with_path("cancel").post(collection::post_cancel_run)),
+                ),
+        )
         .push(Router::with_path("devices-by-client").get(collection::get_devices_by_client))
         .push(Router::with_path("audit").get(definitions::get_audit))
         .push(

@@ -83,6 +83,7 @@ pub async fn run(env: &Env, database: &Database, args: CollectArgs) -> anyhow::R
             Ok(())
         }
         Err(RunError::Refused) => anyhow::bail!("refused: another collection run is in progress"),
+        Err(RunError::Cancelled) => anyhow::bail!("cancelled: nothing was written"),
         Err(RunError::Failed(e)) => {
             anyhow::bail!("collection failed: {}", one_line(&format!("{e:#}")))
         }

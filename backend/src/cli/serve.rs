@@ -99,6 +99,11 @@ pub async fn run(
     maintenance::spawn_refresh(database.pool.clone(), state.org_id);
     maintenance::spawn_auth_cleanup(database.pool.clone(), auth.clone());
     let collectors = CollectorConfig::from_env(env)?;
+    state.launcher = std::sync::Arc::new(crate::collect::launcher::Launcher::new(
+        database.pool.clone(),
+        collectors.clone(),
+        state.org_id,
+    ));
     let schedule = schedule::start_with_quickbooks(
         database.pool.clone(),
         collectors,

@@ -18,6 +18,7 @@ pub mod collector;
 pub mod connectwise;
 pub mod credentials;
 pub mod http;
+pub mod launcher;
 pub mod night;
 pub mod ninjaone;
 pub mod quickbooks;
@@ -70,6 +71,20 @@ pub struct CollectorConfig {
 }
 
 impl CollectorConfig {
+    /// No vendor from the environment, the schedule off, the defaults otherwise (a
+    /// server whose organizations bring their own vendor settings, and tests).
+    pub fn without_vendors() -> CollectorConfig {
+        CollectorConfig {
+            vendors: Vec::new(),
+            enabled: false,
+            cron: "0 30 22 * * *".into(),
+            timezone: chrono_tz::America::Chicago,
+            window_months: 13,
+            http: http::HttpSettings::default(),
+            secret_key: None,
+        }
+    }
+
     /// Reads the settings. A vendor whose variables are incomplete is left out, with
     /// one log line naming the missing ones.
     pub fn from_env(env: &Env) -> anyhow::Result<CollectorConfig> {

@@ -14,6 +14,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use qbr_shared::collection::{CollectedValue, Drift, Outcome, RunStatus, Trigger};
 use qbr_shared::{Month, Vendor};
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// Session advisory-lock key of collection runs (plus the organization id).
 const RUN_LOCK: i64 = 0x5142_4300;
@@ -52,6 +53,8 @@ pub struct RunReport {
 pub enum RunError {
     #[error("another collection run is in progress; try again when it has finished")]
     Refused,
+    #[error("the run was cancelled before anything was written")]
+    Cancelled,
     #[error("{0:#}")]
     Failed(anyhow::Error),
 }
@@ -79,7 +82,30 @@ pub async fn run(
     opts: &RunOptions,
     progress: Progress<'_>,
 ) -> Result<RunReport, RunError> {
-    locked(pool, opts, Sources::Read(cfg), progress).await
+    run_controlled(pool, cfg, opts, progress, Control::default()).await
+}
+
+/// What the starter of a run in the server (Collect now) holds on to: it learns the
+/// run's id as soon as the run is in the log, and may cancel it until the vendors have
+/// all been read (then the write, one short transaction, goes ahead).
+#[derive(Default)]
+pub struct Control {
+    /// Told the run's id once its log row exists.
+    pub started: Option<tokio::sync::oneshot::Sender<i64>>,
+    /// Cancelled by the starter: the run stops reading, writes nothing and ends as
+    /// `cancelled`.
+    pub cancel: CancellationToken,
+}
+
+/// [`run`], with a [`Control`].
+pub async fn run_controlled(
+    pool: &DbPool,
+    cfg: &CollectorConfig,
+    opts: &RunOptions,
+    progress: Progress<'_>,
+    control: Control,
+) -> Result<RunReport, RunError> {
+    locked(pool, opts, Sources::Read(cfg), progress, control).await
 }
 
 /// A run whose vendor data has arrived already (QuickBooks Desktop's Web Connector
@@ -90,7 +116,14 @@ pub async fn run_delivered(
     opts: &RunOptions,
     delivered: Vec<(Vendor, Reading)>,
 ) -> Result<RunReport, RunError> {
-    locked(pool, opts, Sources::Delivered(delivered), &|_, _| {}).await
+    locked(
+        pool,
+        opts,
+        Sources::Delivered(delivered),
+        &|_, _| {},
+        Control::default(),
+    )
+    .await
 }
 
 /// Where a run's readings come from.
@@ -105,6 +138,7 @@ async fn locked(
     opts: &RunOptions,
     sources: Sources<'_>,
     progress: Progress<'_>,
+    control: Control,
 ) -> Result<RunReport, RunError> {
     let failed = |e: anyhow::Error| RunError::Failed(e);
     // Holds the run's lock only: it reads no tenant table.
@@ -121,7 +155,7 @@ async fn locked(
         }
         return Err(RunError::Refused);
     }
-    let result = locked_run(pool, opts, sources, progress).await;
+    let result = locked_run(pool, opts, sources, progress, control).await;
     let unlocked = diesel::sql_query("SELECT pg_advisory_unlock($1)")
         .bind::<diesel::sql_types::BigInt, _>(key)
         .execute(&mut lock_conn)
@@ -186,6 +220,7 @@ async fn locked_run(
     opts: &RunOptions,
     sources: Sources<'_>,
     progress: Progress<'_>,
+    mut control: Control,
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let mut conn = tenant::checkout(pool, opts.organization_id)
@@ -243,8 +278,11 @@ async fn locked_run(
         Some(id)
     };
     drop(conn);
+    if let (Some(id), Some(started)) = (run_id, control.started.take()) {
+        let _ = started.send(id);
+    }
     let steps = Steps::new(total, progress, run_id.map(|id| (pool, plan.org.id, id)));
-    let outcome = read_and_apply(pool, opts, &plan, sources, &steps, run_id).await;
+    let outcome = read_and_apply(pool, opts, &plan, sources, &steps, run_id, &control.cancel).await;
     let end = Ended {
         organization_id: plan.org.id,
         run_id,
@@ -262,15 +300,23 @@ async fn read_and_apply(
     sources: Vec<(Vendor, Source)>,
     steps: &Steps<'_>,
     run_id: Option<i64>,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<RunReport> {
     let window = Window::new(&plan.months, plan.org.timezone);
     let mut readings: Vec<(Vendor, Reading)> = Vec::new();
     for (vendor, source) in sources {
         let reading = match source {
-            Source::Collector(mut collector) => collector.read(&window, steps).await?,
+            Source::Collector(mut collector) => tokio::select! {
+                reading = collector.read(&window, steps) => reading?,
+                () = cancel.cancelled() => return Err(Cancelled.into()),
+            },
             Source::Delivered(reading) => *reading,
         };
         readings.push((vendor, reading));
+    }
+    // Past this point the run writes: a cancel that comes later is too late.
+    if cancel.is_cancelled() {
+        return Err(Cancelled.into());
     }
     let mut conn = tenant::checkout(pool, plan.org.id)
         .await
@@ -287,6 +333,11 @@ async fn read_and_apply(
         Err(TxError::Db(e)) => Err(anyhow::Error::new(e).context("writing the collected values")),
     }
 }
+
+/// The error a cancelled run ends with (told apart from a failure by its type).
+#[derive(Debug, thiserror::Error)]
+#[error("cancelled")]
+struct Cancelled;
 
 /// What every ended run records, success or not.
 struct Ended {
@@ -313,6 +364,17 @@ impl Ended {
                     .context("writing the collection log")
                     .map_err(RunError::Failed)?;
                 Ok(report)
+            }
+            Err(e) if e.is::<Cancelled>() => {
+                tracing::info!(run = ?self.run_id, "collection run cancelled");
+                let nothing = RunReport::default();
+                if let Err(log_err) = self
+                    .write(pool, RunStatus::Cancelled, None, &nothing, &[])
+                    .await
+                {
+                    tracing::error!(error = %log_err, "could not record the cancelled run");
+                }
+                Err(RunError::Cancelled)
             }
             Err(e) => {
                 let message = format!("{e:#}");

@@ -119,6 +119,26 @@ impl<T: ToSchema> EndpointOutRegister for Created<T> {
     }
 }
 
+/// A 202 answer with `data`: work started, to be followed elsewhere.
+pub struct Accepted<T>(pub T);
+
+#[async_trait]
+impl<T: Serialize + Send> Writer for Accepted<T> {
+    async fn write(self, _req: &mut Request, _depot: &mut Depot, res: &mut Response) {
+        res.status_code(StatusCode::ACCEPTED);
+        res.render(Json(Envelope::ok(self.0)));
+    }
+}
+
+impl<T: ToSchema> EndpointOutRegister for Accepted<T> {
+    fn register(components: &mut Components, operation: &mut Operation) {
+        let data = T::to_schema(components);
+        operation
+            .responses
+            .insert("202", success_response("Accepted", data));
+    }
+}
+
 /// A 200 answer whose `data` the service layer encoded once and keeps in memory: the
 /// bytes are written as they are, with no serialization per request.
 pub struct Cached<T>(pub Arc<Encoded<T>>);

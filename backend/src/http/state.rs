@@ -3,7 +3,9 @@
 //! are checked against a version kept there (`crate::cache`). The sign-in settings and
 //! rate limiters (`crate::auth::Auth`) are put in the depot beside it by the server.
 use crate::cache::Caches;
+use crate::collect::launcher::Launcher;
 use crate::collect::quickbooks::QuickBooksSettings;
+use crate::collect::CollectorConfig;
 use crate::db::DbPool;
 use std::sync::Arc;
 
@@ -16,15 +18,22 @@ pub struct AppState {
     pub caches: Arc<Caches>,
     /// QuickBooks: the Web Connector's login and the sync settings.
     pub quickbooks: Arc<QuickBooksSettings>,
+    /// Collect now: runs started in the server, and their cancel handles.
+    pub launcher: Arc<Launcher>,
 }
 
 impl AppState {
     pub fn new(pool: DbPool, org_id: i32) -> AppState {
         AppState {
-            pool,
+            pool: pool.clone(),
             org_id,
             caches: Arc::default(),
             quickbooks: Arc::default(),
+            launcher: Arc::new(Launcher::new(
+                pool.clone(),
+                CollectorConfig::without_vendors(),
+                org_id,
+            )),
         }
     }
 }

@@ -53,6 +53,14 @@ pub async fn status(
     Ok(CollectionStatusResponse { vendors, running })
 }
 
+/// Run `id` of the organization (404 for another's or none).
+pub async fn run(conn: &mut AsyncPgConnection, org: &Org, id: i64) -> AppResult<CollectionRun> {
+    store::by_id(conn, org.id, id)
+        .await?
+        .map(CollectionRun::from)
+        .ok_or_else(|| crate::error::AppError::not_found(format!("No collection run with id {id}")))
+}
+
 /// The latest `limit` runs, newest first.
 pub async fn log(
     conn: &mut AsyncPgConnection,

@@ -208,6 +208,8 @@ fn replay_failed(e: RunError) -> AppError {
             "A collection run is in progress; the mappings were not changed. Try again when it has finished",
         ),
         RunError::Failed(cause) => AppError::internal(cause),
+        // A replay has no one to cancel it.
+        RunError::Cancelled => AppError::internal(anyhow::anyhow!("replay cancelled")),
     }
 }
 

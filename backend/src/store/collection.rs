@@ -70,6 +70,16 @@ pub async fn latest(
         .await
 }
 
+/// Run `id` of organization `org`.
+pub async fn by_id(conn: &mut AsyncPgConnection, org: i32, id: i64) -> QueryResult<Option<RunRow>> {
+    log::table
+        .find((org, id))
+        .select(RunRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// The run in progress, if any.
 pub async fn running(conn: &mut AsyncPgConnection, org: i32) -> QueryResult<Option<RunRow>> {
     log::table

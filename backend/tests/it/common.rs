@@ -199,6 +199,8 @@ pub struct Extras {
     /// Request bodies that stall this long are cut.
     pub body_timeout: std::time::Duration,
     pub quickbooks: backend::collect::quickbooks::QuickBooksSettings,
+    /// The vendors Collect now reads (none by default).
+    pub collectors: Option<backend::collect::CollectorConfig>,
 }
 
 impl Default for Extras {
@@ -206,6 +208,7 @@ impl Default for Extras {
         Extras {
             body_timeout: backend::config::DEFAULT_BODY_TIMEOUT,
             quickbooks: Default::default(),
+            collectors: None,
         }
     }
 }
@@ -241,8 +244,15 @@ pub async fn start_server_with(
             .await
             .expect("bootstrap admins");
     }
-    let mut state = AppState::new(pool, 1);
+    let mut state = AppState::new(pool.clone(), 1);
     state.quickbooks = std::sync::Arc::new(extras.quickbooks);
+    if let Some(collectors) = extras.collectors {
+        state.launcher = std::sync::Arc::new(backend::collect::launcher::Launcher::new(
+            pool.clone(),
+            collectors,
+            1,
+        ));
+    }
     let service = server::service(state, auth.clone(), &Site::at_root(dist));
     let timeouts = server::connection_timeouts(extras.body_timeout);
     tokio::spawn(async move {

@@ -15,6 +15,7 @@ mod browser;
 mod browser_harness;
 mod browser_tenants;
 mod collect_cli;
+mod collect_now;
 mod collect_runs;
 mod collect_tenants;
 mod durability;

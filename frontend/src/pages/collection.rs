@@ -1,5 +1,6 @@
-//! Collection: freshness per vendor, the run in progress, latest runs with failures
-//! and drift notes, and the per-client device counts.
+//! Collection: Collect now (editors), freshness per vendor, the run in progress, latest
+//! runs with failures and drift notes, and the per-client device counts.
+use super::collect_now::CollectNow;
 use super::{event_value, period_label};
 use crate::api::{self, ApiError};
 use crate::components::fetch::{use_fetch, view_fetch};
@@ -15,7 +16,10 @@ use yew::prelude::*;
 
 type Loaded = (CollectionStatusResponse, CollectionLogResponse);
 
-async fn load(_: ()) -> Result<Loaded, ApiError> {
+/// How often the page reads the status again while a run is in progress.
+const POLL_MS: u32 = 1000;
+
+async fn load(_: u32) -> Result<Loaded, ApiError> {
     Ok((
         api::collection_status().await?,
         api::collection_log(20).await?,
@@ -37,6 +41,7 @@ fn run_class(s: RunStatus) -> &'static str {
         RunStatus::Success => "green",
         RunStatus::Failed => "red",
         RunStatus::Running | RunStatus::Refused => "yellow",
+        RunStatus::Cancelled => "none",
     }
 }
 
@@ -65,7 +70,30 @@ fn run_notes(r: &CollectionRun) -> Vec<String> {
 #[function_component(Collection)]
 pub fn collection() -> Html {
     let session = use_context::<Session>();
-    let data = use_fetch((), load);
+    let reload = use_state(|| 0u32);
+    let data = use_fetch(*reload, load);
+    let running = match &*data {
+        crate::components::fetch::Fetch::Done((s, _)) => s.running.clone(),
+        _ => None,
+    };
+    // While a run is in progress, read again every second (its steps, then its end).
+    {
+        let reload = reload.clone();
+        use_effect_with((*reload, running.as_ref().map(|r| r.id)), move |(n, id)| {
+            let timer = id.map(|_| {
+                let (reload, n) = (reload.clone(), *n);
+                gloo_timers::callback::Timeout::new(POLL_MS, move || reload.set(n.wrapping_add(1)))
+            });
+            move || drop(timer)
+        });
+    }
+    let on_change = {
+        let reload = reload.clone();
+        Callback::from(move |()| reload.set(reload.wrapping_add(1)))
+    };
+    let may_collect = session
+        .as_ref()
+        .is_some_and(|s| s.may_write(api::COLLECTION_RUNS));
     let months: Vec<String> = session
         .as_ref()
         .map(|s| s.periods.months.clone())
@@ -83,7 +111,7 @@ pub fn collection() -> Html {
             <>
                 <div class="panel">
                     <h2>{ "Freshness by vendor" }</h2>
-                    if let Some(r) = &s.running {
+                    if let (Some(r), false) = (&s.running, may_collect) {
                         <div class="note" role="status">{ format!("Run #{} in progress: {} of {} steps", r.id, r.progress_done, r.progress_total) }</div>
                     }
                     if s.vendors.is_empty() {
@@ -160,8 +188,11 @@ pub fn collection() -> Html {
     html! {
         <div class="page collection">
             <div class="page-head">
-                <div><h1>{ "Collection" }</h1><div class="meta">{ "Collection runs on its schedule; re-runs and backfills are done with the CLI on the server." }</div></div>
+                <div><h1>{ "Collection" }</h1><div class="meta">{ "Collection runs every night on its schedule; Collect now runs it at once." }</div></div>
             </div>
+            if may_collect {
+                <CollectNow running={running} months={months.clone()} onchange={on_change} />
+            }
             { status }
             <div class="panel">
                 <div class="panel-head">

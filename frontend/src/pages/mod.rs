@@ -1,4 +1,5 @@
 //! One module per page of `frontend.md`.
+pub mod collect_now;
 pub mod collection;
 pub mod dashboard;
 pub mod drilldown;

@@ -175,6 +175,8 @@ async fn locked_sync(
         .map_err(|e| match e {
             RunError::Refused => SyncError::Refused,
             RunError::Failed(cause) => SyncError::Failed(cause),
+            // A delivered run has no one to cancel it.
+            RunError::Cancelled => SyncError::Failed(anyhow::anyhow!("cancelled")),
         })
 }
 
