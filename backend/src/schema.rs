@@ -13,6 +13,10 @@ diesel::table! {
         data_version -> Int8,
         slug -> Text,
         archived_at -> Nullable<Timestamptz>,
+        excluded_device_orgs -> Array<Text>,
+        collection_enabled -> Bool,
+        collection_time -> Nullable<Text>,
+        collection_timezone -> Nullable<Text>,
     }
 }
 

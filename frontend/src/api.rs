@@ -322,6 +322,20 @@ pub async fn range(from: &str, to: &str) -> Result<RangeResponse, ApiError> {
 }
 
 /// Manual entry (the data-entry page, the review table's cells).
+pub const SMARTNUMBERS: &str = "/api/qbr/smartnumbers";
+
+pub const SETTINGS: &str = "/api/qbr/settings";
+
+pub async fn settings() -> Result<OrganizationSettings, ApiError> {
+    get(SETTINGS).await
+}
+
+pub async fn update_settings(
+    req: &SettingsUpdateRequest,
+) -> Result<SettingsUpdateResponse, ApiError> {
+    put(SETTINGS, req).await
+}
+
 pub const MANUAL_ENTRY: &str = "/api/qbr/metrics/manual";
 
 pub async fn save_manual(req: &ManualEntryRequest) -> Result<ManualEntryResponse, ApiError> {

@@ -29,6 +29,8 @@ pub enum Route {
     Collection { org: String },
     #[at("/o/:org/settings")]
     Settings { org: String },
+    #[at("/o/:org/settings/api-keys")]
+    ApiKeys { org: String },
     #[at("/o/:org/settings/quickbooks")]
     QuickBooks { org: String },
     #[at("/o/:org/users")]
@@ -58,6 +60,7 @@ impl Route {
             | Route::Thresholds { org }
             | Route::Collection { org }
             | Route::Settings { org }
+            | Route::ApiKeys { org }
             | Route::QuickBooks { org }
             | Route::Users { org }
             | Route::Import { org } => Some(org),

@@ -126,6 +126,9 @@ words! {
         /// entry names the variables, never their values).
         VendorSettingsUpdate = "vendor_settings.update",
         VendorSettingsRemove = "vendor_settings.remove",
+        /// The organization's settings changed (name, time zone, working hours,
+        /// excluded device organizations, collection schedule).
+        SettingsUpdate = "settings.update",
     }
 }
 

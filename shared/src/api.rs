@@ -535,6 +535,9 @@ api_type! {
     /// `POST /api/qbr/collection/runs`: collect now, with the nightly run's rules. Every
     /// field is optional: all configured vendors, the configured window of months.
     pub struct CollectNowRequest {
+        /// Must be the request's organization (403 otherwise).
+        #[serde(default)]
+        pub organization_id: Option<i32>,
         /// One vendor only (`connectwise`, `ninjaone`, …).
         #[serde(default)]
         pub vendor: Option<Vendor>,
@@ -899,5 +902,69 @@ api_type! {
         pub total_mismatches: Vec<ImportIssue>,
         /// The periods whose derived values and SmartNumbers were recomputed (commit).
         pub recomputed_periods: Vec<String>,
+    }
+}
+
+api_type! {
+    /// When an organization's nightly collection runs.
+    pub struct CollectionSchedule {
+        /// Off: no nightly run (Collect now still works).
+        pub enabled: bool,
+        /// `HH:MM`, 24-hour; `null`: the server's schedule (`COLLECTOR_CRON`).
+        pub time: Option<String>,
+        /// IANA zone of `time`; `null`: the organization's time zone.
+        pub timezone: Option<String>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/settings`: the organization's settings.
+    pub struct OrganizationSettings {
+        pub organization_id: i32,
+        pub slug: String,
+        pub name: String,
+        /// IANA zone the months are cut in.
+        pub timezone: String,
+        /// Working hours per technician per month (Technical Utilization).
+        pub working_hours_per_tech: f64,
+        /// NinjaOne organizations that are not clients: their devices never count.
+        pub excluded_device_organizations: Vec<String>,
+        pub collection: CollectionSchedule,
+        /// The server's own schedule, which `collection.time = null` follows, in words
+        /// ("0 30 22 * * * in America/Chicago"; "off" when the server runs none).
+        pub server_schedule: String,
+    }
+}
+
+api_type! {
+    /// `PUT /api/qbr/settings` (admins): the fields given change, the others stay. All
+    /// are checked before anything is written.
+    pub struct SettingsUpdateRequest {
+        /// Must be the request's organization (403 otherwise).
+        #[serde(default)]
+        pub organization_id: Option<i32>,
+        #[serde(default)]
+        pub name: Option<String>,
+        #[serde(default)]
+        pub timezone: Option<String>,
+        #[serde(default)]
+        pub working_hours_per_tech: Option<f64>,
+        #[serde(default)]
+        pub excluded_device_organizations: Option<Vec<String>>,
+        #[serde(default)]
+        pub collection: Option<CollectionSchedule>,
+    }
+}
+
+api_type! {
+    /// The answer to `PUT /api/qbr/settings`.
+    pub struct SettingsUpdateResponse {
+        pub settings: OrganizationSettings,
+        /// Periods whose SmartNumbers were computed again (working hours or time zone
+        /// changed).
+        pub recomputed_periods: u32,
+        /// What else the change means, in words (e.g. months already collected were
+        /// cut in the old time zone).
+        pub notes: Vec<String>,
     }
 }

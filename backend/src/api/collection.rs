@@ -85,6 +85,7 @@ pub async fn post_run(
         let mut conn = conn(depot).await?;
         organization(req, depot, &mut conn).await?
     };
+    crate::http::context::organization_id(depot, body.organization_id)?;
     let request = launch_request(&body, org.current_month(chrono::Utc::now()))?;
     let who = Who::of(req, depot);
     let launcher = state(depot)?.launcher.clone();

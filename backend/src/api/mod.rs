@@ -13,6 +13,7 @@ pub mod qbwc;
 pub mod quickbooks;
 pub mod quickbooks_online;
 pub mod report;
+pub mod settings;
 pub mod smartnumbers;
 pub mod thresholds;
 pub mod users;
@@ -92,6 +93,11 @@ fn qbr_router() -> Router {
         )
         .push(Router::with_path("devices-by-client").get(collection::get_devices_by_client))
         .push(Router::with_path("audit").get(definitions::get_audit))
+        .push(
+            Router::with_path("settings")
+                .get(settings::get_settings)
+                .put(settings::put_settings),
+        )
         .push(
             Router::with_path("users")
                 .hoop(crate::auth::require_session)

@@ -17,6 +17,18 @@ pub trait VendorSettings: Send + Sync + std::fmt::Debug {
     fn vendor(&self) -> Vendor;
     /// A collector for one run, sending its requests through the run's client.
     fn collector(&self, http: Http) -> Box<dyn Collector>;
+    /// These settings with the organization's own rules applied (its Settings page),
+    /// or `None` when the vendor has none to apply.
+    fn for_organization(&self, _rules: &OrganizationRules) -> Option<Box<dyn VendorSettings>> {
+        None
+    }
+}
+
+/// What an organization's settings say about reading its vendors.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationRules {
+    /// Device organizations (NinjaOne) that are not clients: their devices never count.
+    pub excluded_device_orgs: Vec<String>,
 }
 
 /// Reads one vendor for one run.

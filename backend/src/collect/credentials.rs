@@ -3,6 +3,7 @@
 //! checked like the environment is, sealed with `QBR_SECRET_KEY` and stored per
 //! organization and vendor. The first organization may instead use the environment
 //! (how a single-organization server has always been configured).
+use super::collector::OrganizationRules;
 use super::registry::{self, VendorModule};
 use super::CollectorConfig;
 use crate::config::Env;
@@ -143,8 +144,31 @@ pub async fn configured(
 }
 
 /// The collector settings `org` runs with: its stored vendors (opened with `key`), else
-/// for `first_org` the environment's (`base`), else none.
+/// for `first_org` the environment's (`base`), else none — each with the organization's
+/// own rules (its Settings: the device organizations that are not clients).
 pub async fn config_for(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    base: &CollectorConfig,
+    key: Option<&SecretKey>,
+    first_org: i32,
+) -> anyhow::Result<CollectorConfig> {
+    let mut cfg = vendors_of(conn, org, base, key, first_org).await?;
+    let rules = match crate::store::org::settings(conn, org).await? {
+        Some(s) => OrganizationRules {
+            excluded_device_orgs: s.excluded_device_orgs,
+        },
+        None => anyhow::bail!("organization {org} does not exist"),
+    };
+    cfg.vendors = cfg
+        .vendors
+        .into_iter()
+        .map(|v| v.for_organization(&rules).map_or(v, Arc::from))
+        .collect();
+    Ok(cfg)
+}
+
+async fn vendors_of(
     conn: &mut AsyncPgConnection,
     org: i32,
     base: &CollectorConfig,

@@ -76,6 +76,16 @@ impl Launcher {
         }
     }
 
+    /// The server's own nightly schedule in words (what an organization without its
+    /// own collection time follows).
+    pub fn server_schedule(&self) -> String {
+        if self.base.enabled {
+            format!("{} in {}", self.base.cron, self.base.timezone)
+        } else {
+            "off (COLLECTOR_ENABLED is not true)".to_string()
+        }
+    }
+
     /// Starts a run for `org` and answers its id once the run is in the collection log
     /// (it holds the lock then). Refused while another run holds it.
     pub async fn launch(&self, org: i32, request: LaunchRequest) -> Result<i64, LaunchError> {
@@ -162,9 +172,8 @@ impl Launcher {
     /// cancelled yet.
     pub fn is_cancellable(&self, org: i32, run_id: i64) -> bool {
         self.with_running(|r| {
-            r.values().any(|s| {
-                s.org == org && s.run_id == Some(run_id) && !s.cancel.is_cancelled()
-            })
+            r.values()
+                .any(|s| s.org == org && s.run_id == Some(run_id) && !s.cancel.is_cancelled())
         })
         .unwrap_or(false)
     }

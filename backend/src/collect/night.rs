@@ -7,7 +7,8 @@ use super::quickbooks::{online, QuickBooksSettings};
 use super::run::{self, RunError, RunOptions, RunReport};
 use super::{CollectorConfig, VendorChoice};
 use crate::db::{tenant, DbPool};
-use crate::store::org;
+use crate::store::org::{self, SettingsRow};
+use chrono::{DateTime, Utc};
 use qbr_shared::collection::Trigger;
 
 /// How one organization's night went.
@@ -21,26 +22,82 @@ pub enum NightOutcome {
     Failed(String),
 }
 
-/// Runs the night for every organization that is not archived; the outcome of each.
+/// Runs the night (the server's `COLLECTOR_CRON`) for every organization that is not
+/// archived, collects at night and has no collection time of its own; the outcome of
+/// each.
 pub async fn run_night(
     pool: &DbPool,
     base: &CollectorConfig,
     books: &QuickBooksSettings,
     first_org: i32,
 ) -> Vec<(i32, NightOutcome)> {
-    let orgs = match tenant::checkout_platform(pool).await {
-        Ok(mut conn) => org::list(&mut conn).await.map_err(anyhow::Error::from),
+    let orgs = scheduled(pool, |s| s.collection_time.is_none()).await;
+    run_orgs(pool, base, books, first_org, orgs).await
+}
+
+/// Runs the organizations whose own collection time (in their collection zone) is the
+/// minute of `now` (the schedule asks every minute).
+pub async fn run_due(
+    pool: &DbPool,
+    base: &CollectorConfig,
+    books: &QuickBooksSettings,
+    first_org: i32,
+    now: DateTime<Utc>,
+) -> Vec<(i32, NightOutcome)> {
+    let orgs = scheduled(pool, |s| is_due(s, now)).await;
+    if orgs.is_empty() {
+        return Vec::new();
+    }
+    run_orgs(pool, base, books, first_org, orgs).await
+}
+
+/// Whether `s`'s own collection time is the minute of `now` in its collection zone.
+pub fn is_due(s: &SettingsRow, now: DateTime<Utc>) -> bool {
+    let Some(time) = &s.collection_time else {
+        return false;
+    };
+    let zone: chrono_tz::Tz = s
+        .collection_timezone
+        .as_deref()
+        .unwrap_or(&s.timezone)
+        .parse()
+        .unwrap_or(chrono_tz::America::Chicago);
+    now.with_timezone(&zone).format("%H:%M").to_string() == *time
+}
+
+/// (id, slug) of the organizations that collect on a schedule and `pick` chooses.
+async fn scheduled(pool: &DbPool, pick: impl Fn(&SettingsRow) -> bool) -> Vec<(i32, String)> {
+    let all = match tenant::checkout_platform(pool).await {
+        Ok(mut conn) => org::all_settings(&mut conn)
+            .await
+            .map_err(anyhow::Error::from),
         Err(e) => Err(anyhow::anyhow!("{e}")),
     };
-    let orgs = match orgs {
-        Ok(orgs) => orgs,
+    match all {
+        Ok(all) => all
+            .into_iter()
+            .filter(|s| !s.archived && s.collection_enabled && pick(s))
+            .map(|s| (s.id, s.slug))
+            .collect(),
         Err(e) => {
-            tracing::error!(error = %e, "nightly collection: can't list the organizations");
-            return Vec::new();
+            tracing::error!(error = %e, "scheduled collection: can't list the organizations");
+            Vec::new()
         }
-    };
+    }
+}
+
+/// Collects each organization in turn (each under its own lock; one's failure does
+/// not stop the next), then its QuickBooks Online sync.
+async fn run_orgs(
+    pool: &DbPool,
+    base: &CollectorConfig,
+    books: &QuickBooksSettings,
+    first_org: i32,
+    orgs: Vec<(i32, String)>,
+) -> Vec<(i32, NightOutcome)> {
     let mut outcomes = Vec::new();
-    for o in orgs.into_iter().filter(|o| o.archived_at.is_none()) {
+    for (id, slug) in orgs {
+        let o = Named { id, slug };
         let outcome = collect_one(pool, base, o.id, first_org).await;
         match &outcome {
             NightOutcome::Collected(r) => tracing::info!(
@@ -95,5 +152,49 @@ async fn collect_one(
         Ok(report) => NightOutcome::Collected(report),
         Err(RunError::Refused) => NightOutcome::Skipped,
         Err(e) => NightOutcome::Failed(e.to_string()),
+    }
+}
+
+/// An organization as the log names it.
+struct Named {
+    id: i32,
+    slug: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(time: Option<&str>, zone: Option<&str>) -> SettingsRow {
+        SettingsRow {
+            id: 1,
+            slug: "a".into(),
+            name: "A".into(),
+            timezone: "America/Chicago".into(),
+            working_hours_per_tech: bigdecimal::BigDecimal::from(167),
+            excluded_device_orgs: Vec::new(),
+            collection_enabled: true,
+            collection_time: time.map(String::from),
+            collection_timezone: zone.map(String::from),
+            archived: false,
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn an_organization_is_due_at_its_own_minute_in_its_zone() {
+        // 22:30 in Chicago: 04:30 UTC in winter (CST), 03:30 UTC in summer (CDT).
+        let chicago = org(Some("22:30"), None);
+        assert!(is_due(&chicago, at("2026-01-15T04:30:00Z")));
+        assert!(is_due(&chicago, at("2026-01-15T04:30:59Z")));
+        assert!(!is_due(&chicago, at("2026-01-15T04:31:00Z")));
+        assert!(is_due(&chicago, at("2026-07-15T03:30:00Z")));
+        assert!(!is_due(&chicago, at("2026-07-15T04:30:00Z")));
+        let berlin = org(Some("05:45"), Some("Europe/Berlin"));
+        assert!(is_due(&berlin, at("2026-01-15T04:45:00Z")));
+        assert!(!is_due(&org(None, None), at("2026-01-15T04:30:00Z")));
     }
 }

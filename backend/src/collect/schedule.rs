@@ -1,5 +1,7 @@
-//! The nightly schedule (tokio-cron-scheduler) inside `qbr serve`: every night it
-//! collects every organization (`night`).
+//! The nightly schedule (tokio-cron-scheduler) inside `qbr serve`: at `COLLECTOR_CRON`
+//! it collects every organization that has no collection time of its own, and every
+//! minute it collects those whose own time (Settings, in their zone) it is (`night`).
+//! An organization's schedule is read at each tick, so a change needs no restart.
 //!
 //! tokio-cron-scheduler turns the zone into a fixed UTC offset when a job is created,
 //! so a job made in winter would fire an hour off in summer. A watcher re-creates the
@@ -60,6 +62,25 @@ fn make_job(
     })
 }
 
+/// Every minute (UTC: the minute is the same in every zone that matters), the
+/// organizations whose own collection time it is.
+fn due_job(
+    pool: DbPool,
+    cfg: Arc<CollectorConfig>,
+    books: Arc<QuickBooksSettings>,
+    first_org: i32,
+) -> anyhow::Result<Job> {
+    Job::new_async("0 * * * * *", move |_id, _lock| {
+        let pool = pool.clone();
+        let cfg = cfg.clone();
+        let books = books.clone();
+        Box::pin(async move {
+            night::run_due(&pool, &cfg, &books, first_org, Utc::now()).await;
+        })
+    })
+    .map_err(|e| anyhow::anyhow!("the per-minute collection job: {e}"))
+}
+
 /// Starts the schedule when `COLLECTOR_ENABLED` is true (otherwise logs why not).
 pub async fn start(
     pool: DbPool,
@@ -94,6 +115,9 @@ pub async fn start_with_quickbooks(
             .await?,
     ));
     let current_job = job_id.clone();
+    scheduler
+        .add(due_job(pool.clone(), cfg.clone(), books.clone(), org_id)?)
+        .await?;
     scheduler.start().await?;
     tracing::info!(cron = %cfg.cron, timezone = %cfg.timezone, "collection schedule started");
     let sched = scheduler.clone();

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod periods;
 pub mod quickbooks;
 pub mod report;
+pub mod settings;
 pub mod smartnumbers;
 pub mod tenants;
 pub mod thresholds;

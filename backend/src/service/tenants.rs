@@ -53,7 +53,7 @@ fn check_slug(slug: &str) -> AppResult<()> {
     }
 }
 
-fn check_name(name: &str) -> AppResult<&str> {
+pub(crate) fn check_name(name: &str) -> AppResult<&str> {
     let name = name.trim();
     if name.is_empty() {
         return Err(AppError::invalid_body("name must not be empty"));

@@ -173,3 +173,122 @@ pub async fn update(
         .await
         .optional()
 }
+
+/// What an organization's Settings page changes besides its name and zone.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct SettingsRow {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+    pub timezone: String,
+    pub working_hours_per_tech: bigdecimal::BigDecimal,
+    pub excluded_device_orgs: Vec<String>,
+    pub collection_enabled: bool,
+    pub collection_time: Option<String>,
+    pub collection_timezone: Option<String>,
+    pub archived: bool,
+}
+
+type SettingsColumns = (
+    organization::id,
+    organization::slug,
+    organization::name,
+    organization::timezone,
+    organization::working_hours_per_tech,
+    organization::excluded_device_orgs,
+    organization::collection_enabled,
+    organization::collection_time,
+    organization::collection_timezone,
+    diesel::dsl::IsNotNull<organization::archived_at>,
+);
+
+fn settings_columns() -> SettingsColumns {
+    (
+        organization::id,
+        organization::slug,
+        organization::name,
+        organization::timezone,
+        organization::working_hours_per_tech,
+        organization::excluded_device_orgs,
+        organization::collection_enabled,
+        organization::collection_time,
+        organization::collection_timezone,
+        organization::archived_at.is_not_null(),
+    )
+}
+
+/// An organization's settings.
+pub async fn settings(conn: &mut AsyncPgConnection, id: i32) -> QueryResult<Option<SettingsRow>> {
+    organization::table
+        .find(id)
+        .select(settings_columns())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Every organization's settings (the schedule decides whose night it is).
+pub async fn all_settings(conn: &mut AsyncPgConnection) -> QueryResult<Vec<SettingsRow>> {
+    organization::table
+        .order(organization::id)
+        .select(settings_columns())
+        .load(conn)
+        .await
+}
+
+/// A change of settings: `Some` fields change.
+#[derive(Debug, Default, Clone)]
+pub struct SettingsChange {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub working_hours_per_tech: Option<bigdecimal::BigDecimal>,
+    pub excluded_device_orgs: Option<Vec<String>>,
+    pub collection_enabled: Option<bool>,
+    pub collection_time: Option<Option<String>>,
+    pub collection_timezone: Option<Option<String>>,
+}
+
+impl SettingsChange {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.timezone.is_none()
+            && self.working_hours_per_tech.is_none()
+            && self.excluded_device_orgs.is_none()
+            && self.collection_enabled.is_none()
+            && self.collection_time.is_none()
+            && self.collection_timezone.is_none()
+    }
+}
+
+/// Writes `change`; the settings after it.
+pub async fn update_settings(
+    conn: &mut AsyncPgConnection,
+    id: i32,
+    change: SettingsChange,
+) -> QueryResult<SettingsRow> {
+    diesel::update(organization::table.find(id))
+        .set((
+            change.name.map(|v| organization::name.eq(v)),
+            change.timezone.map(|v| organization::timezone.eq(v)),
+            change
+                .working_hours_per_tech
+                .map(|v| organization::working_hours_per_tech.eq(v)),
+            change
+                .excluded_device_orgs
+                .map(|v| organization::excluded_device_orgs.eq(v)),
+            change
+                .collection_enabled
+                .map(|v| organization::collection_enabled.eq(v)),
+            change
+                .collection_time
+                .map(|v| organization::collection_time.eq(v)),
+            change
+                .collection_timezone
+                .map(|v| organization::collection_timezone.eq(v)),
+            organization::updated_at.eq(chrono::Utc::now()),
+        ))
+        .returning(settings_columns())
+        .get_result(conn)
+        .await
+}

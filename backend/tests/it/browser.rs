@@ -174,9 +174,10 @@ async fn dashboard_numbers_editing_thresholds_theme_and_login() {
         ("/trends", "trends", "#trend-chart-0 canvas"),
         ("/entry", "entry", "#f-employees"),
         ("/collection", "collection", ".collection .panel"),
+        ("/settings", "settings", "#settings-form #s-hours"),
         (
-            "/settings",
-            "settings",
+            "/settings/api-keys",
+            "api-keys",
             "#keys-unavailable, .settings table, .settings .empty",
         ),
         ("/login?error=access_denied", "login", "#login-error"),
@@ -190,6 +191,39 @@ async fn dashboard_numbers_editing_thresholds_theme_and_login() {
     }
     assert!(b.text("#login-error").await.contains("Access denied"));
     assert_eq!(b.text("#ms-login").await, "Sign in with Microsoft");
+
+    // The navigation fits from 768 to 1920 px: every group, the user's corner and the
+    // page's tabs are on screen, nothing scrolls sideways or is cut.
+    b.goto(&server.url("/settings/api-keys")).await;
+    b.element(".tabs .tab.active").await;
+    for (width, height) in [(768, 1024), (800, 1100), (1280, 800), (1920, 1080)] {
+        b.resize(width, height).await;
+        let off_screen = b
+            .js("const w = document.documentElement.clientWidth; \
+                 return [...document.querySelectorAll('.topbar a.nav-link, .topbar .top-actions > *, .tabs .tab')] \
+                   .filter(e => { const r = e.getBoundingClientRect(); \
+                                  return r.width === 0 || r.left < 0 || r.right > w + 0.5; }) \
+                   .map(e => e.textContent);")
+            .await;
+        assert_eq!(off_screen, json!([]), "cut at {width} px");
+        let overflow = b
+            .js(
+                "return [...document.querySelectorAll('.topbar, .nav, .tabs')] \
+                   .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.className);",
+            )
+            .await;
+        assert_eq!(overflow, json!([]), "scrolls sideways at {width} px");
+        let groups = b
+            .js("return [...document.querySelectorAll('.topbar a.nav-link')].map(a => a.textContent);")
+            .await;
+        assert_eq!(
+            groups,
+            json!(["Dashboard", "Review", "Data", "Settings", "Organizations"]),
+            "{width} px"
+        );
+        b.screenshot(&format!("navigation-{width}x{height}")).await;
+    }
+    b.resize(1280, 800).await;
 
     // Dark mode toggles and is remembered.
     b.goto(&server.url("/dashboard/2025-Q1")).await;
@@ -223,7 +257,7 @@ async fn dashboard_numbers_editing_thresholds_theme_and_login() {
     // (as expiry or removal from the allow-list would), then navigate.
     b.js("return fetch('/api/auth/logout', {method: 'POST'}).then(r => r.status);")
         .await;
-    b.click("a.nav-link[href='/o/enersystems-llc/trends']")
+    b.click("a.nav-link[href='/o/enersystems-llc/review']")
         .await;
     b.wait_for("login page", "return location.pathname === '/login';")
         .await;

@@ -378,15 +378,8 @@ async fn organizations_switcher_users_and_roles() {
         .await;
     assert_eq!(
         nav,
-        json!([
-            "Dashboard",
-            "Trends",
-            "Business Review",
-            "Thresholds",
-            "Collection",
-            "Settings"
-        ]),
-        "no data entry, no import, no Organizations"
+        json!(["Dashboard", "Review", "Data", "Settings"]),
+        "the groups; no Organizations"
     );
     let none = |css: &str| format!("return document.querySelector({}) === null;", json!(css));
     b.goto(&server.url(&format!("/o/{A}/entry"))).await;
@@ -417,15 +410,22 @@ async fn organizations_switcher_users_and_roles() {
         b.js(&none("#import-preview-btn, #import-commit-btn")).await,
         true
     );
-    // Settings: only what a viewer may read (QuickBooks), without its admin's buttons.
-    b.click("a.nav-link[href$='/settings/quickbooks']").await;
-    wait_path(&b, &format!("/o/{A}/settings/quickbooks")).await;
-    b.element("#qb-empty").await;
+    // Settings: only what a viewer may read (the organization's settings, read only,
+    // and QuickBooks), without an admin's buttons.
+    b.click(&format!("a.nav-link[href='/o/{A}/settings']"))
+        .await;
+    wait_path(&b, &format!("/o/{A}/settings")).await;
+    b.element("#settings-form").await;
+    b.element("#role-note").await;
+    assert_eq!(b.js(&none("#settings-save")).await, true);
     assert_eq!(
         b.js("return [...document.querySelectorAll('.tabs .tab')].map(t => t.textContent);")
             .await,
-        json!(["QuickBooks"])
+        json!(["Organization", "QuickBooks"])
     );
+    b.click(".tabs a.tab[href$='/settings/quickbooks']").await;
+    wait_path(&b, &format!("/o/{A}/settings/quickbooks")).await;
+    b.element("#qb-empty").await;
     assert_eq!(b.js(&none("#qb-qwc, #qb-backfill, #qb-save")).await, true);
     b.close().await;
 }

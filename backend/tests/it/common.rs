@@ -354,6 +354,18 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        let res = self
+            .http
+            .put(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
         let res = self
             .http

@@ -310,7 +310,10 @@ async fn split_hosts_sign_in_numbers_deep_link_save_report_logout() {
             "nav link {href} outside /qbr/"
         );
     }
-    b.click("a.nav-link[href='/qbr/o/enersystems-llc/trends']")
+    b.click("a.nav-link[href='/qbr/o/enersystems-llc/review']")
+        .await;
+    wait_path(&b, "/qbr/o/enersystems-llc/review").await;
+    b.click(".tabs a.tab[href='/qbr/o/enersystems-llc/trends']")
         .await;
     wait_path(&b, "/qbr/o/enersystems-llc/trends").await;
     b.element("#trend-chart-0 canvas").await;

@@ -30,5 +30,6 @@ mod quickbooks_desktop;
 mod quickbooks_online;
 mod report_pdf;
 mod schema_agrees;
+mod settings;
 mod tenant_isolation;
 mod tenants;

@@ -769,6 +769,68 @@ async fn api_keys(c: &mut Conformance, app: &TestApp) {
     .await;
 }
 
+/// Settings: read, changed, refused.
+async fn settings(c: &mut Conformance, app: &TestApp) {
+    let path = "/api/qbr/settings";
+    c.call("get", path, app.http.get(app.url(path))).await;
+    for body in [
+        json!({"working_hours_per_tech": 150}),
+        json!({"timezone": "Nowhere"}),
+        json!({}),
+        json!({"organization_id": 999, "name": "X"}),
+    ] {
+        c.call("put", path, app.http.put(app.url(path)).json(&body))
+            .await;
+    }
+}
+
+/// Collect now against the fake vendors (slow, so the run can be seen and cancelled):
+/// started (202), refused while it runs (409), followed, cancelled, refused again.
+async fn collect_now(c: &mut Conformance) {
+    use crate::collect_data::{config, cw_data, ninja_data};
+    use std::sync::atomic::Ordering;
+    use test_support::vendors::{FakeConnectWise, FakeNinja};
+    let cw = FakeConnectWise::start(cw_data()).await;
+    let ninja = FakeNinja::start(ninja_data()).await;
+    cw.faults.latency_ms.store(300, Ordering::Relaxed);
+    let app = TestApp::spawn_with_extras(Extras {
+        collectors: Some(config(Some(&cw), Some(&ninja))),
+        ..Extras::default()
+    })
+    .await;
+    let runs = "/api/qbr/collection/runs";
+    let body = json!({"from": "2025-02", "to": "2025-03"});
+    let started = c
+        .call_json("post", runs, app.http.post(app.url(runs)), &body)
+        .await;
+    assert_eq!(
+        started.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&started.body)
+    );
+    let id = started.json()["data"]["run_id"].as_i64().unwrap();
+    for body in [
+        body.clone(),
+        json!({"from": "2025-02"}),
+        json!({"vendor": "nobody"}),
+    ] {
+        c.call("post", runs, app.http.post(app.url(runs)).json(&body))
+            .await;
+    }
+    let one = "/api/qbr/collection/runs/{id}";
+    let cancel = "/api/qbr/collection/runs/{id}/cancel";
+    for target in [id.to_string(), "999999".into(), "x".into()] {
+        let url = app.url(&format!("{runs}/{target}"));
+        c.call("get", one, app.http.get(url)).await;
+    }
+    for target in [id.to_string(), "999999".into(), "x".into()] {
+        let url = app.url(&format!("{runs}/{target}/cancel"));
+        c.call("post", cancel, app.http.post(url).json(&json!({})))
+            .await;
+    }
+}
+
 /// Rate limits: a key's (one request a minute) and sign-in's.
 async fn rate_limits(c: &mut Conformance) {
     let app = spawn(Some(1)).await;
@@ -796,6 +858,8 @@ async fn every_operation_answers_as_documented() {
     reads(&mut c, &app).await;
     api_keys(&mut c, &app).await;
     tenants(&mut c, &app).await;
+    settings(&mut c, &app).await;
+    collect_now(&mut c).await;
     quickbooks(&mut c, &app).await;
     rate_limits(&mut c).await;
     for (op, statuses) in &c.seen {

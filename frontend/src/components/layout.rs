@@ -5,8 +5,8 @@
 //! user's default.
 use crate::api::{self, ApiError};
 use crate::components::fetch::{error_box, use_fetch, Fetch};
+use crate::components::nav::SubNav;
 use crate::components::topbar::TopBar;
-use crate::session::may;
 use crate::{theme, Account, Route, Session};
 use qbr_shared::api::{AuthStatus, OrganizationRole, PeriodsResponse};
 use std::rc::Rc;
@@ -158,8 +158,13 @@ pub fn layout(props: &LayoutProps) -> Html {
     html! {
         <>
             <a class="skip-link" href="#main">{ "Skip to content" }</a>
-            <TopBar status={status.done().cloned()} {org} dark={*dark} {on_theme} />
-            <main id="main" class="main">{ body }</main>
+            <TopBar status={status.done().cloned()} org={org.clone()} dark={*dark} {on_theme} />
+            <main id="main" class="main">
+                if let (Some(org), Some(_)) = (&org, &asked) {
+                    <SubNav org={org.clone()} />
+                }
+                { body }
+            </main>
         </>
     }
 }
@@ -185,71 +190,5 @@ fn not_member(slug: &str, account: Option<&Account>) -> Html {
                 </p>
             }
         </div>
-    }
-}
-
-/// A tab of the Settings pages: its label, its page, and the API path it reads (the
-/// tab shows only to roles that may).
-struct SettingsTab {
-    label: &'static str,
-    route: fn(String) -> Route,
-    reads: &'static str,
-}
-
-const SETTINGS: [SettingsTab; 3] = [
-    SettingsTab {
-        label: "API keys",
-        route: |org| Route::Settings { org },
-        reads: api::API_KEYS,
-    },
-    SettingsTab {
-        label: "Users",
-        route: |org| Route::Users { org },
-        reads: api::USERS,
-    },
-    SettingsTab {
-        label: "QuickBooks",
-        route: |org| Route::QuickBooks { org },
-        reads: api::QUICKBOOKS_STATUS,
-    },
-];
-
-/// The first Settings page `org`'s role may see (the top bar's Settings link).
-pub fn settings_route(org: &OrganizationRole) -> Route {
-    SETTINGS
-        .iter()
-        .find(|t| may(org.role, t.reads, false))
-        .map_or(
-            Route::QuickBooks {
-                org: org.slug.clone(),
-            },
-            |t| (t.route)(org.slug.clone()),
-        )
-}
-
-#[derive(Properties, PartialEq)]
-pub struct SettingsTabsProps {
-    /// The page shown.
-    pub active: Route,
-}
-
-/// The menu of the Settings pages, under the page's title.
-#[function_component(SettingsTabs)]
-pub fn settings_tabs(props: &SettingsTabsProps) -> Html {
-    let Some(session) = use_context::<Session>() else {
-        return html! {};
-    };
-    html! {
-        <nav class="tabs" aria-label="Settings">
-            { for SETTINGS.iter().filter(|t| session.may_read(t.reads)).map(|t| {
-                let route = (t.route)(session.slug());
-                let current = route == props.active;
-                html! {
-                    <Link<Route> to={route} classes={classes!("tab", current.then_some("active"))}>
-                        <span aria-current={current.then_some("page")}>{ t.label }</span>
-                    </Link<Route>>
-                }
-            }) }
-        </nav>
     }
 }

@@ -6,6 +6,7 @@ pub mod choice;
 pub mod downloads;
 pub mod fetch;
 pub mod layout;
+pub mod nav;
 pub mod notice;
 pub mod org_switcher;
 pub mod status;

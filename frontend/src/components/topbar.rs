@@ -1,96 +1,15 @@
 //! The top bar: the product and the organization shown (a switcher when the user has
-//! more than one, and the user's role there), the pages of that organization the role
-//! may use, and the user's corner: Organizations for platform administrators, the
+//! more than one, and the user's role there), the groups of pages of that organization
+//! the role may use (`nav`), and the user's corner: Organizations for platform administrators, the
 //! theme toggle, logout.
 use crate::api;
-use crate::components::layout::settings_route;
+use crate::components::nav::GroupNav;
 use crate::components::org_switcher::OrgSwitcher;
-use crate::session::may;
 use crate::Route;
 use qbr_shared::api::{AuthStatus, OrganizationRole};
 use std::rc::Rc;
 use yew::prelude::*;
 use yew_router::prelude::*;
-
-/// A link of the main navigation: its label, its page in an organization, and the API
-/// write it exists for (shown only to roles that may make it).
-struct NavLink {
-    label: &'static str,
-    route: fn(&OrganizationRole) -> Route,
-    writes: Option<&'static str>,
-}
-
-const NAV: [NavLink; 8] = [
-    NavLink {
-        label: "Dashboard",
-        route: |o| Route::Home {
-            org: o.slug.clone(),
-        },
-        writes: None,
-    },
-    NavLink {
-        label: "Trends",
-        route: |o| Route::Trends {
-            org: o.slug.clone(),
-        },
-        writes: None,
-    },
-    NavLink {
-        label: "Business Review",
-        route: |o| Route::Review {
-            org: o.slug.clone(),
-        },
-        writes: None,
-    },
-    NavLink {
-        label: "Data entry",
-        route: |o| Route::Entry {
-            org: o.slug.clone(),
-        },
-        writes: Some(api::MANUAL_ENTRY),
-    },
-    NavLink {
-        label: "Thresholds",
-        route: |o| Route::Thresholds {
-            org: o.slug.clone(),
-        },
-        writes: None,
-    },
-    NavLink {
-        label: "Collection",
-        route: |o| Route::Collection {
-            org: o.slug.clone(),
-        },
-        writes: None,
-    },
-    NavLink {
-        label: "Import",
-        route: |o| Route::Import {
-            org: o.slug.clone(),
-        },
-        writes: Some(api::IMPORT),
-    },
-    NavLink {
-        label: "Settings",
-        route: settings_route,
-        writes: None,
-    },
-];
-
-/// The link of [`NAV`] a page is under.
-fn nav_label(route: &Route) -> Option<&'static str> {
-    Some(match route {
-        Route::Home { .. } | Route::Dashboard { .. } | Route::Number { .. } => "Dashboard",
-        Route::Trends { .. } => "Trends",
-        Route::Review { .. } => "Business Review",
-        Route::Entry { .. } => "Data entry",
-        Route::Thresholds { .. } => "Thresholds",
-        Route::Collection { .. } => "Collection",
-        Route::Import { .. } => "Import",
-        Route::Settings { .. } | Route::QuickBooks { .. } | Route::Users { .. } => "Settings",
-        Route::Organizations | Route::Login | Route::NotFound => return None,
-    })
-}
 
 #[derive(Properties, PartialEq)]
 pub struct TopBarProps {
@@ -115,19 +34,10 @@ pub fn top_bar(props: &TopBarProps) -> Html {
             }
         });
     });
-    let current = route.as_ref().and_then(nav_label);
-    let nav = props.org.as_ref().map(|org| {
-        html! {
-            <nav class="nav" aria-label="Main">
-                { for NAV.iter().filter(|l| l.writes.is_none_or(|w| may(org.role, w, true))).map(|l| {
-                    let active = current == Some(l.label);
-                    html! {
-                        <Link<Route> to={(l.route)(org)} classes={classes!("nav-link", active.then_some("active"))}>{ l.label }</Link<Route>>
-                    }
-                }) }
-            </nav>
-        }
-    });
+    let nav = props
+        .org
+        .as_ref()
+        .map(|org| html! { <GroupNav org={org.clone()} /> });
     let orgs = props
         .status
         .as_ref()

@@ -57,6 +57,7 @@ pub fn collect_now(props: &CollectNowProps) -> Html {
                 (f, t) => (Some(f.to_string()), Some(t.to_string())),
             };
             let req = CollectNowRequest {
+                organization_id: None,
                 vendor: vendor_choice(&vendor),
                 from: from_month,
                 to: to_month,

@@ -1,4 +1,5 @@
 //! One module per page of `frontend.md`.
+pub mod api_keys;
 pub mod collect_now;
 pub mod collection;
 pub mod dashboard;
@@ -7,10 +8,10 @@ pub mod entry;
 pub mod import;
 pub mod login;
 pub mod not_found;
+pub mod org_settings;
 pub mod organizations;
 pub mod quickbooks;
 pub mod review;
-pub mod settings;
 pub mod thresholds;
 pub mod trends;
 pub mod users;

@@ -5,9 +5,8 @@
 use crate::api::{self, ApiError};
 use crate::components::choice::Choice;
 use crate::components::fetch::{use_fetch, view_fetch};
-use crate::components::layout::SettingsTabs;
 use crate::components::notice::{Notice, Toast};
-use crate::{time, Account, Route, Session};
+use crate::{time, Account, Session};
 use qbr_shared::access::Role;
 use qbr_shared::api::{MemberInfo, MemberInviteRequest, MemberList};
 use yew::prelude::*;
@@ -223,7 +222,6 @@ pub fn users() -> Html {
                 <h1>{ "Settings · Users" }</h1>
                 <div class="meta">{ format!("Who may see {} and what each may do. A removed member loses access at once.", org.name) }</div>
             </div></div>
-            <SettingsTabs active={Route::Users { org: org.slug.clone() }} />
             if let Some(n) = &*notice { <Toast notice={n.clone()} id="users-notice" /> }
             <InviteForm ondone={ondone.clone()} />
             <div class="panel"><h2>{ "Members" }</h2>{ list }</div>

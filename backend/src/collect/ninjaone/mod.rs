@@ -5,11 +5,10 @@
 //! |---|---|---|
 //! | `NINJA_URL` | `https://app.ninjarmm.com` | NinjaOne instance |
 //! | `NINJA_CLIENT_ID`, `NINJA_CLIENT_SECRET` | unset | OAuth client credentials |
-//! | `NINJA_EXCLUDED_ORGS` | `Ener Systems,Internal Infrastructure,z_Terese Ashley` | comma-separated organizations that are not clients |
 pub mod client;
 pub mod metrics;
 
-use super::collector::{Collector, Reading, Steps, VendorSettings, Window};
+use super::collector::{Collector, OrganizationRules, Reading, Steps, VendorSettings, Window};
 use super::http::Http;
 use super::registry::VendorModule;
 use crate::config::Env;
@@ -20,13 +19,21 @@ use qbr_shared::Vendor;
 pub const MODULE: VendorModule = VendorModule {
     vendor: Vendor::NinjaOne,
     required: &["NINJA_CLIENT_ID", "NINJA_CLIENT_SECRET"],
-    optional: &["NINJA_URL", "NINJA_EXCLUDED_ORGS"],
+    optional: &["NINJA_URL"],
     columns: &[
         ("endpoints_managed", "endpoints"),
         ("seats_managed", "seats"),
     ],
     settings: settings_from_env,
 };
+
+/// NinjaOne organizations that are not clients, until an organization says otherwise.
+pub const DEFAULT_EXCLUDED_ORGS: [&str; 4] = [
+    "Ener Systems",
+    "Ener Systems, LLC",
+    "Internal Infrastructure",
+    "z_Terese Ashley",
+];
 
 /// Settings of the NinjaOne collector.
 #[derive(Debug, Clone)]
@@ -44,10 +51,12 @@ fn settings_from_env(env: &Env) -> anyhow::Result<Box<dyn VendorSettings>> {
             .unwrap_or_else(|| "https://app.ninjarmm.com".into()),
         client_id: env.var("NINJA_CLIENT_ID").unwrap_or_default(),
         client_secret: env.var("NINJA_CLIENT_SECRET").unwrap_or_default(),
-        excluded_orgs: env.list(
-            "NINJA_EXCLUDED_ORGS",
-            &["Ener Systems", "Internal Infrastructure", "z_Terese Ashley"],
-        ),
+        // The organization's list (Settings) replaces it in every run of the server and
+        // the CLI (`credentials::config_for`); this is the spec's default.
+        excluded_orgs: DEFAULT_EXCLUDED_ORGS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     }))
 }
 
@@ -58,6 +67,13 @@ impl VendorSettings for NinjaConfig {
 
     fn collector(&self, http: Http) -> Box<dyn Collector> {
         Box::new(NinjaOne::new(http, self.clone()))
+    }
+
+    fn for_organization(&self, rules: &OrganizationRules) -> Option<Box<dyn VendorSettings>> {
+        Some(Box::new(NinjaConfig {
+            excluded_orgs: rules.excluded_device_orgs.clone(),
+            ..self.clone()
+        }))
     }
 }
 

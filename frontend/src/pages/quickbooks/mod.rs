@@ -11,9 +11,8 @@ mod status;
 use super::{event_value, on, period_label};
 use crate::api::{self, ApiError};
 use crate::components::fetch::{use_fetch, view_fetch};
-use crate::components::layout::SettingsTabs;
 use crate::components::notice::{RoleNote, Toast};
-use crate::{Route, Session};
+use crate::Session;
 use accounts::AccountsTable;
 use qbr_shared::quickbooks::api::{QuickBooksAccountsResponse, QuickBooksStatus};
 use qbr_shared::Month;
@@ -171,7 +170,6 @@ pub fn quickbooks() -> Html {
                     <div class="meta">{ "Revenue and expenses come from QuickBooks' monthly profit and loss, account by account." }</div>
                 </div>
             </div>
-            <SettingsTabs active={Route::QuickBooks { org: session.as_ref().map(Session::slug).unwrap_or_default() }} />
             { status }
             <div class="grid-2 even">
                 if can_qwc {

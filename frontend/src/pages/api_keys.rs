@@ -1,9 +1,8 @@
-//! Settings / API keys: create (the secret is shown once), list, revoke. A server
+//! Settings › API keys: create (the secret is shown once), list, revoke. A server
 //! without the API-key endpoints answers `NOT_FOUND`, and the page says so.
 use crate::api::{self, ApiError};
 use crate::components::fetch::{error_box, use_fetch, Fetch};
-use crate::components::layout::SettingsTabs;
-use crate::{time, Route, Session};
+use crate::time;
 use qbr_shared::access::ApiKeyScope;
 use qbr_shared::api::{ApiKeyCreateRequest, ApiKeyList};
 use qbr_shared::ErrorCode;
@@ -13,11 +12,8 @@ async fn load(_r: u32) -> Result<ApiKeyList, ApiError> {
     api::api_keys().await
 }
 
-#[function_component(Settings)]
-pub fn settings() -> Html {
-    let org = use_context::<Session>()
-        .map(|s| s.slug())
-        .unwrap_or_default();
+#[function_component(ApiKeys)]
+pub fn api_keys() -> Html {
     let reload = use_state(|| 0u32);
     let data = use_fetch(*reload, load);
     let name = use_state(String::new);
@@ -131,7 +127,6 @@ pub fn settings() -> Html {
     html! {
         <div class="page settings">
             <div class="page-head"><div><h1>{ "Settings · API keys" }</h1><div class="meta">{ "Keys let other programs read (or write) this organization's data through the REST API." }</div></div></div>
-            <SettingsTabs active={Route::Settings { org }} />
             if let Some(k) = &*created {
                 <div class="panel secret" role="status">
                     <strong>{ "Copy the new key now — it is shown only once:" }</strong>

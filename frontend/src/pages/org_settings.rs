@@ -1,0 +1,218 @@
+//! Settings › Organization: name, time zone, working hours per technician, the NinjaOne
+//! organizations that are not clients, and the nightly collection's schedule. Admins
+//! change them (the server checks every field and says what a change meant); other
+//! roles read them.
+use super::{event_checked, event_value};
+use crate::api::{self, ApiError};
+use crate::components::fetch::{use_fetch, view_fetch};
+use crate::components::notice::{Notice, RoleNote, Toast};
+use crate::Session;
+use qbr_shared::api::{CollectionSchedule, OrganizationSettings, SettingsUpdateRequest};
+use yew::prelude::*;
+
+async fn load(_reload: u32) -> Result<OrganizationSettings, ApiError> {
+    api::settings().await
+}
+
+/// The form's fields, as typed.
+#[derive(Clone, PartialEq, Default)]
+struct Draft {
+    name: String,
+    timezone: String,
+    hours: String,
+    excluded: String,
+    enabled: bool,
+    time: String,
+    zone: String,
+}
+
+impl Draft {
+    fn of(s: &OrganizationSettings) -> Draft {
+        Draft {
+            name: s.name.clone(),
+            timezone: s.timezone.clone(),
+            hours: qbr_shared::format::plain_number(s.working_hours_per_tech),
+            excluded: s.excluded_device_organizations.join("\n"),
+            enabled: s.collection.enabled,
+            time: s.collection.time.clone().unwrap_or_default(),
+            zone: s.collection.timezone.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The request, or what is wrong with a field the server can't read at all.
+    fn request(&self) -> Result<SettingsUpdateRequest, String> {
+        let hours: f64 = self
+            .hours
+            .trim()
+            .parse()
+            .map_err(|_| format!("Working hours: '{}' is not a number.", self.hours))?;
+        let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        Ok(SettingsUpdateRequest {
+            organization_id: None,
+            name: Some(self.name.clone()),
+            timezone: Some(self.timezone.clone()),
+            working_hours_per_tech: Some(hours),
+            excluded_device_organizations: Some(
+                self.excluded
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect(),
+            ),
+            collection: Some(CollectionSchedule {
+                enabled: self.enabled,
+                time: optional(&self.time),
+                timezone: optional(&self.zone),
+            }),
+        })
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct FormProps {
+    settings: OrganizationSettings,
+    editable: bool,
+    onsaved: Callback<Notice>,
+}
+
+#[function_component(SettingsForm)]
+fn settings_form(props: &FormProps) -> Html {
+    let draft = use_state(|| Draft::of(&props.settings));
+    let busy = use_state(|| false);
+    let field = |set: fn(&mut Draft, String)| {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            let mut d = (*draft).clone();
+            set(&mut d, event_value(&e));
+            draft.set(d);
+        })
+    };
+    let on_enabled = {
+        let draft = draft.clone();
+        Callback::from(move |e: Event| {
+            let mut d = (*draft).clone();
+            d.enabled = event_checked(&e);
+            draft.set(d);
+        })
+    };
+    let onsubmit = {
+        let (draft, busy, onsaved) = (draft.clone(), busy.clone(), props.onsaved.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let req = match draft.request() {
+                Ok(r) => r,
+                Err(why) => return onsaved.emit(Notice::bad(why)),
+            };
+            let (busy, onsaved) = (busy.clone(), onsaved.clone());
+            busy.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                onsaved.emit(match api::update_settings(&req).await {
+                    Ok(r) => {
+                        let mut text = "Saved.".to_string();
+                        if r.recomputed_periods > 0 {
+                            text.push_str(&format!(
+                                " SmartNumbers of {} periods computed again.",
+                                r.recomputed_periods
+                            ));
+                        }
+                        for n in &r.notes {
+                            text.push(' ');
+                            text.push_str(n);
+                        }
+                        Notice::ok(text)
+                    }
+                    Err(e) => Notice::bad(format!("Not saved: {}", e.message)),
+                });
+                busy.set(false);
+            });
+        })
+    };
+    let s = &props.settings;
+    let d = &*draft;
+    let ro = !props.editable;
+    html! {
+        <form class="settings-form" id="settings-form" {onsubmit}>
+            <div class="panel">
+                <h2>{ "Organization" }</h2>
+                <div class="form-grid">
+                    <label class="field"><span>{ "Name" }</span>
+                        <input id="s-name" value={d.name.clone()} oninput={field(|d, v| d.name = v)} readonly={ro} />
+                    </label>
+                    <label class="field"><span>{ "Time zone (months are cut in it)" }</span>
+                        <input id="s-timezone" value={d.timezone.clone()} oninput={field(|d, v| d.timezone = v)} readonly={ro}
+                            placeholder="America/Chicago" />
+                    </label>
+                    <label class="field"><span>{ "Working hours per technician per month" }</span>
+                        <input id="s-hours" inputmode="decimal" value={d.hours.clone()} oninput={field(|d, v| d.hours = v)} readonly={ro} />
+                    </label>
+                    <div class="field"><span>{ "Address" }</span><code>{ format!("/o/{}", s.slug) }</code></div>
+                </div>
+            </div>
+            <div class="panel">
+                <h2>{ "Devices" }</h2>
+                <label class="field"><span>{ "NinjaOne organizations that are not clients (one per line): their devices never count" }</span>
+                    <textarea id="s-excluded" rows="5" value={d.excluded.clone()} oninput={field(|d, v| d.excluded = v)} readonly={ro} />
+                </label>
+            </div>
+            <div class="panel">
+                <h2>{ "Nightly collection" }</h2>
+                <div class="form-grid">
+                    <label class="field check-row">
+                        <input type="checkbox" id="s-enabled" checked={d.enabled} onchange={on_enabled} disabled={ro} />
+                        <span>{ "Collect every night" }</span>
+                    </label>
+                    <label class="field"><span>{ "Time (empty: the server's schedule)" }</span>
+                        <input id="s-time" type="time" value={d.time.clone()} oninput={field(|d, v| d.time = v)} readonly={ro} />
+                    </label>
+                    <label class="field"><span>{ "Its time zone (empty: the organization's)" }</span>
+                        <input id="s-zone" value={d.zone.clone()} oninput={field(|d, v| d.zone = v)} readonly={ro}
+                            placeholder={s.timezone.clone()} />
+                    </label>
+                </div>
+                <p class="muted small" id="s-server-schedule">{ format!("The server's schedule: {}.", s.server_schedule) }</p>
+            </div>
+            if props.editable {
+                <div class="actions">
+                    <button type="submit" class="btn primary" id="settings-save" disabled={*busy}>{ "Save settings" }</button>
+                </div>
+            }
+        </form>
+    }
+}
+
+#[function_component(OrgSettings)]
+pub fn org_settings() -> Html {
+    let session = use_context::<Session>();
+    let reload = use_state(|| 0u32);
+    let data = use_fetch(*reload, load);
+    let notice = use_state(|| None::<Notice>);
+    let editable = session.as_ref().is_some_and(|s| s.may_write(api::SETTINGS));
+    let onsaved = {
+        let (notice, reload) = (notice.clone(), reload.clone());
+        Callback::from(move |n: Notice| {
+            if n.ok {
+                reload.set(*reload + 1);
+            }
+            notice.set(Some(n));
+        })
+    };
+    let form = view_fetch("the settings", &data, |s| {
+        // Keyed by what was read: a save reads again and the form starts from it.
+        let key = format!("{}-{}", *reload, s.name);
+        html! { <SettingsForm {key} settings={s.clone()} {editable} onsaved={onsaved.clone()} /> }
+    });
+    html! {
+        <div class="page org-settings">
+            <div class="page-head"><div><h1>{ "Settings · Organization" }</h1>
+                <div class="meta">{ "What the numbers are computed with and when collection runs. Changes apply at once." }</div></div></div>
+            if !editable {
+                <RoleNote what="change the settings" />
+            }
+            if let Some(n) = &*notice {
+                <Toast notice={n.clone()} id="settings-notice" />
+            }
+            { form }
+        </div>
+    }
+}
