@@ -309,3 +309,17 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    read_access_log (organization_id, id) {
+        organization_id -> Int4,
+        id -> Int8,
+        occurred_at -> Timestamptz,
+        actor -> Text,
+        via -> Varchar,
+        endpoint -> Text,
+        period -> Nullable<Text>,
+        status -> Int2,
+        ip -> Nullable<Text>,
+    }
+}

@@ -41,6 +41,7 @@ pub fn router(protected: impl Handler) -> Router {
         .push(
             Router::new()
                 .hoop(protected)
+                .hoop(crate::http::read_log::record)
                 .push(qbr_router())
                 .push(
                     Router::with_path("admin/api-keys")

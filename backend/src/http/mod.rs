@@ -7,6 +7,7 @@ pub mod csp;
 pub mod middleware;
 pub mod page;
 pub mod params;
+pub mod read_log;
 pub mod response;
 pub mod state;
 

@@ -2,6 +2,7 @@
 //! replica would need: sessions and locks live in PostgreSQL, and the in-memory answers
 //! are checked against a version kept there (`crate::cache`). The sign-in settings and
 //! rate limiters (`crate::auth::Auth`) are put in the depot beside it by the server.
+use super::read_log::ReadLog;
 use crate::cache::Caches;
 use crate::collect::launcher::Launcher;
 use crate::collect::quickbooks::QuickBooksSettings;
@@ -20,9 +21,13 @@ pub struct AppState {
     pub quickbooks: Arc<QuickBooksSettings>,
     /// Collect now: runs started in the server, and their cancel handles.
     pub launcher: Arc<Launcher>,
+    /// Who read what (`http::read_log`).
+    pub read_log: ReadLog,
 }
 
 impl AppState {
+    /// The state of a server on `pool` (starts the read access log's writer: call it
+    /// inside the runtime).
     pub fn new(pool: DbPool, org_id: i32) -> AppState {
         AppState {
             pool: pool.clone(),
@@ -34,6 +39,7 @@ impl AppState {
                 CollectorConfig::without_vendors(),
                 org_id,
             )),
+            read_log: ReadLog::start(pool.clone()),
         }
     }
 }

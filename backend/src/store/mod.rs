@@ -11,6 +11,7 @@ pub mod numeric;
 pub mod org;
 pub mod quickbooks;
 pub mod quickbooks_online;
+pub mod read_log;
 pub mod recompute;
 pub mod sessions;
 pub mod smartnumbers;

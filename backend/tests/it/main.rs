@@ -9,6 +9,7 @@ mod common;
 mod api_entry;
 mod api_general;
 mod api_smartnumbers;
+mod audit_reads;
 mod auth_access;
 mod auth_microsoft;
 mod browser;
