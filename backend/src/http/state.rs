@@ -5,6 +5,7 @@
 use crate::cache::Caches;
 use crate::collect::quickbooks::QuickBooksSettings;
 use crate::db::DbPool;
+use crate::notify::Notifier;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -16,6 +17,8 @@ pub struct AppState {
     pub caches: Arc<Caches>,
     /// QuickBooks: the Web Connector's login and the sync settings.
     pub quickbooks: Arc<QuickBooksSettings>,
+    /// Mail and webhooks: test sends of the notification and report settings.
+    pub notifier: Arc<Notifier>,
 }
 
 impl AppState {
@@ -25,6 +28,7 @@ impl AppState {
             org_id,
             caches: Arc::default(),
             quickbooks: Arc::default(),
+            notifier: Arc::default(),
         }
     }
 }

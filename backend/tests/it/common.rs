@@ -199,6 +199,8 @@ pub struct Extras {
     /// Request bodies that stall this long are cut.
     pub body_timeout: std::time::Duration,
     pub quickbooks: backend::collect::quickbooks::QuickBooksSettings,
+    /// Mail and webhooks (none by default).
+    pub notifier: std::sync::Arc<backend::notify::Notifier>,
 }
 
 impl Default for Extras {
@@ -206,6 +208,7 @@ impl Default for Extras {
         Extras {
             body_timeout: backend::config::DEFAULT_BODY_TIMEOUT,
             quickbooks: Default::default(),
+            notifier: Default::default(),
         }
     }
 }
@@ -243,6 +246,7 @@ pub async fn start_server_with(
     }
     let mut state = AppState::new(pool, 1);
     state.quickbooks = std::sync::Arc::new(extras.quickbooks);
+    state.notifier = extras.notifier;
     let service = server::service(state, auth.clone(), &Site::at_root(dist));
     let timeouts = server::connection_timeouts(extras.body_timeout);
     tokio::spawn(async move {
