@@ -99,9 +99,11 @@ impl SmtpUrl {
                 Some(("tls", "none")) if scheme.eq_ignore_ascii_case("smtp") => {
                     security = SmtpSecurity::None
                 }
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "unknown option '{pair}' (smtp:// takes tls=required, opportunistic or none)"
-                )),
+                ))
+                }
             }
         }
         Ok(SmtpUrl {

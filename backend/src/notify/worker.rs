@@ -1,11 +1,13 @@
 //! The notification worker of `qbr serve`: every few seconds (at once when this
 //! process raised an event) it goes through the organizations that are not archived
 //! and, for each, watches the statuses when its data or the closed periods changed,
-//! looks at QuickBooks once an hour, and delivers the outbox. Several replicas may run
+//! looks at QuickBooks once an hour (and forgets events older than 90 days and
+//! messages older than 400), and delivers the outbox. Several replicas may run
 //! it: events are claimed, the status watch is locked per organization and the
 //! sent-log's slot is taken once.
 use super::{deliver, watch, Notifier};
 use crate::db::{tenant, DbPool};
+use crate::store::notifications as store;
 use crate::store::org::{self, Org};
 use chrono::Utc;
 use std::collections::HashMap;
@@ -15,16 +17,19 @@ use std::time::{Duration, Instant};
 /// How often the worker looks when nothing woke it.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 
-/// How often QuickBooks' last delivery is looked at.
-const QUICKBOOKS_EVERY: Duration = Duration::from_secs(3600);
+/// How often QuickBooks' last delivery is looked at and old rows are forgotten.
+const HOURLY: Duration = Duration::from_secs(3600);
+/// Processed events are kept this long (days), the sent-log longer (a year and a bit).
+const KEEP_EVENTS_DAYS: i64 = 90;
+const KEEP_LOG_DAYS: i64 = 400;
 
 /// What the worker remembers between rounds.
 #[derive(Default)]
 pub struct Memory {
     /// Per organization: the data version and watched month of its last status watch.
     watched: HashMap<i32, (i64, String)>,
-    /// Per organization: when QuickBooks was last looked at.
-    quickbooks: HashMap<i32, Instant>,
+    /// Per organization: when QuickBooks was last looked at (and old rows forgotten).
+    hourly: HashMap<i32, Instant>,
 }
 
 /// One round over every organization; errors are logged per organization.
@@ -60,12 +65,20 @@ async fn one(
         memory.watched.insert(org.id, key);
     }
     let due = memory
-        .quickbooks
+        .hourly
         .get(&org.id)
-        .is_none_or(|at| at.elapsed() >= QUICKBOOKS_EVERY);
+        .is_none_or(|at| at.elapsed() >= HOURLY);
     if due {
         watch::quickbooks(pool, org, now).await?;
-        memory.quickbooks.insert(org.id, Instant::now());
+        let mut conn = tenant::checkout(pool, org.id).await?;
+        store::prune(
+            &mut conn,
+            org.id,
+            now - chrono::TimeDelta::days(KEEP_EVENTS_DAYS),
+            now - chrono::TimeDelta::days(KEEP_LOG_DAYS),
+        )
+        .await?;
+        memory.hourly.insert(org.id, Instant::now());
     }
     deliver::deliver_pending(pool, notifier, org).await?;
     Ok(())

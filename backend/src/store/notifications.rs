@@ -275,6 +275,32 @@ pub async fn mark_processed(
     .map(|_| ())
 }
 
+/// Forgets processed events raised before `events_before` and messages sent before
+/// `log_before`; how many rows went.
+pub async fn prune(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    events_before: DateTime<Utc>,
+    log_before: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let events = diesel::delete(
+        events::table
+            .filter(events::organization_id.eq(org))
+            .filter(events::processed_at.is_not_null())
+            .filter(events::raised_at.lt(events_before)),
+    )
+    .execute(conn)
+    .await?;
+    let messages = diesel::delete(
+        log::table
+            .filter(log::organization_id.eq(org))
+            .filter(log::started_at.lt(log_before)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(events + messages)
+}
+
 // ---------------------------------------------------------------- the sent-log
 
 /// Takes the day's slot of `recipient` for `event`: the id of its log row, or `None`
