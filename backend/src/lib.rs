@@ -7,6 +7,7 @@
 //! - `service` — the product's operations (reads through `cache`), shared by handlers,
 //!   the CLI, the report and the scheduler; `exchange` — CSV/XLSX in and out;
 //!   `collect` — the vendor collectors and runs; `report` — the PDF; `maintenance`;
+//! - `notify` — notification events, their outbox and worker, mail and webhooks;
 //! - `store` — queries over `schema`; `db` — pool, migrations, private cluster;
 //! - `error`, `config`, `secrets`, `cache`, `demo` — used by all.
 pub mod api;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod exchange;
 pub mod http;
 pub mod maintenance;
+pub mod notify;
 pub mod report;
 pub mod schema;
 pub mod secrets;

@@ -1,7 +1,8 @@
 //! Background upkeep that any replica may run (each step is idempotent and takes the
 //! organization's write lock): the SmartNumbers of the periods in progress divide by
 //! the months elapsed, so they are refreshed when a month begins. Expired sessions and
-//! sign-ins in progress are deleted.
+//! sign-ins in progress are deleted. Scheduled reports that are due are mailed (each
+//! to each address once: `service::report_delivery`).
 use crate::db::{tenant, DbPool};
 use crate::store::{lock_organization_writes, org, recompute};
 use chrono::Utc;
@@ -44,6 +45,24 @@ pub fn spawn_refresh(pool: DbPool, org_id: i32) -> tokio::task::JoinHandle<()> {
             if let Err(e) = refresh_current_periods(&pool, org_id).await {
                 tracing::warn!(error = %format!("{e:#}"), "refreshing the periods in progress failed");
             }
+        }
+    })
+}
+
+/// How often due scheduled reports are looked for (a report goes out within this
+/// much of its hour).
+const REPORTS_EVERY: Duration = Duration::from_secs(600);
+
+/// Mails the scheduled reports that are due, now and every ten minutes.
+pub fn spawn_report_delivery(
+    pool: DbPool,
+    notifier: std::sync::Arc<crate::notify::Notifier>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REPORTS_EVERY);
+        loop {
+            tick.tick().await;
+            crate::service::report_delivery::run_due(&pool, &notifier, Utc::now()).await;
         }
     })
 }

@@ -323,3 +323,103 @@ diesel::table! {
         ip -> Nullable<Text>,
     }
 }
+
+// Notifications and scheduled report delivery (migration `notifications`).
+diesel::table! {
+    notification_recipients (organization_id, id) {
+        organization_id -> Int4,
+        id -> Int8,
+        channel -> Varchar,
+        name -> Text,
+        email -> Nullable<Text>,
+        webhook_sealed -> Nullable<Bytea>,
+        webhook_hint -> Nullable<Text>,
+        events -> Array<Text>,
+        updated_by -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notification_settings (organization_id) {
+        organization_id -> Int4,
+        quickbooks_stale_hours -> Int4,
+        updated_by -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notification_events (organization_id, id) {
+        organization_id -> Int4,
+        id -> Int8,
+        event -> Varchar,
+        raised_at -> Timestamptz,
+        day -> Date,
+        summary -> Text,
+        details -> Jsonb,
+        claimed_at -> Nullable<Timestamptz>,
+        processed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notification_log (organization_id, id) {
+        organization_id -> Int4,
+        id -> Int8,
+        recipient_id -> Int8,
+        event -> Varchar,
+        day -> Date,
+        channel -> Varchar,
+        destination -> Text,
+        subject -> Text,
+        status -> Varchar,
+        attempts -> Int4,
+        error -> Nullable<Text>,
+        suppressed -> Int4,
+        created_at -> Timestamptz,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notification_statuses (organization_id, granularity, kpi_name) {
+        organization_id -> Int4,
+        granularity -> Varchar,
+        kpi_name -> Varchar,
+        period -> Varchar,
+        status -> Varchar,
+        evaluated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    report_delivery_settings (organization_id) {
+        organization_id -> Int4,
+        enabled -> Bool,
+        day -> Int2,
+        hour -> Int2,
+        monthly -> Bool,
+        recipients -> Array<Text>,
+        paper -> Varchar,
+        updated_by -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    report_deliveries (organization_id, id) {
+        organization_id -> Int4,
+        id -> Int8,
+        kind -> Varchar,
+        period -> Varchar,
+        quarter -> Varchar,
+        email -> Text,
+        status -> Varchar,
+        attempts -> Int4,
+        error -> Nullable<Text>,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}

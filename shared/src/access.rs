@@ -50,6 +50,9 @@ pub fn required_role(path: &str, write: bool) -> Role {
         "/api/qbr/users",
         "/api/qbr/quickbooks/online",
         "/api/qbr/quickbooks/qwc",
+        // Recipients' addresses and webhooks, and who gets the report: admins only.
+        "/api/qbr/settings/notifications",
+        "/api/qbr/settings/report-delivery",
     ];
     const ADMIN_WRITES: &[&str] = &[
         "/api/qbr/thresholds",
@@ -129,6 +132,15 @@ words! {
         /// The organization's settings changed (name, time zone, working hours,
         /// excluded device organizations, collection schedule).
         SettingsUpdate = "settings.update",
+        /// The notification recipients and their events were replaced (webhook URLs
+        /// are recorded by their hint only).
+        NotificationsUpdate = "notifications.update",
+        /// "Send a test now": a test message to every recipient.
+        NotificationsTest = "notifications.test",
+        /// The report delivery schedule or its recipients changed.
+        ReportDeliveryUpdate = "report_delivery.update",
+        /// "Send a test now": the report mailed outside its schedule.
+        ReportDeliveryTest = "report_delivery.test",
     }
 }
 
@@ -157,6 +169,16 @@ mod tests {
             required_role("/api/qbr/quickbooks/backfill", true),
             Role::Editor
         );
+        for path in [
+            "/api/qbr/settings/notifications",
+            "/api/qbr/settings/notifications/test",
+            "/api/qbr/settings/report-delivery",
+            "/api/qbr/settings/report-delivery/test",
+        ] {
+            assert_eq!(required_role(path, false), Role::Admin, "{path}");
+            assert_eq!(required_role(path, true), Role::Admin, "{path}");
+        }
+        assert_eq!(required_role("/api/qbr/settings", true), Role::Admin);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use crate::access::{ApiKeyScope, Role};
 use crate::catalogue::{Aggregation, Category, Source, Unit};
 use crate::collection::{CollectedValue, Drift, Flag, Freshness, RunStatus, Trigger};
+use crate::notify::{Channel, DeliveryStatus, NotifyEvent, ReportKind};
 use crate::smartnumbers::{Better, SmartCategory};
 use crate::thresholds::{Bands, Status};
 use crate::vendor::Vendor;
@@ -966,5 +967,227 @@ api_type! {
         /// What else the change means, in words (e.g. months already collected were
         /// cut in the old time zone).
         pub notes: Vec<String>,
+    }
+}
+
+// ---------------------------------------------------------------- notifications
+
+api_type! {
+    /// One recipient of notifications, as stored: a webhook shows only its hint, never
+    /// its URL (the URL is the secret that lets anyone post to the channel).
+    pub struct NotificationRecipient {
+        pub id: i64,
+        pub channel: Channel,
+        /// What the recipient is called on the settings page ("Owners", "#ops").
+        pub name: String,
+        /// The address (email only).
+        pub email: Option<String>,
+        /// The webhook's host and last characters, e.g. `hooks.slack.com/…Xy9Q`
+        /// (Teams and Slack only).
+        pub webhook_hint: Option<String>,
+        /// The events it is told of.
+        pub events: Vec<NotifyEvent>,
+        pub updated_by: String,
+        pub updated_at: DateTime<Utc>,
+    }
+}
+
+api_type! {
+    /// A recipient in `PUT /api/qbr/settings/notifications`.
+    pub struct NotificationRecipientInput {
+        /// An existing recipient's id: it is updated, and a webhook keeps its stored URL
+        /// when `webhook_url` is absent. Absent: a new recipient.
+        pub id: Option<i64>,
+        pub channel: Channel,
+        #[cfg_attr(feature = "openapi", salvo(schema(max_length = 100)))]
+        pub name: Option<String>,
+        /// The address, for `email`.
+        #[cfg_attr(feature = "openapi", salvo(schema(max_length = 254)))]
+        pub email: Option<String>,
+        /// The incoming webhook's URL, for `teams` and `slack` (https).
+        #[cfg_attr(feature = "openapi", salvo(schema(max_length = 2048)))]
+        pub webhook_url: Option<String>,
+        #[cfg_attr(feature = "openapi", salvo(schema(max_items = 6)))]
+        pub events: Vec<NotifyEvent>,
+    }
+}
+
+api_type! {
+    /// `PUT /api/qbr/settings/notifications`: the whole list of recipients (ones left
+    /// out are removed) and when QuickBooks counts as stale. Everything is checked
+    /// before anything is stored.
+    pub struct NotificationSettingsUpdate {
+        /// Must be the request's organization when given.
+        pub organization_id: Option<i32>,
+        #[cfg_attr(feature = "openapi", salvo(schema(max_items = 50)))]
+        pub recipients: Vec<NotificationRecipientInput>,
+        /// QuickBooks is stale after this many hours without a sync (24–720; 48 if absent).
+        #[cfg_attr(feature = "openapi", salvo(schema(minimum = 24, maximum = 720)))]
+        pub quickbooks_stale_hours: Option<u32>,
+    }
+}
+
+api_type! {
+    /// An event a recipient may choose, with its label.
+    pub struct NotifyEventInfo {
+        pub event: NotifyEvent,
+        pub label: String,
+    }
+}
+
+api_type! {
+    /// One message sent (or tried) for an event.
+    pub struct NotificationDelivery {
+        pub id: i64,
+        pub recipient_id: i64,
+        pub event: NotifyEvent,
+        pub channel: Channel,
+        /// The address, or the webhook's hint.
+        pub destination: String,
+        pub subject: String,
+        pub status: DeliveryStatus,
+        /// Tries made (retries included).
+        pub attempts: i32,
+        pub error: Option<String>,
+        /// Later events of the same type that day, which sent no further message.
+        pub suppressed: i32,
+        pub created_at: DateTime<Utc>,
+        pub finished_at: Option<DateTime<Utc>>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/settings/notifications`.
+    pub struct NotificationSettings {
+        pub organization_id: i32,
+        pub recipients: Vec<NotificationRecipient>,
+        pub quickbooks_stale_hours: u32,
+        /// Email can be sent (`SMTP_URL` is set); without it email recipients are refused.
+        pub email_available: bool,
+        /// Teams and Slack webhooks can be stored (sealed with `QBR_SECRET_KEY`).
+        pub webhooks_available: bool,
+        /// Every event, for the form.
+        pub events: Vec<NotifyEventInfo>,
+        /// The latest messages, newest first (at most 20).
+        pub recent: Vec<NotificationDelivery>,
+    }
+}
+
+api_type! {
+    /// `POST /api/qbr/settings/notifications/test`.
+    pub struct NotificationTestRequest {
+        /// Must be the request's organization when given.
+        pub organization_id: Option<i32>,
+        /// Only this recipient (default: every one).
+        pub recipient_id: Option<i64>,
+    }
+}
+
+api_type! {
+    /// How one test message went.
+    pub struct TestSendResult {
+        pub recipient_id: Option<i64>,
+        pub channel: Channel,
+        /// The address, or the webhook's hint.
+        pub destination: String,
+        pub delivered: bool,
+        /// Why not, when not delivered.
+        pub error: Option<String>,
+    }
+}
+
+api_type! {
+    /// The answer of a "send a test now": one result per recipient.
+    pub struct TestSendResponse {
+        pub results: Vec<TestSendResult>,
+        /// The report's quarter (report delivery only).
+        pub quarter: Option<String>,
+    }
+}
+
+api_type! {
+    /// One scheduled report mailed (or tried) to one address.
+    pub struct ReportDeliveryRecord {
+        pub kind: ReportKind,
+        /// The closed quarter or month it was sent for.
+        pub period: String,
+        /// The report's quarter.
+        pub quarter: String,
+        pub email: String,
+        pub status: DeliveryStatus,
+        pub attempts: i32,
+        pub error: Option<String>,
+        pub started_at: DateTime<Utc>,
+        pub finished_at: Option<DateTime<Utc>>,
+    }
+}
+
+api_type! {
+    /// The next scheduled delivery.
+    pub struct NextReportDelivery {
+        /// Local date and time in the organization's zone, `YYYY-MM-DDTHH:MM`.
+        pub at: String,
+        pub kind: ReportKind,
+        pub quarter: String,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/settings/report-delivery`: the printable QBR report mailed after
+    /// each quarter closes (and, with `monthly`, the quarter to date after each month).
+    pub struct ReportDeliverySettings {
+        pub organization_id: i32,
+        pub enabled: bool,
+        /// Day of the month the report goes out (1–28): the month after a quarter closes.
+        pub day: u32,
+        /// Not before this hour of that day (0–23), in `timezone`.
+        pub hour: u32,
+        /// Also the quarter-to-date report in the quarter's other two months.
+        pub monthly: bool,
+        pub recipients: Vec<String>,
+        pub paper: PaperSize,
+        /// The organization's zone, which the day and hour are in.
+        pub timezone: String,
+        /// Email can be sent (`SMTP_URL` is set).
+        pub email_available: bool,
+        /// When the next report goes out (none while disabled).
+        pub next: Option<NextReportDelivery>,
+        /// The latest deliveries, newest first (at most 20).
+        pub recent: Vec<ReportDeliveryRecord>,
+        pub updated_by: Option<String>,
+        pub updated_at: Option<DateTime<Utc>>,
+    }
+}
+
+api_type! {
+    /// `PUT /api/qbr/settings/report-delivery`.
+    pub struct ReportDeliveryUpdate {
+        /// Must be the request's organization when given.
+        pub organization_id: Option<i32>,
+        pub enabled: bool,
+        #[cfg_attr(feature = "openapi", salvo(schema(minimum = 1, maximum = 28)))]
+        pub day: u32,
+        /// 7 if absent.
+        #[cfg_attr(feature = "openapi", salvo(schema(minimum = 0, maximum = 23)))]
+        pub hour: Option<u32>,
+        pub monthly: bool,
+        #[cfg_attr(feature = "openapi", salvo(schema(max_items = 50)))]
+        pub recipients: Vec<String>,
+        /// `letter` if absent.
+        pub paper: Option<PaperSize>,
+    }
+}
+
+api_type! {
+    /// `POST /api/qbr/settings/report-delivery/test`: mail a report now.
+    pub struct ReportDeliveryTestRequest {
+        /// Must be the request's organization when given.
+        pub organization_id: Option<i32>,
+        /// Default: the last closed quarter, else the latest with data.
+        #[cfg_attr(feature = "openapi", salvo(schema(value_type = Option<crate::Quarter>)))]
+        pub period: Option<String>,
+        /// These addresses instead of the stored list.
+        #[cfg_attr(feature = "openapi", salvo(schema(max_items = 50)))]
+        pub to: Option<Vec<String>>,
     }
 }

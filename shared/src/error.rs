@@ -26,11 +26,19 @@ pub enum ErrorCode {
     MethodNotAllowed,
     RequestTimeout,
     Internal,
+    /// Not an email address (a notification or report recipient).
+    InvalidEmail,
+    /// Not a webhook URL of the chosen chat service.
+    InvalidWebhookUrl,
+    /// A notification event this server does not know.
+    UnknownEvent,
+    /// The server lacks a setting this needs (`SMTP_URL`, `QBR_SECRET_KEY`).
+    NotConfigured,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::InvalidPeriod,
         ErrorCode::InvalidParameter,
         ErrorCode::InvalidBody,
@@ -48,6 +56,10 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::RequestTimeout,
         ErrorCode::Internal,
+        ErrorCode::InvalidEmail,
+        ErrorCode::InvalidWebhookUrl,
+        ErrorCode::UnknownEvent,
+        ErrorCode::NotConfigured,
     ];
 
     /// The HTTP status a code is normally sent with (a few call sites pick another,
@@ -59,7 +71,11 @@ impl ErrorCode {
             | ErrorCode::InvalidBody
             | ErrorCode::UnknownMetric
             | ErrorCode::DerivedMetric
-            | ErrorCode::NegativeValue => 400,
+            | ErrorCode::NegativeValue
+            | ErrorCode::InvalidEmail
+            | ErrorCode::InvalidWebhookUrl
+            | ErrorCode::UnknownEvent
+            | ErrorCode::NotConfigured => 400,
             ErrorCode::Unauthenticated => 401,
             ErrorCode::Forbidden | ErrorCode::CsrfRejected => 403,
             ErrorCode::NoData | ErrorCode::NotFound => 404,
@@ -92,6 +108,10 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::RequestTimeout => "REQUEST_TIMEOUT",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::InvalidEmail => "INVALID_EMAIL",
+            ErrorCode::InvalidWebhookUrl => "INVALID_WEBHOOK_URL",
+            ErrorCode::UnknownEvent => "UNKNOWN_EVENT",
+            ErrorCode::NotConfigured => "NOT_CONFIGURED",
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Every business rule lives here exactly once: periods, the metric catalogue and its
 //! derived formulas, aggregation, the 18 SmartNumbers, thresholds and alerts, value
-//! formatting, and the REST API's request/response types.
+//! formatting, notifications and report delivery, and the REST API's request/response
+//! types.
 pub mod access;
 pub mod alerts;
 pub mod api;
@@ -11,6 +12,7 @@ pub mod collection;
 pub mod error;
 pub mod expr;
 pub mod format;
+pub mod notify;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod period;

@@ -8,6 +8,7 @@ pub mod definitions;
 pub mod exchange;
 pub mod health;
 pub mod metrics;
+pub mod notifications;
 pub mod organizations;
 pub mod qbwc;
 pub mod quickbooks;
@@ -109,6 +110,18 @@ fn qbr_router() -> Router {
                         .put(users::change_user_role)
                         .delete(users::remove_user),
                 ),
+        )
+        .push(
+            Router::with_path("settings/notifications")
+                .get(notifications::get_notifications)
+                .put(notifications::put_notifications)
+                .push(Router::with_path("test").post(notifications::post_notifications_test)),
+        )
+        .push(
+            Router::with_path("settings/report-delivery")
+                .get(notifications::get_report_delivery)
+                .put(notifications::put_report_delivery)
+                .push(Router::with_path("test").post(notifications::post_report_delivery_test)),
         )
         .push(Router::with_path("quickbooks/accounts").get(quickbooks::get_accounts))
         .push(Router::with_path("quickbooks/mappings").put(quickbooks::put_mappings))

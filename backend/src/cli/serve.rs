@@ -1,11 +1,12 @@
-//! `qbr serve [--demo]`: the web server, its background upkeep and the nightly
-//! collection schedule.
+//! `qbr serve [--demo]`: the web server, its background upkeep, the notification
+//! worker, scheduled report delivery and the nightly collection schedule.
 use crate::auth::{Auth, AuthConfig};
 use crate::collect::quickbooks::QuickBooksSettings;
 use crate::collect::{schedule, CollectorConfig};
 use crate::config::{Config, Env};
 use crate::db::Database;
 use crate::http::AppState;
+use crate::notify::{self, Notifier};
 use crate::{demo, maintenance, server};
 use anyhow::Context;
 
@@ -92,12 +93,22 @@ pub async fn run(
     let mut state = AppState::new(database.pool.clone(), super::ORG_ID);
     state.quickbooks = std::sync::Arc::new(QuickBooksSettings::from_env(env)?);
     bootstrap_admins(database, state.org_id, &auth_config).await?;
+    let mut notifier = Notifier::from_env(env)?;
+    notifier.dashboard_url = Some(auth_config.frontend_url.clone());
+    notifier.announce();
+    state.notifier = std::sync::Arc::new(notifier);
     let auth = Auth::new(auth_config)?;
     if demo {
         load_demo(database, state.org_id).await?;
     }
     maintenance::spawn_refresh(database.pool.clone(), state.org_id);
     maintenance::spawn_auth_cleanup(database.pool.clone(), auth.clone());
+    maintenance::spawn_report_delivery(database.pool.clone(), state.notifier.clone());
+    notify::worker::spawn(
+        database.pool.clone(),
+        state.notifier.clone(),
+        notify::worker::DEFAULT_INTERVAL,
+    );
     let collectors = CollectorConfig::from_env(env)?;
     state.launcher = std::sync::Arc::new(crate::collect::launcher::Launcher::new(
         database.pool.clone(),

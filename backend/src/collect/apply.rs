@@ -1,6 +1,7 @@
 //! Writing what the collectors read, inside the run's one transaction: device
 //! snapshots, then every value checked (a negative value rejects the whole run),
-//! flagged (zero, a jump of more than half), kept when typed in or imported, frozen
+//! flagged (zero, a jump of more than half — a flow only once its month has closed),
+//! kept when typed in or imported, frozen
 //! (with drift) once its month closed, else written; then the recomputation.
 use super::collector::{BooksReading, DeviceCounts, Reading};
 use super::run::{RunOptions, RunReport};
@@ -13,13 +14,23 @@ use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
 use qbr_shared::api::DataSource;
-use qbr_shared::catalogue::metric_def;
+use qbr_shared::catalogue::{metric_def, Aggregation};
 use qbr_shared::collection::{CollectedValue, Drift, Flag, Outcome};
 use qbr_shared::{Month, Vendor};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A month-over-month change above this share raises a `warning`.
 const WARNING_CHANGE: f64 = 0.5;
+
+/// Whether `v` can be compared with the month before: a flow (tickets, hours, revenue:
+/// summed over the month) of the month in progress is only part of its month, so its
+/// first days would always look like a collapse. It is compared once its month has
+/// closed (the first run after that rewrites it). Stocks (endpoints, seats: a
+/// snapshot) are whole at any time.
+fn comparable(metric: &str, month: Month, current: Month) -> bool {
+    let flow = metric_def(metric).is_some_and(|d| d.aggregation == Aggregation::Sum);
+    !(flow && month >= current)
+}
 
 /// Why the run's transaction ended without committing.
 pub enum TxError {
@@ -253,7 +264,8 @@ impl<'a> Checker<'a> {
         if v.value == 0.0 && v.metric != "reactive_time_spent" && !signed {
             flags.push(Flag::Suspicious);
         }
-        if previous.is_some_and(|p| p > 0.0 && (v.value - p).abs() / p > WARNING_CHANGE) {
+        let jumped = previous.is_some_and(|p| p > 0.0 && (v.value - p).abs() / p > WARNING_CHANGE);
+        if jumped && comparable(v.metric, v.month, self.current) {
             flags.push(Flag::Warning);
         }
         Ok(CollectedValue {
@@ -322,4 +334,77 @@ async fn write(
         WriteOutcome::Unchanged => Outcome::Unchanged,
         WriteOutcome::Created | WriteOutcome::Changed => Outcome::Written,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> Month {
+        s.parse().unwrap_or_else(|_| unreachable!())
+    }
+
+    fn org() -> Org {
+        Org {
+            id: 1,
+            slug: "acme".into(),
+            name: "Acme".into(),
+            timezone: chrono_tz::America::Chicago,
+            working_hours: 167.0,
+            data_version: 1,
+        }
+    }
+
+    fn value(month: &str, metric: &'static str, value: f64) -> Value {
+        Value {
+            month: m(month),
+            metric,
+            vendor: Vendor::ConnectWise,
+            value,
+            closed_through: None,
+            flags: Vec::new(),
+        }
+    }
+
+    /// The run's values: a full March, and April after a few days of it.
+    fn checker<'a>(org: &'a Org, current: &str, values: &[Value]) -> Checker<'a> {
+        Checker {
+            org,
+            current: m(current),
+            stored: Vec::new(),
+            new_values: values
+                .iter()
+                .map(|v| ((v.month, v.metric), v.value))
+                .collect(),
+        }
+    }
+
+    fn flags(c: &Checker<'_>, v: &Value) -> Vec<Flag> {
+        match c.check(v) {
+            Ok(collected) => collected.flags,
+            Err(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_flow_of_the_month_in_progress_is_not_a_jump() {
+        let org = org();
+        let values = [
+            value("2025-03", "reactive_tickets_created", 120.0),
+            value("2025-04", "reactive_tickets_created", 9.0),
+            value("2025-03", "endpoints_managed", 400.0),
+            value("2025-04", "endpoints_managed", 150.0),
+        ];
+        // 5 April: April's 9 tickets so far are not a 92 % drop from March's 120.
+        let c = checker(&org, "2025-04", &values);
+        assert_eq!(flags(&c, &values[1]), vec![]);
+        // A stock is whole at any time: losing 250 endpoints is worth a look.
+        assert_eq!(flags(&c, &values[3]), vec![Flag::Warning]);
+        // Once April has closed, its (final) count is compared.
+        let c = checker(&org, "2025-05", &values);
+        assert_eq!(flags(&c, &values[1]), vec![Flag::Warning]);
+        assert!(!comparable("mrr", m("2025-04"), m("2025-04")));
+        assert!(comparable("mrr", m("2025-03"), m("2025-04")));
+        assert!(comparable("seats_managed", m("2025-04"), m("2025-04")));
+    }
 }

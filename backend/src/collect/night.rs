@@ -7,9 +7,11 @@ use super::quickbooks::{online, QuickBooksSettings};
 use super::run::{self, RunError, RunOptions, RunReport};
 use super::{CollectorConfig, VendorChoice};
 use crate::db::{tenant, DbPool};
+use crate::notify::events::{self, Event};
 use crate::store::org::{self, SettingsRow};
 use chrono::{DateTime, Utc};
 use qbr_shared::collection::Trigger;
+use qbr_shared::notify::NotifyEvent;
 
 /// How one organization's night went.
 #[derive(Debug)]
@@ -138,7 +140,16 @@ async fn collect_one(
     let cfg = match cfg {
         Ok(cfg) if cfg.vendors.is_empty() => return NightOutcome::NothingToCollect,
         Ok(cfg) => cfg,
-        Err(e) => return NightOutcome::Failed(e.to_string()),
+        Err(e) => {
+            // No run starts, so no run reports it: the event says why.
+            let event = Event {
+                kind: NotifyEvent::CollectionFailed,
+                summary: format!("The nightly collection could not start: {e}"),
+                details: Vec::new(),
+            };
+            events::raise_all(pool, org, &[event]).await;
+            return NightOutcome::Failed(e.to_string());
+        }
     };
     let opts = RunOptions {
         organization_id: org,
@@ -162,6 +173,7 @@ struct Named {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

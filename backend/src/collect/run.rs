@@ -6,6 +6,7 @@ use super::collector::{Progress, Reading, Steps, Window};
 use super::http::Http;
 use super::{registry, CollectorConfig, VendorChoice};
 use crate::db::{tenant, DbConn, DbPool};
+use crate::notify::events::{self, Event, RunFacts};
 use crate::store::collection::{self as log, NewRun, RunEnd};
 use crate::store::org::{self, Org};
 use anyhow::Context;
@@ -253,6 +254,7 @@ async fn locked_run(
                 .collect(),
         ),
     };
+    let vendors: Vec<Vendor> = sources.iter().map(|(v, _)| *v).collect();
     let total: u32 = sources
         .iter()
         .map(|(_, s)| match s {
@@ -263,7 +265,6 @@ async fn locked_run(
     let run_id = if opts.dry_run {
         None
     } else {
-        let vendors: Vec<Vendor> = sources.iter().map(|(v, _)| *v).collect();
         let new = NewRun {
             organization_id: plan.org.id,
             trigger: opts.trigger,
@@ -288,6 +289,9 @@ async fn locked_run(
         run_id,
         duration: started.elapsed(),
         requests: http.map_or(0, |h| h.requests()),
+        trigger: opts.trigger,
+        months: plan.months.clone(),
+        vendors,
     };
     end.record(pool, outcome).await
 }
@@ -345,6 +349,9 @@ struct Ended {
     run_id: Option<i64>,
     duration: Duration,
     requests: u64,
+    trigger: Trigger,
+    months: Vec<Month>,
+    vendors: Vec<Vendor>,
 }
 
 impl Ended {
@@ -363,6 +370,7 @@ impl Ended {
                     .await
                     .context("writing the collection log")
                     .map_err(RunError::Failed)?;
+                self.notify_success(pool, &report).await;
                 Ok(report)
             }
             Err(e) if e.is::<Cancelled>() => {
@@ -381,14 +389,57 @@ impl Ended {
                 tracing::error!(error = %message, "collection run failed");
                 let nothing = RunReport::default();
                 if let Err(log_err) = self
-                    .write(pool, RunStatus::Failed, Some(message), &nothing, &[])
+                    .write(
+                        pool,
+                        RunStatus::Failed,
+                        Some(message.clone()),
+                        &nothing,
+                        &[],
+                    )
                     .await
                 {
                     tracing::error!(error = %log_err, "could not record the failed run");
                 }
+                if let Some(facts) = self.facts() {
+                    let event = events::run_failed(&facts, &message);
+                    events::raise_all(pool, self.organization_id, &[event]).await;
+                }
                 Err(RunError::Failed(e))
             }
         }
+    }
+
+    /// The run as messages name it; `None` for a dry run (nothing to tell).
+    fn facts(&self) -> Option<RunFacts<'_>> {
+        Some(RunFacts {
+            run_id: self.run_id?,
+            trigger: self.trigger,
+            months: &self.months,
+            vendors: &self.vendors,
+        })
+    }
+
+    /// Raises the events of a successful run: values written with flags, drift not
+    /// reported in the last 30 days. The run's outcome does not depend on it.
+    async fn notify_success(&self, pool: &DbPool, report: &RunReport) {
+        let Some(facts) = self.facts() else {
+            return;
+        };
+        let mut raised: Vec<Event> = events::run_flags(&facts, &report.values)
+            .into_iter()
+            .collect();
+        if !report.drift.is_empty() {
+            let before = match tenant::checkout(pool, self.organization_id).await {
+                Ok(mut conn) => {
+                    log::drift_before(&mut conn, self.organization_id, facts.run_id, 30)
+                        .await
+                        .unwrap_or_default()
+                }
+                Err(_) => Vec::new(),
+            };
+            raised.extend(events::drift(&facts, &report.drift, &before));
+        }
+        events::raise_all(pool, self.organization_id, &raised).await;
     }
 
     async fn write(

@@ -14,9 +14,11 @@
 //! | `RUST_LOG` | `info` | log filter |
 //!
 //! Sign-in settings (`QBR_AUTHORIZED_USERS`, `AZURE_*`, `CORS_ORIGINS`, ...) are read by
-//! `auth::config::AuthConfig::from_env`, which lists them.
+//! `auth::config::AuthConfig::from_env`, which lists them; mail and webhooks
+//! (`SMTP_URL`, `QBR_MAIL_FROM`, `QBR_WEBHOOK_HOSTS`) by [`notify::NotifyConfig`].
 pub mod env;
 pub mod hosting;
+pub mod notify;
 
 pub use env::Env;
 

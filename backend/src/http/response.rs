@@ -306,6 +306,24 @@ pub mod errors {
         }
     }
 
+    /// A settings body (notifications, report delivery): malformed, too large, not
+    /// JSON, or breaking a rule.
+    pub struct SettingsBody;
+
+    impl ToResponses for SettingsBody {
+        fn to_responses(components: &mut Components) -> Responses {
+            let mut responses = one(
+                components,
+                "400",
+                "A body that does not parse or breaks a rule: INVALID_BODY, INVALID_EMAIL, \
+                 INVALID_WEBHOOK_URL, UNKNOWN_EVENT, INVALID_PERIOD, or NOT_CONFIGURED (the \
+                 server lacks SMTP_URL or QBR_SECRET_KEY)",
+            );
+            responses.append(&mut body_limits(components, "application/json"));
+            responses
+        }
+    }
+
     /// A multipart upload: too large or not `multipart/form-data`.
     pub struct Upload;
 

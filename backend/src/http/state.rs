@@ -8,6 +8,7 @@ use crate::collect::launcher::Launcher;
 use crate::collect::quickbooks::QuickBooksSettings;
 use crate::collect::CollectorConfig;
 use crate::db::DbPool;
+use crate::notify::Notifier;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct AppState {
     pub launcher: Arc<Launcher>,
     /// Who read what (`http::read_log`).
     pub read_log: ReadLog,
+    /// Mail and webhooks: test sends of the notification and report settings.
+    pub notifier: Arc<Notifier>,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
                 org_id,
             )),
             read_log: ReadLog::start(pool.clone()),
+            notifier: Arc::default(),
         }
     }
 }

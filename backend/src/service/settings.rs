@@ -223,6 +223,7 @@ fn check_excluded(names: &[String]) -> AppResult<Vec<String>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

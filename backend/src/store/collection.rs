@@ -126,6 +126,29 @@ pub async fn vendor_outcomes(
     ))
 }
 
+/// The drift recorded by the successful runs of the `days` before run `id` (the drift
+/// already reported).
+pub async fn drift_before(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    id: i64,
+    days: i64,
+) -> QueryResult<Vec<Drift>> {
+    let since = Utc::now() - chrono::TimeDelta::days(days);
+    let rows: Vec<serde_json::Value> = log::table
+        .filter(log::organization_id.eq(org))
+        .filter(log::id.lt(id))
+        .filter(log::status.eq(RunStatus::Success.as_str()))
+        .filter(log::started_at.ge(since))
+        .select(log::drift)
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .flat_map(|d| serde_json::from_value::<Vec<Drift>>(d).unwrap_or_default())
+        .collect())
+}
+
 /// Marks `running` rows as failed: called by the holder of the run lock, so such a row
 /// is a run whose process died.
 pub async fn close_interrupted(conn: &mut AsyncPgConnection, org: i32) -> QueryResult<usize> {

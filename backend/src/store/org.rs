@@ -81,6 +81,17 @@ pub async fn load(conn: &mut AsyncPgConnection, id: i32) -> QueryResult<Option<O
     Ok(row.map(Org::from))
 }
 
+/// Every organization that is not archived, by id (the background work's list).
+pub async fn active(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Org>> {
+    let rows: Vec<OrgRow> = organization::table
+        .filter(organization::archived_at.is_null())
+        .order(organization::id)
+        .select(COLUMNS)
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(Org::from).collect())
+}
+
 /// An organization as the platform administrators see it.
 #[derive(Debug, Clone, Queryable)]
 pub struct OrgSummary {

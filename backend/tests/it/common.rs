@@ -201,6 +201,8 @@ pub struct Extras {
     pub quickbooks: backend::collect::quickbooks::QuickBooksSettings,
     /// The vendors Collect now reads (none by default).
     pub collectors: Option<backend::collect::CollectorConfig>,
+    /// Mail and webhooks (none by default).
+    pub notifier: std::sync::Arc<backend::notify::Notifier>,
 }
 
 impl Default for Extras {
@@ -209,6 +211,7 @@ impl Default for Extras {
             body_timeout: backend::config::DEFAULT_BODY_TIMEOUT,
             quickbooks: Default::default(),
             collectors: None,
+            notifier: Default::default(),
         }
     }
 }
@@ -253,6 +256,7 @@ pub async fn start_server_with(
             1,
         ));
     }
+    state.notifier = extras.notifier;
     let service = server::service(state, auth.clone(), &Site::at_root(dist));
     let timeouts = server::connection_timeouts(extras.body_timeout);
     tokio::spawn(async move {

@@ -26,6 +26,7 @@ mod hosting_cli;
 mod io_cli;
 mod io_roundtrip;
 mod layers;
+mod notifications;
 mod openapi_conformance;
 mod quickbooks_desktop;
 mod quickbooks_online;

@@ -12,6 +12,8 @@ use backend::auth::AuthConfig;
 use reqwest::RequestBuilder;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use test_support::smtp::FakeSmtp;
+use test_support::webhook::FakeWebhook;
 
 /// One answer as received.
 struct Answer {
@@ -208,6 +210,10 @@ fn multipart(name: &str, bytes: &[u8]) -> Vec<u8> {
 /// A server with every sign-in path on: development sign-in, and Microsoft pointing at
 /// an address nothing answers (its login only builds the redirect).
 async fn spawn(limits: Option<u32>) -> TestApp {
+    spawn_with(limits, quickbooks_extras()).await
+}
+
+async fn spawn_with(limits: Option<u32>, extras: Extras) -> TestApp {
     TestApp::spawn_full(
         move |base| {
             let mut c: AuthConfig = test_auth_config();
@@ -226,7 +232,7 @@ async fn spawn(limits: Option<u32>) -> TestApp {
             }
             c
         },
-        quickbooks_extras(),
+        extras,
     )
     .await
 }
@@ -769,6 +775,69 @@ async fn api_keys(c: &mut Conformance, app: &TestApp) {
     .await;
 }
 
+/// Notification settings and report delivery, with mail and webhooks going to the
+/// fakes: read, replaced, refused, and "send a test now" for each.
+async fn notifications(c: &mut Conformance, app: &TestApp, hooks: &FakeWebhook) {
+    let path = "/api/qbr/settings/notifications";
+    c.call("get", path, app.http.get(app.url(path))).await;
+    let body = json!({"recipients": [
+        {"channel": "email", "name": "Owners", "email": "owner@example.com",
+         "events": ["collection_failed", "smartnumber_red"]},
+        {"channel": "slack", "webhook_url": hooks.url("/slack/conformance"), "events": ["drift"]}],
+        "quickbooks_stale_hours": 48});
+    let saved = c
+        .call_json("put", path, app.http.put(app.url(path)), &body)
+        .await;
+    assert_eq!(
+        saved.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&saved.body)
+    );
+    for bad in [
+        json!({"recipients": [{"channel": "email", "email": "x", "events": []}]}),
+        json!({"recipients": [{"channel": "teams", "webhook_url": "https://example.com/x", "events": []}]}),
+        json!({"recipients": [{"channel": "email", "email": "a@example.com", "events": ["sms"]}]}),
+    ] {
+        c.call("put", path, app.http.put(app.url(path)).json(&bad))
+            .await;
+    }
+    let test = "/api/qbr/settings/notifications/test";
+    let sent = c
+        .call_json("post", test, app.http.post(app.url(test)), &json!({}))
+        .await;
+    assert_eq!(sent.status, 200, "{}", String::from_utf8_lossy(&sent.body));
+    let body = json!({"recipient_id": 999999});
+    c.call_json("post", test, app.http.post(app.url(test)), &body)
+        .await;
+    let delivery = "/api/qbr/settings/report-delivery";
+    c.call("get", delivery, app.http.get(app.url(delivery)))
+        .await;
+    let body = json!({"enabled": true, "day": 5, "hour": 7, "monthly": true,
+                      "recipients": ["owner@example.com"], "paper": "a4"});
+    let saved = c
+        .call_json("put", delivery, app.http.put(app.url(delivery)), &body)
+        .await;
+    assert_eq!(
+        saved.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&saved.body)
+    );
+    let bad = json!({"enabled": true, "day": 40, "monthly": false, "recipients": []});
+    c.call("put", delivery, app.http.put(app.url(delivery)).json(&bad))
+        .await;
+    let test = "/api/qbr/settings/report-delivery/test";
+    let body = json!({"period": "2025-Q1", "to": ["cfo@example.com"]});
+    let sent = c
+        .call_json("post", test, app.http.post(app.url(test)), &body)
+        .await;
+    assert_eq!(sent.status, 200, "{}", String::from_utf8_lossy(&sent.body));
+    let body = json!({"period": "2019-Q1"});
+    c.call("post", test, app.http.post(app.url(test)).json(&body))
+        .await;
+}
+
 /// Settings: read, changed, refused.
 async fn settings(c: &mut Conformance, app: &TestApp) {
     let path = "/api/qbr/settings";
@@ -851,7 +920,23 @@ async fn rate_limits(c: &mut Conformance) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_operation_answers_as_documented() {
-    let app = spawn(None).await;
+    let smtp = FakeSmtp::start().await;
+    let hooks = FakeWebhook::start().await;
+    let env = backend::config::Env::from_pairs([
+        ("SMTP_URL", smtp.url()),
+        ("QBR_MAIL_FROM", "qbr@example.com".to_string()),
+        (
+            "QBR_SECRET_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_string(),
+        ),
+        ("QBR_WEBHOOK_HOSTS", "127.0.0.1".to_string()),
+    ]);
+    let notifier = backend::notify::Notifier::from_env(&env).expect("notifier");
+    let extras = Extras {
+        notifier: std::sync::Arc::new(notifier),
+        ..quickbooks_extras()
+    };
+    let app = spawn_with(None, extras).await;
     let mut c = Conformance::new(document(&app).await);
     public(&mut c, &app).await;
     writes(&mut c, &app).await;
@@ -861,6 +946,8 @@ async fn every_operation_answers_as_documented() {
     settings(&mut c, &app).await;
     collect_now(&mut c).await;
     quickbooks(&mut c, &app).await;
+    notifications(&mut c, &app, &hooks).await;
+    assert_eq!(smtp.received().len(), 2, "the two tests' mails");
     rate_limits(&mut c).await;
     for (op, statuses) in &c.seen {
         println!("{} {}: {statuses:?}", op.0.to_uppercase(), op.1);

@@ -8,7 +8,9 @@ use diesel::sql_types::{Integer, Text};
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
 use qbr_shared::api::DataSource;
+use qbr_shared::api::PaperSize;
 use qbr_shared::collection::{RunStatus, Trigger};
+use qbr_shared::notify::{Channel, DeliveryStatus, NotifyEvent, ReportKind};
 use qbr_shared::smartnumbers::SMARTNUMBERS;
 use qbr_shared::thresholds::default_bands;
 use qbr_shared::vendor::MANUAL_VENDOR_ID;
@@ -109,6 +111,64 @@ async fn check_constraints_allow_exactly_the_typed_words() {
         allowed_words(&db, "qbr_metrics_monthly", "data_source").await,
         words(DataSource::ALL.iter().map(|s| s.as_str()))
     );
+    let events = words(NotifyEvent::WORDS.iter().copied());
+    for (table, column, expected) in [
+        (
+            "notification_log",
+            "channel",
+            words(Channel::WORDS.iter().copied()),
+        ),
+        ("notification_log", "event", events.clone()),
+        ("notification_events", "event", events.clone()),
+        (
+            "notification_log",
+            "status",
+            words(DeliveryStatus::WORDS.iter().copied()),
+        ),
+        (
+            "report_deliveries",
+            "status",
+            words(DeliveryStatus::WORDS.iter().copied()),
+        ),
+        (
+            "report_deliveries",
+            "kind",
+            words(ReportKind::WORDS.iter().copied()),
+        ),
+        (
+            "report_delivery_settings",
+            "paper",
+            words(PaperSize::WORDS.iter().copied()),
+        ),
+    ] {
+        assert_eq!(
+            allowed_words(&db, table, column).await,
+            expected,
+            "{table}.{column}"
+        );
+    }
+    // A recipient's events: an array contained in the words.
+    let mut conn = db.conn().await;
+    let checks: Vec<Check> = diesel::sql_query(
+        "SELECT pg_get_constraintdef(c.oid) AS definition FROM pg_constraint c \
+         JOIN pg_class t ON t.oid = c.conrelid \
+         WHERE c.contype = 'c' AND t.relname = 'notification_recipients'",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let check = checks
+        .iter()
+        .find(|c| c.definition.contains("events <@"))
+        .expect("a CHECK on notification_recipients.events");
+    let allowed: BTreeSet<String> = check
+        .definition
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    assert_eq!(allowed, events);
 }
 
 /// A `diesel::table!` of `src/schema.rs`: its name, primary key and columns (name,
