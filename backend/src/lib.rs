@@ -7,6 +7,7 @@
 //! - `service` — the product's operations (reads through `cache`), shared by handlers,
 //!   the CLI, the report and the scheduler; `exchange` — CSV/XLSX in and out;
 //!   `collect` — the vendor collectors and runs; `report` — the PDF; `maintenance`;
+//!   `jobs` — jobs at a cron time in a time zone (the nightly collection and backup);
 //! - `store` — queries over `schema`; `db` — pool, migrations, private cluster;
 //! - `error`, `config`, `secrets`, `cache`, `demo` — used by all.
 pub mod api;
@@ -20,6 +21,7 @@ pub mod demo;
 pub mod error;
 pub mod exchange;
 pub mod http;
+pub mod jobs;
 pub mod maintenance;
 pub mod report;
 pub mod schema;
