@@ -9,7 +9,7 @@
 //!   `collect` — the vendor collectors and runs; `report` — the PDF; `maintenance`;
 //!   `jobs` — jobs at a cron time in a time zone (the nightly collection and backup);
 //! - `store` — queries over `schema`; `db` — pool, migrations, private cluster;
-//! - `error`, `config`, `secrets`, `cache`, `demo` — used by all.
+//! - `error`, `config`, `secrets`, `cache`, `demo`, `observe` (metrics) — used by all.
 pub mod api;
 pub mod auth;
 pub mod cache;
@@ -23,6 +23,7 @@ pub mod exchange;
 pub mod http;
 pub mod jobs;
 pub mod maintenance;
+pub mod observe;
 pub mod report;
 pub mod schema;
 pub mod secrets;

@@ -9,6 +9,7 @@ pub mod exchange;
 pub mod health;
 pub mod metrics;
 pub mod organizations;
+pub mod prometheus;
 pub mod qbwc;
 pub mod quickbooks;
 pub mod quickbooks_online;

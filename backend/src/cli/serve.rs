@@ -91,11 +91,13 @@ pub async fn run(
     let dev_login_url = announce(&auth_config);
     let mut state = AppState::new(database.pool.clone(), super::ORG_ID);
     state.quickbooks = std::sync::Arc::new(QuickBooksSettings::from_env(env)?);
+    state.metrics_token = config.metrics_token.as_deref().map(std::sync::Arc::from);
     bootstrap_admins(database, state.org_id, &auth_config).await?;
     let auth = Auth::new(auth_config)?;
     if demo {
         load_demo(database, state.org_id).await?;
     }
+    crate::observe::spawn_upkeep();
     maintenance::spawn_refresh(database.pool.clone(), state.org_id);
     maintenance::spawn_auth_cleanup(database.pool.clone(), auth.clone());
     let collectors = CollectorConfig::from_env(env)?;

@@ -16,6 +16,9 @@ pub struct AppState {
     pub caches: Arc<Caches>,
     /// QuickBooks: the Web Connector's login and the sync settings.
     pub quickbooks: Arc<QuickBooksSettings>,
+    /// `QBR_METRICS_TOKEN`: `GET /metrics` needs it as a bearer token; unset, only
+    /// clients on this machine may read it.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -25,6 +28,7 @@ impl AppState {
             org_id,
             caches: Arc::default(),
             quickbooks: Arc::default(),
+            metrics_token: None,
         }
     }
 }

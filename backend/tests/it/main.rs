@@ -24,6 +24,7 @@ mod hosting_cli;
 mod io_cli;
 mod io_roundtrip;
 mod layers;
+mod observability;
 mod openapi_conformance;
 mod quickbooks_desktop;
 mod quickbooks_online;
