@@ -7,11 +7,13 @@
 //! - `service` — the product's operations (reads through `cache`), shared by handlers,
 //!   the CLI, the report and the scheduler; `exchange` — CSV/XLSX in and out;
 //!   `collect` — the vendor collectors and runs; `report` — the PDF; `maintenance`;
+//!   `backup` — `qbr backup`/`qbr restore` and the nightly backup (pg_dump, pg_restore);
 //!   `jobs` — jobs at a cron time in a time zone (the nightly collection and backup);
 //! - `store` — queries over `schema`; `db` — pool, migrations, private cluster;
 //! - `error`, `config`, `secrets`, `cache`, `demo`, `observe` (metrics) — used by all.
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod cache;
 pub mod cli;
 pub mod collect;

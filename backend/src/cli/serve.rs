@@ -1,5 +1,5 @@
-//! `qbr serve [--demo]`: the web server, its background upkeep and the nightly
-//! collection schedule.
+//! `qbr serve [--demo]`: the web server, its background upkeep, the nightly collection
+//! schedule and the nightly backup.
 use crate::auth::{Auth, AuthConfig};
 use crate::collect::quickbooks::QuickBooksSettings;
 use crate::collect::{schedule, CollectorConfig};
@@ -108,6 +108,12 @@ pub async fn run(
         state.org_id,
     )
     .await?;
+    let nightly_backup = match crate::backup::nightly::NightlySettings::from_env(env, config)? {
+        Some(settings) => {
+            Some(crate::backup::nightly::start(settings, database.url.clone()).await?)
+        }
+        None => None,
+    };
     println!("QBR Dashboard: {}", auth.config.frontend_url);
     if !auth
         .config
@@ -123,6 +129,9 @@ pub async fn run(
     let served = server::serve(service, config.listen, config.body_timeout).await;
     if let Some(schedule) = schedule {
         schedule.shutdown().await;
+    }
+    if let Some(job) = nightly_backup {
+        job.shutdown().await;
     }
     served
 }

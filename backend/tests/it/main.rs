@@ -26,6 +26,7 @@ mod io_roundtrip;
 mod layers;
 mod observability;
 mod openapi_conformance;
+mod operations_backup;
 mod quickbooks_desktop;
 mod quickbooks_online;
 mod report_pdf;
