@@ -1,7 +1,8 @@
 //! Backups: `qbr backup` of a database with the worked example, `qbr restore` into the
 //! private cluster of a machine that has none yet (a fresh cluster: initdb, the role
 //! `qbr_app` created), and the restored server answers the same SmartNumbers with
-//! row-level security still in force; restores refused over data (checksum unchanged)
+//! row-level security still in force; into a database of a plain owner (who must be
+//! granted `qbr_app` first); restores refused over data (checksum unchanged)
 //! and done with `--force`; files that are no backup of `qbr` refused; the nightly
 //! backup's pruning and its failure.
 
@@ -101,36 +102,7 @@ async fn a_backup_restored_into_a_fresh_cluster_gives_the_same_smartnumbers() {
         .await
         .unwrap()
         .unwrap();
-    let url = pg.database_url(backend::db::LOCAL_DB_NAME);
-    assert!(backend::db::run_migrations(&url).await.unwrap().is_empty());
-    let restored = TestDb {
-        pool: backend::db::pool(&url, 4).unwrap(),
-        url,
-    };
-    let running = start_server(
-        restored.pool.clone(),
-        |_| test_auth_config(),
-        Path::new("/nonexistent"),
-    )
-    .await;
-    let token = create_session(&restored, TEST_USER, 1).await;
-    let client = reqwest::Client::builder()
-        .default_headers(
-            std::iter::once((
-                reqwest::header::COOKIE,
-                format!("qbr_session={token}").parse().unwrap(),
-            ))
-            .collect(),
-        )
-        .build()
-        .unwrap();
-    let app2 = TestApp {
-        db: restored,
-        base: running.base,
-        http: client,
-        anon: reqwest::Client::new(),
-        auth: running.auth,
-    };
+    let app2 = serve_on(pg.database_url(backend::db::LOCAL_DB_NAME)).await;
     assert_eq!(smartnumbers(&app2).await, before);
     assert_eq!(checksum(&app2.db).await, checksum(&app.db).await);
     // Still behind row-level security: the server acts as qbr_app, sees no rows
@@ -173,6 +145,121 @@ async fn a_backup_restored_into_a_fresh_cluster_gives_the_same_smartnumbers() {
     tokio::task::spawn_blocking(move || pg.stop())
         .await
         .unwrap()
+        .unwrap();
+}
+
+/// A signed-in server on the (restored, migrated) database at `url`.
+async fn serve_on(url: String) -> TestApp {
+    assert!(backend::db::run_migrations(&url).await.unwrap().is_empty());
+    let restored = TestDb {
+        pool: backend::db::pool(&url, 4).unwrap(),
+        url,
+    };
+    let running = start_server(
+        restored.pool.clone(),
+        |_| test_auth_config(),
+        Path::new("/nonexistent"),
+    )
+    .await;
+    let token = create_session(&restored, TEST_USER, 1).await;
+    let client = reqwest::Client::builder()
+        .default_headers(
+            std::iter::once((
+                reqwest::header::COOKIE,
+                format!("qbr_session={token}").parse().unwrap(),
+            ))
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    TestApp {
+        db: restored,
+        base: running.base,
+        http: client,
+        anon: reqwest::Client::new(),
+        auth: running.auth,
+    }
+}
+
+/// `url` with another user and database (the cluster's socket and port kept).
+fn url_as(url: &str, user: &str, database: &str) -> String {
+    let rest = url.split_once('@').unwrap().1;
+    let query = rest.split_once('?').unwrap().1;
+    format!("postgres://{user}@/{database}?{query}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_restores_into_a_database_of_another_owner() {
+    // A backup of a database the superuser owns (the private cluster's, the tests')...
+    let app = TestApp::spawn().await;
+    load_reference(&app).await;
+    let before = smartnumbers(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("qbr.dump");
+    let file_arg = file.to_str().unwrap();
+    let env = [("DATABASE_URL", app.db.url.as_str())];
+    assert!(qbr(&["backup", "--out", file_arg], &env)
+        .await
+        .status
+        .success());
+
+    // ...into one a plain user owns, as README's Production sets it up.
+    let admin_url = url_as(&app.db.url, "postgres", "postgres");
+    let owner = format!("qbr_restorer_{}", std::process::id());
+    let database = format!("{owner}_db");
+    for sql in [
+        format!("CREATE ROLE {owner} LOGIN"),
+        format!("CREATE DATABASE {database} OWNER {owner}"),
+    ] {
+        let mut admin =
+            <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
+                &admin_url,
+            )
+            .await
+            .unwrap();
+        diesel::sql_query(sql).execute(&mut admin).await.unwrap();
+    }
+    let url = url_as(&app.db.url, &owner, &database);
+    let env = [("DATABASE_URL", url.as_str())];
+    // Not yet a member of qbr_app, and it may not make itself one: told what to run.
+    let out = qbr(&["restore", file_arg], &env).await;
+    assert!(!out.status.success());
+    assert!(said(&out).contains("GRANT qbr_app TO"), "{}", said(&out));
+    let mut admin =
+        <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&admin_url)
+            .await
+            .unwrap();
+    diesel::sql_query(format!("GRANT qbr_app TO {owner}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let out = qbr(&["restore", file_arg], &env).await;
+    assert!(out.status.success(), "{}", said(&out));
+
+    let restored = serve_on(url).await;
+    assert_eq!(smartnumbers(&restored).await, before);
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    // The new owner owns everything, and its later tables reach qbr_app.
+    let mut as_owner = restored.db.conn().await;
+    let others: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner <> current_user",
+    )
+    .get_result(&mut as_owner)
+    .await
+    .unwrap();
+    assert_eq!(others.n, 0);
+    diesel::sql_query("CREATE TABLE later_table (id int)")
+        .execute(&mut as_owner)
+        .await
+        .unwrap();
+    let mut conn = restored.db.pool.get().await.unwrap();
+    diesel::sql_query("SELECT * FROM later_table")
+        .execute(&mut conn)
+        .await
         .unwrap();
 }
 
