@@ -8,10 +8,13 @@
 //!   the CLI, the report and the scheduler; `exchange` — CSV/XLSX in and out;
 //!   `collect` — the vendor collectors and runs; `report` — the PDF; `maintenance`;
 //! - `notify` — notification events, their outbox and worker, mail and webhooks;
+//!   `backup` — `qbr backup`/`qbr restore` and the nightly backup (pg_dump, pg_restore);
+//!   `jobs` — jobs at a cron time in a time zone (the nightly collection and backup);
 //! - `store` — queries over `schema`; `db` — pool, migrations, private cluster;
-//! - `error`, `config`, `secrets`, `cache`, `demo` — used by all.
+//! - `error`, `config`, `secrets`, `cache`, `demo`, `observe` (metrics) — used by all.
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod cache;
 pub mod cli;
 pub mod collect;
@@ -21,8 +24,10 @@ pub mod demo;
 pub mod error;
 pub mod exchange;
 pub mod http;
+pub mod jobs;
 pub mod maintenance;
 pub mod notify;
+pub mod observe;
 pub mod report;
 pub mod schema;
 pub mod secrets;

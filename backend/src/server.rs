@@ -25,8 +25,11 @@ pub fn connection_timeouts(body: Duration) -> FuseConfig {
 }
 
 /// The whole service, under `site`'s public path: the API, its OpenAPI document, the
-/// SPA's `config.json`, and the SPA itself when `site.dist_dir` holds a build.
+/// SPA's `config.json`, the metrics for Prometheus (`/metrics`), and the SPA itself
+/// when `site.dist_dir` holds a build.
 pub fn service(state: AppState, auth: Arc<Auth>, site: &Site) -> Service {
+    // Requests are counted from the first one on (`GET /metrics`).
+    crate::observe::install();
     let cors = crate::auth::csrf::cors(&auth.config);
     let api = api::router(crate::auth::require_auth);
     // The document is made before HEAD is added, so it lists each read once, as GET.
@@ -41,7 +44,8 @@ pub fn service(state: AppState, auth: Arc<Auth>, site: &Site) -> Service {
         .push(api)
         // Unknown /api paths are API 404s (the envelope), never the SPA's index.html.
         .push(Router::with_path("api/{**rest}").goal(fallback))
-        .push(Router::with_path("config.json").get(SpaConfigJson::new(&site.public_path)));
+        .push(Router::with_path("config.json").get(SpaConfigJson::new(&site.public_path)))
+        .push(Router::with_path("metrics").get(api::prometheus::get_metrics));
     if let Ok(index) = std::fs::read_to_string(site.dist_dir.join("index.html")) {
         script_hashes = csp::inline_script_hashes(&index);
         let files = StaticDir::new([site.dist_dir.clone()])

@@ -33,12 +33,31 @@ words! {
 }
 
 api_type! {
-    /// `GET /api/health`.
+    /// `GET /api/health`: the server answers and its database is reachable (when it is
+    /// not, the answer is 503 with the error envelope), and how recent each vendor's
+    /// collected data is.
     pub struct HealthResponse {
+        /// `ok`, or `stale` when a vendor's data is stale (still 200: the server works).
         pub status: String,
         pub version: String,
-        /// `ok` or `unavailable`.
+        /// `ok`.
         pub db: String,
+        /// Every vendor, in `Vendor::ALL` order.
+        pub vendors: Vec<VendorHealth>,
+    }
+}
+
+api_type! {
+    /// A vendor's freshness in `GET /api/health`, over the server's organizations.
+    pub struct VendorHealth {
+        pub vendor: Vendor,
+        /// When the newest successful collection run that read this vendor ended, in any
+        /// organization that is not archived; null when none has yet.
+        pub last_success: Option<DateTime<Utc>>,
+        /// Hours since `last_success`.
+        pub hours_since_success: Option<f64>,
+        /// `last_success` is more than 36 hours old (a vendor never collected is not stale).
+        pub stale: bool,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod health;
 pub mod metrics;
 pub mod notifications;
 pub mod organizations;
+pub mod prometheus;
 pub mod qbwc;
 pub mod quickbooks;
 pub mod quickbooks_online;

@@ -2,6 +2,7 @@
 //! settings, opens the database (migrating it) and does its job through the service
 //! layer, like the API.
 mod apikey;
+mod backup;
 mod collect;
 mod import;
 mod logging;
@@ -64,6 +65,10 @@ enum Command {
         #[command(subcommand)]
         command: spa::SpaCommand,
     },
+    /// Write a backup of the whole database (pg_dump, custom format) to a file.
+    Backup(backup::BackupArgs),
+    /// Restore a backup written by `qbr backup` (refused over data without --force).
+    Restore(backup::RestoreArgs),
 }
 
 /// The organization the CLI acts on.
@@ -85,8 +90,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let env = Env::process();
     let config = Config::from_env(&env)?;
     let _log = init_logging(config.log_json);
+    // Backups and restores open the database themselves: a restore must not migrate
+    // first, and a backup may use the private cluster a running server holds.
     let cli = match cli.command {
         Command::Spa { command } => return spa::run(command),
+        Command::Backup(args) => return backup::run_backup(&config, args).await,
+        Command::Restore(args) => return backup::run_restore(&config, args).await,
         command => Cli { command },
     };
     if let Command::Quickbooks { command } = &cli.command {
@@ -120,7 +129,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::run(&database, args).await,
         Command::Quickbooks { command } => quickbooks::run(&env, &database, command).await,
         Command::Org { command } => org::run(&env, &database, command).await,
-        Command::Spa { .. } => Ok(()),
+        Command::Spa { .. } | Command::Backup(_) | Command::Restore(_) => Ok(()),
     };
     // The private cluster (if any) stops when `database` is dropped, after the server.
     drop(database);

@@ -1,5 +1,6 @@
 //! `qbr serve [--demo]`: the web server, its background upkeep, the notification
-//! worker, scheduled report delivery and the nightly collection schedule.
+//! worker, scheduled report delivery, the nightly collection schedule and the nightly
+//! backup.
 use crate::auth::{Auth, AuthConfig};
 use crate::collect::quickbooks::QuickBooksSettings;
 use crate::collect::{schedule, CollectorConfig};
@@ -92,6 +93,7 @@ pub async fn run(
     let dev_login_url = announce(&auth_config);
     let mut state = AppState::new(database.pool.clone(), super::ORG_ID);
     state.quickbooks = std::sync::Arc::new(QuickBooksSettings::from_env(env)?);
+    state.metrics_token = config.metrics_token.as_deref().map(std::sync::Arc::from);
     bootstrap_admins(database, state.org_id, &auth_config).await?;
     let mut notifier = Notifier::from_env(env)?;
     notifier.dashboard_url = Some(auth_config.frontend_url.clone());
@@ -101,6 +103,7 @@ pub async fn run(
     if demo {
         load_demo(database, state.org_id).await?;
     }
+    crate::observe::spawn_upkeep();
     maintenance::spawn_refresh(database.pool.clone(), state.org_id);
     maintenance::spawn_auth_cleanup(database.pool.clone(), auth.clone());
     maintenance::spawn_report_delivery(database.pool.clone(), state.notifier.clone());
@@ -122,6 +125,12 @@ pub async fn run(
         state.org_id,
     )
     .await?;
+    let nightly_backup = match crate::backup::nightly::NightlySettings::from_env(env, config)? {
+        Some(settings) => {
+            Some(crate::backup::nightly::start(settings, database.url.clone()).await?)
+        }
+        None => None,
+    };
     println!("QBR Dashboard: {}", auth.config.frontend_url);
     if !auth
         .config
@@ -137,6 +146,9 @@ pub async fn run(
     let served = server::serve(service, config.listen, config.body_timeout).await;
     if let Some(schedule) = schedule {
         schedule.shutdown().await;
+    }
+    if let Some(job) = nightly_backup {
+        job.shutdown().await;
     }
     served
 }

@@ -1,11 +1,14 @@
 //! The one HTTP client of the collectors: a timeout on every call, retries with
 //! exponential backoff and jitter (backon) on connection errors, timeouts, 5xx and 429
-//! (honouring `Retry-After`), never on other 4xx; every request sent is counted.
+//! (honouring `Retry-After`), never on other 4xx; every request sent is counted, for the
+//! run's log and, with its time and any failure, for the server's metrics (`observe`).
+use crate::observe::{self, VendorFailure};
 use backon::{ExponentialBuilder, Retryable};
+use qbr_shared::Vendor;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Timeouts and retry policy.
 #[derive(Debug, Clone)]
@@ -49,6 +52,8 @@ pub struct Http {
     client: reqwest::Client,
     settings: HttpSettings,
     requests: Arc<AtomicU64>,
+    /// Whose requests these are, for the metrics ([`Http::for_vendor`]).
+    vendor: Option<Vendor>,
 }
 
 impl Http {
@@ -62,7 +67,17 @@ impl Http {
             client,
             settings,
             requests: Arc::new(AtomicU64::new(0)),
+            vendor: None,
         })
+    }
+
+    /// The same client and request counter, sending `vendor`'s requests (so the
+    /// metrics count them under its name).
+    pub fn for_vendor(&self, vendor: Vendor) -> Http {
+        Http {
+            vendor: Some(vendor),
+            ..self.clone()
+        }
     }
 
     /// Requests sent so far (retries included).
@@ -120,6 +135,7 @@ impl Http {
         build: &impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response, VendorError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
         let err = |message: String, retryable: bool, retry_after: Option<Duration>| VendorError {
             what: what.to_string(),
             message,
@@ -129,12 +145,28 @@ impl Http {
         let res = match build(&self.client).send().await {
             Ok(res) => res,
             Err(e) => {
+                let failure = if e.is_timeout() {
+                    VendorFailure::Timeout
+                } else if e.is_connect() {
+                    VendorFailure::Connect
+                } else {
+                    VendorFailure::Other
+                };
+                self.record(started, Some(failure));
                 let retryable = e.is_connect() || e.is_timeout() || e.is_request();
                 return Err(err(format!("{e}"), retryable, None));
             }
         };
         let status = res.status();
-        if status.is_success() || passed.contains(&status) {
+        let failure = match status {
+            s if s.is_success() => None,
+            StatusCode::TOO_MANY_REQUESTS => Some(VendorFailure::TooManyRequests),
+            s if s.is_server_error() => Some(VendorFailure::Server),
+            s if s.is_client_error() => Some(VendorFailure::Client),
+            _ => Some(VendorFailure::Other),
+        };
+        self.record(started, failure);
+        if failure.is_none() || passed.contains(&status) {
             return Ok(res);
         }
         let retry_after = res
@@ -151,5 +183,12 @@ impl Http {
             retryable,
             retry_after,
         ))
+    }
+
+    /// Counts one try for the metrics (a passed 401 is still a failed request).
+    fn record(&self, started: Instant, failure: Option<VendorFailure>) {
+        if let Some(vendor) = self.vendor {
+            observe::vendor_request(vendor, started.elapsed(), failure);
+        }
     }
 }

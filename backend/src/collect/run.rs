@@ -153,10 +153,21 @@ async fn locked(
             if let Ok(mut conn) = tenant::checkout(pool, opts.organization_id).await {
                 let _ = log::record_refused(&mut conn, opts.organization_id, opts.trigger).await;
             }
+            crate::observe::collection_run(opts.trigger, RunStatus::Refused, None);
         }
         return Err(RunError::Refused);
     }
+    let started = Instant::now();
     let result = locked_run(pool, opts, sources, progress, control).await;
+    if !opts.dry_run {
+        let status = match &result {
+            Ok(_) => RunStatus::Success,
+            Err(RunError::Cancelled) => RunStatus::Cancelled,
+            Err(RunError::Refused) => RunStatus::Refused,
+            Err(RunError::Failed(_)) => RunStatus::Failed,
+        };
+        crate::observe::collection_run(opts.trigger, status, Some(started.elapsed()));
+    }
     let unlocked = diesel::sql_query("SELECT pg_advisory_unlock($1)")
         .bind::<diesel::sql_types::BigInt, _>(key)
         .execute(&mut lock_conn)
@@ -242,7 +253,10 @@ async fn locked_run(
                 .chosen(opts.vendors)
                 .map_err(RunError::Failed)?
                 .iter()
-                .map(|v| (v.vendor(), Source::Collector(v.collector(http.clone()))))
+                .map(|v| {
+                    let http = http.for_vendor(v.vendor());
+                    (v.vendor(), Source::Collector(v.collector(http)))
+                })
                 .collect();
             (Some(http), collectors)
         }

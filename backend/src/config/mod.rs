@@ -11,6 +11,7 @@
 //! | `QBR_DB_POOL_SIZE` | `16` | database connections per server process |
 //! | `QBR_BODY_TIMEOUT_SECS` | `30` | a request body that stalls this long is cut |
 //! | `QBR_LOG_FORMAT` | `text` | `json` for one JSON object per log line |
+//! | `QBR_METRICS_TOKEN` | unset | bearer token `GET /metrics` needs; unset = clients on this machine only |
 //! | `RUST_LOG` | `info` | log filter |
 //!
 //! Sign-in settings (`QBR_AUTHORIZED_USERS`, `AZURE_*`, `CORS_ORIGINS`, ...) are read by
@@ -44,7 +45,12 @@ pub struct Config {
     /// How long a request body may stall before the request is cut.
     pub body_timeout: std::time::Duration,
     pub log_json: bool,
+    /// `GET /metrics` needs this bearer token; `None`: clients on this machine only.
+    pub metrics_token: Option<String>,
 }
+
+/// A metrics token shorter than this is refused: it would be guessed.
+const MIN_METRICS_TOKEN: usize = 16;
 
 impl Config {
     /// Reads the environment; a malformed value is an error naming the variable.
@@ -69,6 +75,19 @@ impl Config {
             log_json: env
                 .var("QBR_LOG_FORMAT")
                 .is_some_and(|v| v.eq_ignore_ascii_case("json")),
+            metrics_token: metrics_token(env)?,
         })
     }
+}
+
+fn metrics_token(env: &Env) -> anyhow::Result<Option<String>> {
+    let token = env.var("QBR_METRICS_TOKEN");
+    if let Some(t) = &token {
+        anyhow::ensure!(
+            t.chars().count() >= MIN_METRICS_TOKEN && t.chars().all(|c| c.is_ascii_graphic()),
+            "QBR_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} printable characters without \
+             spaces (e.g. `openssl rand -hex 24`)"
+        );
+    }
+    Ok(token)
 }

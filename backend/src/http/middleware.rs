@@ -122,14 +122,38 @@ impl Handler for RequestContext {
             Err(None) => ctrl.skip_rest(),
         }
         let status = res.status_code.map_or(200, |s| s.as_u16());
+        let elapsed = started.elapsed();
+        crate::observe::http_request(
+            req.method().as_str(),
+            &route_label(req.matched_path(), &self.site.public_path),
+            status,
+            elapsed,
+        );
         tracing::info!(
             request_id = %id,
             method = %req.method(),
             path = %public_path,
             status,
-            micros = started.elapsed().as_micros() as u64,
+            micros = elapsed.as_micros() as u64,
             "request"
         );
+    }
+}
+
+/// The route a request took, as metrics label it: the pattern it matched (salvo's
+/// matched path, `api/qbr/users/{user_id}`) without the public path, so one label
+/// stands for every request of a route; `unmatched` when no route took it.
+fn route_label(matched: &str, prefix: &PublicPath) -> String {
+    if matched.is_empty() {
+        return "unmatched".to_string();
+    }
+    let route = format!("/{matched}");
+    if !prefix.is_root() && route == prefix.as_str() {
+        return "/".to_string();
+    }
+    match prefix.strip(&route) {
+        Some(inner) => inner.to_string(),
+        None => route,
     }
 }
 
@@ -234,6 +258,22 @@ pub async fn catch_errors(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_are_labelled_by_pattern_without_the_public_path() {
+        let root = PublicPath::default();
+        let prefixed = PublicPath::parse("/qbr").unwrap_or_default();
+        assert_eq!(
+            route_label("api/qbr/users/{user_id}", &root),
+            "/api/qbr/users/{user_id}"
+        );
+        assert_eq!(
+            route_label("qbr/api/qbr/users/{user_id}", &prefixed),
+            "/api/qbr/users/{user_id}"
+        );
+        assert_eq!(route_label("qbr", &prefixed), "/");
+        assert_eq!(route_label("", &root), "unmatched");
+    }
 
     #[test]
     fn request_ids_are_distinct_uuids() {

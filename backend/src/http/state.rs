@@ -26,6 +26,9 @@ pub struct AppState {
     pub read_log: ReadLog,
     /// Mail and webhooks: test sends of the notification and report settings.
     pub notifier: Arc<Notifier>,
+    /// `QBR_METRICS_TOKEN`: `GET /metrics` needs it as a bearer token; unset, only
+    /// clients on this machine may read it.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             )),
             read_log: ReadLog::start(pool.clone()),
             notifier: Arc::default(),
+            metrics_token: None,
         }
     }
 }

@@ -61,6 +61,35 @@ pub async fn run(conn: &mut AsyncPgConnection, org: &Org, id: i64) -> AppResult<
         .ok_or_else(|| crate::error::AppError::not_found(format!("No collection run with id {id}")))
 }
 
+/// The health check calls a vendor stale after this long without a successful run: a
+/// missed night plus half a day.
+pub const STALE_AFTER_HOURS: f64 = 36.0;
+
+/// Every vendor's freshness for the health check, over the server's organizations (the
+/// newest success of each; nothing of any one organization).
+pub async fn vendor_health(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<Vec<VendorHealth>> {
+    let found = store::vendor_last_success(conn).await?;
+    Ok(Vendor::ALL
+        .into_iter()
+        .map(|vendor| {
+            let last_success = found
+                .iter()
+                .find(|f| Vendor::from_key(&f.vendor_key) == Some(vendor))
+                .map(|f| f.last_success);
+            let hours = last_success.map(|s| (now - s).num_seconds() as f64 / 3600.0);
+            VendorHealth {
+                vendor,
+                last_success,
+                hours_since_success: hours,
+                stale: hours.is_some_and(|h| h > STALE_AFTER_HOURS),
+            }
+        })
+        .collect())
+}
+
 /// The latest `limit` runs, newest first.
 pub async fn log(
     conn: &mut AsyncPgConnection,

@@ -265,3 +265,23 @@ pub async fn finish(
         .await
         .map(|_| ())
 }
+
+/// One vendor's newest successful run, over every organization.
+#[derive(QueryableByName)]
+pub struct VendorLastSuccess {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub vendor_key: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub last_success: DateTime<Utc>,
+}
+
+/// Per vendor, the newest successful run that read it in any organization that is not
+/// archived, for the public health check, which enters no organization: the
+/// `SECURITY DEFINER` function `qbr_vendor_last_success()` answers this aggregate only.
+pub async fn vendor_last_success(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<Vec<VendorLastSuccess>> {
+    diesel::sql_query("SELECT vendor_key, last_success FROM qbr_vendor_last_success()")
+        .load(conn)
+        .await
+}

@@ -194,6 +194,26 @@ impl Drop for PgCluster {
     }
 }
 
+/// The URL of database `db` on a server that another process runs on `data_dir` (a
+/// `qbr serve` holding its private cluster), if one runs there and accepts connections:
+/// its `postmaster.pid` names the port and the socket folder. Lets a short job (a
+/// backup) use the cluster while it belongs to someone else.
+pub fn running_url(data_dir: &Path, db: &str) -> Option<String> {
+    let text = fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let pid = lock_file_pid(data_dir)?;
+    let port: u16 = lines.get(3)?.trim().parse().ok()?;
+    let socket_dir = PathBuf::from(lines.get(4)?.trim());
+    if !process_running(pid) || !accepts_connections(&socket_path(&socket_dir, port)) {
+        return None;
+    }
+    Some(format!(
+        "postgres://{PG_USER}@/{db}?host={host}&port={port}",
+        db = percent_encode(db.as_bytes()),
+        host = percent_encode(socket_dir.as_os_str().as_bytes()),
+    ))
+}
+
 /// Where the server binaries are: the real directory of the first `initdb` (else `postgres`) on
 /// PATH if it holds both programs, else the highest-versioned `/usr/lib/postgresql/*/bin`.
 pub fn find_pg_bin_dir() -> anyhow::Result<PathBuf> {

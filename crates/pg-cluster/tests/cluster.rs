@@ -191,6 +191,23 @@ async fn second_start_in_the_same_process_fails_at_once() -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Another process's server is found through its `postmaster.pid` (what `qbr backup` uses
+/// while `qbr serve` holds the cluster); none once it stopped, none where none ran.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_server_is_found_by_its_data_dir() -> anyhow::Result<()> {
+    let tmp = reachable_tempdir()?;
+    let data_dir = tmp.path().join("pgdata");
+    assert_eq!(pg_cluster::running_url(&data_dir, "postgres"), None);
+    let cluster = PgCluster::start(&data_dir, None)?;
+    create_notes(&cluster.database_url("postgres"), "found").await?;
+    let url = pg_cluster::running_url(&data_dir, "postgres").context("not found")?;
+    assert_eq!(url, cluster.database_url("postgres"));
+    assert_eq!(notes(&url).await?, ["found"]);
+    cluster.stop()?;
+    assert_eq!(pg_cluster::running_url(&data_dir, "postgres"), None);
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn long_paths_put_the_socket_in_a_temp_dir() -> anyhow::Result<()> {
     let tmp = reachable_tempdir()?;

@@ -119,7 +119,7 @@ pub struct Intuit {
 impl Intuit {
     pub fn new(cfg: &OnlineSettings) -> anyhow::Result<Intuit> {
         Ok(Intuit {
-            http: Http::new(cfg.http.clone())?,
+            http: Http::new(cfg.http.clone())?.for_vendor(qbr_shared::Vendor::QuickBooks),
             cfg: cfg.clone(),
         })
     }

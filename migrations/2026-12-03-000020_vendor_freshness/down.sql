@@ -1,0 +1,1 @@
+DROP FUNCTION qbr_vendor_last_success();
