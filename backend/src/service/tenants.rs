@@ -3,12 +3,12 @@
 //! organization's admins), and the bootstrap admins of `QBR_AUTHORIZED_USERS`. Every
 //! change is audited; an organization always keeps at least one admin.
 use super::Actor;
+use crate::db::tenant;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::members::{self, Member};
 use crate::store::org::{self, OrgSummary};
 use crate::store::thresholds;
-use crate::db::tenant;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use qbr_shared::access::{AuditAction, Role};
 use qbr_shared::api::{MemberInfo, OrganizationInfo};

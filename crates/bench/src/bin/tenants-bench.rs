@@ -48,8 +48,8 @@
 //! `--explain` then restarts each server with PostgreSQL's `auto_explain` logging every
 //! statement of its sessions (with `ANALYZE` and `BUFFERS`), sends a cold read with a
 //! key, then warm reads with the key and with the cookie, and prints the plans
-//! PostgreSQL logged: the guard's key or session query and the SmartNumbers and
-//! thresholds queries, as the server runs them. `--pg-setting NAME=VALUE` sets a
+//! PostgreSQL logged: the guard's key or session query (and the key function's own
+//! query) and the SmartNumbers and thresholds queries, as the server runs them. `--pg-setting NAME=VALUE` sets a
 //! PostgreSQL setting for both databases first (e.g. `random_page_cost=1.1`).
 //!
 //! Any response other than 200 is an error: counted, printed, exit code 1.
@@ -1365,6 +1365,8 @@ async fn set_auto_explain(conn: &mut AsyncPgConnection, db: &str, on: bool) -> a
             "auto_explain.log_analyze = on",
             "auto_explain.log_buffers = on",
             "auto_explain.log_timing = on",
+            // The key look-up's own query, inside `qbr_api_key_by_hash`.
+            "auto_explain.log_nested_statements = on",
         ]
         .iter()
         .map(|s| format!("ALTER DATABASE {db} SET {s}"))
