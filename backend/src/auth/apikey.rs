@@ -84,7 +84,7 @@ pub(super) async fn authenticate(
     if row.last_used_at.is_none_or(crate::store::sessions::stale) {
         // The key's row is its organization's: enter it to write there.
         crate::db::tenant::enter(conn, row.organization_id).await?;
-        api_keys::touch(conn, row.id).await?;
+        api_keys::touch(conn, row.organization_id, row.id).await?;
     }
     let identity = Identity::ApiKey {
         id: row.id,

@@ -180,12 +180,15 @@ pub async fn find_active_with_org(
     }))
 }
 
-/// Records use, at most once a minute per key (of the organization entered).
-pub async fn touch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
+/// Records use, at most once a minute per key (of the organization entered). By the
+/// primary key, which leads with the organization.
+pub async fn touch(conn: &mut AsyncPgConnection, organization_id: i32, id: i64) -> QueryResult<()> {
     diesel::sql_query(
         "UPDATE api_keys SET last_used_at = now() \
-         WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+         WHERE organization_id = $1 AND id = $2 \
+           AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
     )
+    .bind::<diesel::sql_types::Integer, _>(organization_id)
     .bind::<diesel::sql_types::BigInt, _>(id)
     .execute(conn)
     .await

@@ -36,6 +36,7 @@ pub fn clock_ticks_per_second() -> f64 {
 }
 
 /// CPU seconds used over a measured window.
+#[derive(Clone, Copy, Debug)]
 pub struct CpuUse {
     pub wall: f64,
     pub qbr: f64,

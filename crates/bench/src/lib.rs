@@ -1,10 +1,13 @@
 //! What the benchmark binaries share: the real `qbr serve` in a process of its own
 //! ([`server`]), the CPU time of that process and of PostgreSQL read from `/proc`
-//! ([`cpu`]), and a throwaway database migrated like production's.
+//! ([`cpu`]), a throwaway database migrated like production's, realistic data written
+//! through the store layer ([`data`]) and load passes over HTTP ([`load`]).
 use pg_cluster::PgCluster;
 use std::time::Instant;
 
 pub mod cpu;
+pub mod data;
+pub mod load;
 pub mod server;
 
 pub use server::{count_lines, describe_binary, qbr_binary, QbrServer, POOL_SIZE};

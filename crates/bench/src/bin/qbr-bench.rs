@@ -40,22 +40,21 @@
 //! [--server-log PATH]` (about 2 minutes with the defaults). Names with `?` need
 //! quotes: `--only 'smartnumbers?shape=flat'`.
 use anyhow::{anyhow, bail, Context};
-use backend::demo::demo_values;
-use backend::store::metrics::{self, ValueWrite};
-use backend::store::{lock_organization_writes, org, recompute};
-use bench::cpu::{self, CpuSnapshot, CpuUse, Watched};
+use bench::cpu::{self, CpuUse, Watched};
+use bench::data::{load_months, Loaded};
+use bench::load::{
+    fetch, fmt_opt, http_client, measure_cpu, ms, percentiles, report_cpu, report_errors, run_pass,
+    Start, Tally, Target, WARMUP,
+};
 use bench::{
     count_lines, describe_binary, prepare_database, qbr_binary, thousands, QbrServer, POOL_SIZE,
 };
 use chrono::Utc;
 use clap::Parser;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use hdrhistogram::Histogram;
 use pg_cluster::PgCluster;
-use qbr_shared::api::DataSource;
-use qbr_shared::catalogue::metric_def;
 use qbr_shared::{Month, Quarter};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -77,10 +76,7 @@ const RANGE_MONTHS: i32 = 24;
 /// Quarters per trend request.
 const TREND_QUARTERS: usize = 8;
 const ORG_ID: i32 = 1;
-const WARMUP: Duration = Duration::from_secs(1);
 const DB_NAME: &str = "qbr_bench";
-/// Latencies are recorded in microseconds, up to an hour.
-const MAX_US: u64 = 3_600_000_000;
 /// The signed-in user of the cookie scenario (allow-listed for the server).
 const BENCH_USER: &str = "bench@example.com";
 /// Far above any load here: the default (120 per minute) would refuse nearly all.
@@ -170,7 +166,7 @@ async fn run(args: &Args, qbr: &Path, cluster: &PgCluster, dir: &Path) -> anyhow
     let mut conn = AsyncPgConnection::establish(&url)
         .await
         .context("connecting to the benchmark database")?;
-    let loaded = load_data(&mut conn).await?;
+    let loaded = load_months(&mut conn, ORG_ID, MONTHS, "qbr-bench").await?;
     print_loaded(&loaded, &db_facts(&mut conn).await?);
     let secrets = create_credentials(&mut conn).await?;
 
@@ -217,80 +213,6 @@ async fn run(args: &Args, qbr: &Path, cluster: &PgCluster, dir: &Path) -> anyhow
 // ---------------------------------------------------------------------------------
 // Data
 
-/// What the load wrote.
-struct Loaded {
-    current: Month,
-    first: Month,
-    values: usize,
-    metrics: usize,
-    writes: Duration,
-    recompute: Duration,
-}
-
-/// Five years of demo values for organization 1, through the store layer in one
-/// transaction: `demo_values` covers 24 months, so it is called for `current`, a year
-/// earlier, … and the values are deduplicated by (month, metric), the most recent
-/// call's first (which also fills most of the demo's deliberate gaps from another year).
-async fn load_data(conn: &mut AsyncPgConnection) -> anyhow::Result<Loaded> {
-    let org = org::load(conn, ORG_ID)
-        .await?
-        .with_context(|| format!("organization {ORG_ID} does not exist after migrations"))?;
-    let now = Utc::now();
-    let current = org.current_month(now);
-    let first = current.add_months(-(MONTHS - 1));
-    let mut seen = HashSet::new();
-    let mut values = Vec::new();
-    for back in (0..MONTHS).step_by(12) {
-        for v in demo_values(current.add_months(-back)) {
-            if v.month >= first && v.month <= current && seen.insert((v.month, v.metric)) {
-                values.push(v);
-            }
-        }
-    }
-    values.sort_by_key(|v| v.month);
-    let metrics: BTreeSet<&str> = values.iter().map(|v| v.metric).collect();
-    let months: BTreeSet<Month> = values.iter().map(|v| v.month).collect();
-    if months.len() != MONTHS as usize {
-        bail!("the demo data covers {} months, not {MONTHS}", months.len());
-    }
-    let (writes, recompute) = conn
-        .transaction::<_, anyhow::Error, _>(async |conn| {
-            let t = Instant::now();
-            lock_organization_writes(conn, org.id).await?;
-            for v in &values {
-                let vendor = metric_def(v.metric).map_or(1, |d| d.source.vendor_id());
-                let w = ValueWrite {
-                    metric: v.metric,
-                    value: v.value,
-                    vendor_id: if v.collected { vendor } else { 1 },
-                    source: if v.collected {
-                        DataSource::Collected
-                    } else {
-                        DataSource::Manual
-                    },
-                    flags: Vec::new(),
-                    notes: None,
-                    actor: "qbr-bench",
-                    collected_at: v.collected.then_some(now),
-                };
-                metrics::write_value(conn, org.id, v.month, &w).await?;
-            }
-            let writes = t.elapsed();
-            let t = Instant::now();
-            recompute::after_inputs_changed(conn, &org, &months, now).await?;
-            Ok((writes, t.elapsed()))
-        })
-        .await?;
-    Ok(Loaded {
-        current,
-        first,
-        values: values.len(),
-        metrics: metrics.len(),
-        writes,
-        recompute,
-    })
-}
-
 struct DbFacts {
     monthly_rows: u64,
     smartnumber_rows: u64,
@@ -333,7 +255,7 @@ fn print_loaded(loaded: &Loaded, facts: &DbFacts) {
         loaded.current,
         thousands(loaded.values as u64),
         loaded.metrics,
-        loaded.writes.as_secs_f64() + loaded.recompute.as_secs_f64(),
+        loaded.total().as_secs_f64(),
         loaded.writes.as_secs_f64(),
         loaded.recompute.as_secs_f64()
     );
@@ -426,7 +348,7 @@ enum Kind {
 struct Scenario {
     name: &'static str,
     what: String,
-    urls: Arc<Vec<String>>,
+    urls: Arc<Vec<Target>>,
     credential: Credential,
     kind: Kind,
 }
@@ -507,7 +429,7 @@ fn scenarios(base: &str, loaded: &Loaded, only: &[String]) -> Vec<Scenario> {
     let read = |name, what: String, urls: Vec<String>| Scenario {
         name,
         what,
-        urls: Arc::new(urls),
+        urls: Arc::new(urls.into_iter().map(Target::plain).collect()),
         credential: Credential::ApiKey,
         kind: Kind::Read,
     };
@@ -670,7 +592,7 @@ impl Bench {
                 Credential::Cookie => ("cookie", format!("qbr_session={}", self.secrets.session)),
             };
             let built = (0..self.clients_per_pass)
-                .map(|_| http_client(name, &value))
+                .map(|_| http_client(Some((name, &value))))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             self.clients.insert(credential, built);
         }
@@ -762,7 +684,15 @@ async fn bench_all(
 async fn fill_pool(bench: &mut Bench, s: &Scenario) -> anyhow::Result<()> {
     let clients = bench.clients(s.credential)?;
     let before = bench.sessions().await?;
-    let t = run_pass(s, &clients, Duration::from_millis(1), None, &bench.watched).await?;
+    let t = run_pass(
+        &s.urls,
+        Start::Together,
+        &clients,
+        Duration::from_millis(1),
+        None,
+        &bench.watched,
+    )
+    .await?;
     tokio::time::sleep(STATS_SETTLE).await;
     let after = bench.sessions().await?;
     println!(
@@ -783,14 +713,30 @@ async fn bench_read(bench: &mut Bench, s: &Scenario) -> anyhow::Result<ScenarioR
     let sessions_before = bench.sessions().await.ok();
     let precheck_errors = precheck(&clients[0], s).await?;
 
-    let closed = run_pass(s, &clients, bench.measure, None, &bench.watched).await?;
+    let closed = run_pass(
+        &s.urls,
+        Start::Together,
+        &clients,
+        bench.measure,
+        None,
+        &bench.watched,
+    )
+    .await?;
     let closed_rps = closed.requests as f64 / bench.measure.as_secs_f64();
     print_closed(&closed, closed_rps, clients.len());
 
     // Each client sends one request every `period`; the clients are phase-shifted so
     // the sends are spread evenly.
     let period = Duration::from_secs_f64(clients.len() as f64 / f64::from(GOAL_RPS));
-    let paced = run_pass(s, &clients, bench.measure, Some(period), &bench.watched).await?;
+    let paced = run_pass(
+        &s.urls,
+        Start::Together,
+        &clients,
+        bench.measure,
+        Some(period),
+        &bench.watched,
+    )
+    .await?;
     // Responses that arrived within the window: below the offered rate when the
     // server fell behind the schedule.
     let paced_rps = paced.completed_in_window as f64 / bench.measure.as_secs_f64();
@@ -882,12 +828,12 @@ fn print_verdict(r: &ScenarioResult) {
 async fn precheck(client: &reqwest::Client, s: &Scenario) -> anyhow::Result<u64> {
     let mut errors = 0;
     let mut bytes = 0;
-    for url in s.urls.iter() {
-        match fetch(client, url).await {
+    for target in s.urls.iter() {
+        match fetch(client, target).await {
             Ok(n) => bytes += n,
             Err(e) => {
                 errors += 1;
-                println!("  !!!!! precheck {url}: {e}");
+                println!("  !!!!! precheck {}: {e}", target.url);
             }
         }
     }
@@ -898,350 +844,6 @@ async fn precheck(client: &reqwest::Client, s: &Scenario) -> anyhow::Result<u64>
         bytes as f64 / 1024.0 / s.urls.len().max(1) as f64
     );
     Ok(errors)
-}
-
-fn http_client(header: &str, value: &str) -> anyhow::Result<reqwest::Client> {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::HeaderName::from_bytes(header.as_bytes()).context("header name")?,
-        value.parse().context("credential header")?,
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .no_proxy()
-        .pool_max_idle_per_host(1)
-        .build()
-        .context("building the HTTP client")
-}
-
-/// One GET; the body is read in full. Anything but 200 is an error.
-async fn fetch(client: &reqwest::Client, url: &str) -> Result<usize, String> {
-    let res = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| format!("{:#}", anyhow::Error::from(e)))?;
-    let status = res.status();
-    let body = res
-        .bytes()
-        .await
-        .map_err(|e| format!("reading the body: {:#}", anyhow::Error::from(e)))?;
-    if status != reqwest::StatusCode::OK {
-        let text = String::from_utf8_lossy(&body);
-        return Err(format!(
-            "HTTP {status}: {}",
-            text.chars().take(300).collect::<String>()
-        ));
-    }
-    Ok(body.len())
-}
-
-// ---------------------------------------------------------------------------------
-// Passes
-
-/// What clients saw during a pass.
-struct Tally {
-    /// Closed loop: from send to full body. Paced: from the scheduled send time.
-    latency: Histogram<u64>,
-    /// From the actual send (paced passes; equals `latency` in closed loop).
-    service: Histogram<u64>,
-    /// Requests of the measured window (sent, or scheduled, within it), errors excluded.
-    requests: u64,
-    bytes: u64,
-    /// Failed requests of the measured window.
-    errors: u64,
-    /// Failed requests of the warm-up.
-    warmup_errors: u64,
-    first_error: Option<String>,
-    /// Paced: scheduled requests of the measured window never sent because the pass hit
-    /// its deadline (the server could not keep up); recorded with the time they had
-    /// waited, a lower bound.
-    unsent: u64,
-    /// When the last measured request completed.
-    last_done: Option<Instant>,
-    /// Successful responses that arrived within the measured window, whenever they were
-    /// scheduled (the throughput actually delivered, and what the CPU is divided by).
-    completed_in_window: u64,
-    /// CPU used during the measured window.
-    cpu: Option<CpuUse>,
-    /// From the start of the measured window to the last measured completion (at
-    /// least the window).
-    span: Duration,
-}
-
-impl Tally {
-    fn new() -> anyhow::Result<Tally> {
-        let h = || {
-            Histogram::<u64>::new_with_bounds(1, MAX_US, 3).map_err(|e| anyhow!("histogram: {e:?}"))
-        };
-        Ok(Tally {
-            latency: h()?,
-            service: h()?,
-            requests: 0,
-            bytes: 0,
-            errors: 0,
-            warmup_errors: 0,
-            first_error: None,
-            unsent: 0,
-            last_done: None,
-            completed_in_window: 0,
-            cpu: None,
-            span: Duration::ZERO,
-        })
-    }
-
-    fn merge(&mut self, other: Tally) -> anyhow::Result<()> {
-        self.latency
-            .add(&other.latency)
-            .map_err(|e| anyhow!("merging histograms: {e:?}"))?;
-        self.service
-            .add(&other.service)
-            .map_err(|e| anyhow!("merging histograms: {e:?}"))?;
-        self.requests += other.requests;
-        self.bytes += other.bytes;
-        self.errors += other.errors;
-        self.warmup_errors += other.warmup_errors;
-        self.unsent += other.unsent;
-        self.last_done = self.last_done.max(other.last_done);
-        self.completed_in_window += other.completed_in_window;
-        if self.first_error.is_none() {
-            self.first_error = other.first_error;
-        }
-        Ok(())
-    }
-
-    fn all_errors(&self) -> u64 {
-        self.errors + self.warmup_errors
-    }
-
-    fn avg_kib(&self) -> f64 {
-        self.bytes as f64 / 1024.0 / self.requests.max(1) as f64
-    }
-
-    fn failed(&mut self, measured: bool, error: String) {
-        if measured {
-            self.errors += 1;
-        } else {
-            self.warmup_errors += 1;
-        }
-        if self.first_error.is_none() {
-            self.first_error = Some(error);
-        }
-    }
-
-    fn qbr_us_per_request(&self) -> Option<f64> {
-        let cpu = self.cpu.as_ref()?;
-        per_request_us(cpu.qbr, self.completed_in_window)
-    }
-
-    fn postgres_us_per_request(&self) -> Option<f64> {
-        let cpu = self.cpu.as_ref()?;
-        per_request_us(cpu.postgres, self.completed_in_window)
-    }
-}
-
-fn per_request_us(cpu_seconds: f64, requests: u64) -> Option<f64> {
-    (requests > 0).then(|| cpu_seconds * 1e6 / requests as f64)
-}
-
-#[derive(Clone, Copy)]
-struct Window {
-    start: Instant,
-    record_from: Instant,
-    end: Instant,
-    hard_stop: Instant,
-}
-
-impl Window {
-    /// A warm-up then `measure`, starting shortly (so every client is spawned first).
-    fn after_warmup(measure: Duration) -> Window {
-        let start = Instant::now() + Duration::from_millis(20);
-        let record_from = start + WARMUP;
-        let end = record_from + measure;
-        // A paced pass whose server falls behind would otherwise run until every
-        // scheduled request is sent; it gets at most `measure` again to catch up.
-        Window {
-            start,
-            record_from,
-            end,
-            hard_stop: end + measure,
-        }
-    }
-}
-
-/// Runs the clients for the warm-up then `measure`: back to back when `period` is
-/// `None`, else each on a fixed schedule of one request every `period`.
-async fn run_pass(
-    s: &Scenario,
-    clients: &[reqwest::Client],
-    measure: Duration,
-    period: Option<Duration>,
-    watched: &Watched,
-) -> anyhow::Result<Tally> {
-    let w = Window::after_warmup(measure);
-    let n = clients.len();
-    let mut tasks = Vec::with_capacity(n);
-    for (c, client) in clients.iter().cloned().enumerate() {
-        let urls = Arc::clone(&s.urls);
-        tasks.push(tokio::spawn(async move {
-            match period {
-                None => closed_client(client, urls, c, w).await,
-                Some(p) => {
-                    let phase = p.mul_f64(c as f64 / n as f64);
-                    paced_client(client, urls, c, w, p, phase).await
-                }
-            }
-        }));
-    }
-    let cpu = measure_cpu(watched, w.record_from, w.end).await;
-    let mut total = Tally::new()?;
-    for t in tasks {
-        total.merge(t.await.context("client task")??)?;
-    }
-    total.cpu = cpu;
-    total.span = total
-        .last_done
-        .map_or(measure, |d| d.saturating_duration_since(w.record_from))
-        .max(measure);
-    Ok(total)
-}
-
-/// The CPU used between `from` and `to` (both in the future).
-async fn measure_cpu(watched: &Watched, from: Instant, to: Instant) -> Option<CpuUse> {
-    tokio::time::sleep_until(from).await;
-    let before = CpuSnapshot::take(watched);
-    tokio::time::sleep_until(to).await;
-    let after = CpuSnapshot::take(watched);
-    CpuSnapshot::usage(before, after, watched.ticks_per_second)
-}
-
-async fn closed_client(
-    client: reqwest::Client,
-    urls: Arc<Vec<String>>,
-    offset: usize,
-    w: Window,
-) -> anyhow::Result<Tally> {
-    let mut tally = Tally::new()?;
-    let mut i = offset;
-    tokio::time::sleep_until(w.start).await;
-    loop {
-        let sent = Instant::now();
-        if sent >= w.end {
-            break;
-        }
-        let url = &urls[i % urls.len()];
-        i += 1;
-        let result = fetch(&client, url).await;
-        let done = Instant::now();
-        let took = done - sent;
-        let measured = sent >= w.record_from;
-        if result.is_ok() && done >= w.record_from && done < w.end {
-            tally.completed_in_window += 1;
-        }
-        match result {
-            Ok(n) if measured => {
-                tally.latency.saturating_record(micros(took));
-                tally.service.saturating_record(micros(took));
-                tally.requests += 1;
-                tally.bytes += n as u64;
-                tally.last_done = Some(done);
-            }
-            Ok(_) => {}
-            Err(e) => tally.failed(measured, e),
-        }
-    }
-    Ok(tally)
-}
-
-async fn paced_client(
-    client: reqwest::Client,
-    urls: Arc<Vec<String>>,
-    offset: usize,
-    w: Window,
-    period: Duration,
-    phase: Duration,
-) -> anyhow::Result<Tally> {
-    let mut tally = Tally::new()?;
-    let mut i = offset;
-    let mut k: u32 = 0;
-    loop {
-        let scheduled = w.start + phase + period * k;
-        k += 1;
-        if scheduled >= w.end {
-            break;
-        }
-        // Behind schedule (a slow response): send at once; the wait counts as latency.
-        tokio::time::sleep_until(scheduled).await;
-        let sent = Instant::now();
-        if sent >= w.hard_stop {
-            // Out of time: this and the rest of the schedule are never sent.
-            let mut late = scheduled;
-            while late < w.end {
-                if late >= w.record_from {
-                    tally.unsent += 1;
-                    tally.latency.saturating_record(micros(sent - late));
-                }
-                late = w.start + phase + period * k;
-                k += 1;
-            }
-            break;
-        }
-        let url = &urls[i % urls.len()];
-        i += 1;
-        let result = fetch(&client, url).await;
-        let done = Instant::now();
-        let measured = scheduled >= w.record_from;
-        if result.is_ok() && done >= w.record_from && done < w.end {
-            tally.completed_in_window += 1;
-        }
-        match result {
-            Ok(n) if measured => {
-                tally.latency.saturating_record(micros(done - scheduled));
-                tally.service.saturating_record(micros(done - sent));
-                tally.requests += 1;
-                tally.bytes += n as u64;
-                tally.last_done = Some(done);
-            }
-            Ok(_) => {}
-            Err(e) => tally.failed(measured, e),
-        }
-    }
-    Ok(tally)
-}
-
-fn report_errors(t: &Tally) {
-    if t.all_errors() == 0 {
-        println!("    errors: 0");
-    } else {
-        println!(
-            "    !!!!! ERRORS: {} measured + {} warm-up; first: {}",
-            t.errors,
-            t.warmup_errors,
-            t.first_error.as_deref().unwrap_or("?")
-        );
-    }
-}
-
-fn report_cpu(t: &Tally) {
-    let Some(c) = &t.cpu else {
-        println!("    CPU: unknown (/proc unreadable)");
-        return;
-    };
-    println!(
-        "    CPU per response: qbr {} µs, PostgreSQL {} µs ({} responses in the window)",
-        fmt_opt(t.qbr_us_per_request(), 0),
-        fmt_opt(t.postgres_us_per_request(), 0),
-        thousands(t.completed_in_window)
-    );
-    println!(
-        "    CPU in cores: qbr {:.2}, PostgreSQL {:.2}, qbr-bench (load generator) {:.2}, \
-         other processes {:.2}, idle {:.2}",
-        c.cores(c.qbr),
-        c.cores(c.postgres),
-        c.cores(c.bench),
-        c.cores(c.other()),
-        c.cores(c.idle)
-    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -1274,7 +876,15 @@ async fn bench_cancel(bench: &mut Bench, s: &Scenario) -> anyhow::Result<Scenari
     let precheck_errors = precheck(&clients[0], s).await?;
 
     let before = bench.sessions().await?;
-    let closed = run_pass(s, &clients, bench.measure, None, &bench.watched).await?;
+    let closed = run_pass(
+        &s.urls,
+        Start::Together,
+        &clients,
+        bench.measure,
+        None,
+        &bench.watched,
+    )
+    .await?;
     tokio::time::sleep(STATS_SETTLE).await;
     let middle = bench.sessions().await?;
     let closed_rps = closed.requests as f64 / bench.measure.as_secs_f64();
@@ -1364,7 +974,7 @@ struct CancelCounts {
 
 async fn cancelling_client(
     client: reqwest::Client,
-    urls: Arc<Vec<String>>,
+    urls: Arc<Vec<Target>>,
     offset: usize,
     start: Instant,
     end: Instant,
@@ -1603,26 +1213,4 @@ fn print_row(r: &ScenarioResult) {
         r.new_sessions.map_or("?".to_string(), |n| n.to_string()),
         r.errors(),
     );
-}
-
-fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
-    v.map_or("?".to_string(), |v| format!("{v:.decimals$}"))
-}
-
-fn percentiles(h: &Histogram<u64>) -> String {
-    format!(
-        "p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
-        ms(h.value_at_quantile(0.50)),
-        ms(h.value_at_quantile(0.90)),
-        ms(h.value_at_quantile(0.99)),
-        ms(h.max())
-    )
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
-
-fn ms(us: u64) -> f64 {
-    us as f64 / 1000.0
 }

@@ -1,0 +1,1 @@
+ALTER FUNCTION qbr_api_key_by_hash(bytea) RESET enable_seqscan;
