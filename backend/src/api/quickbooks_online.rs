@@ -129,7 +129,13 @@ pub async fn get_callback(req: &mut Request, depot: &mut Depot, res: &mut Respon
     };
     let ip = client_ip(req);
     match connect::finish(&pool, &settings, callback, ip.as_deref()).await {
-        Ok(_) => res.render(Redirect::found(format!("{home}{SETTINGS_PAGE}"))),
+        Ok(connected) => {
+            // The organization that started the connect, whichever the user sees last.
+            let page = organization_page(&pool, connected.organization_id)
+                .await
+                .unwrap_or_else(|| SETTINGS_PAGE.to_string());
+            res.render(Redirect::found(format!("{home}{page}")))
+        }
         Err(e) => {
             let (status, message) = explain(&e);
             page(
@@ -177,6 +183,13 @@ fn explain(e: &ConnectError) -> (StatusCode, String) {
             )
         }
     }
+}
+
+/// Settings → QuickBooks of organization `id` (`/o/{slug}/settings/quickbooks`).
+async fn organization_page(pool: &crate::db::DbPool, id: i32) -> Option<String> {
+    let mut conn = crate::db::tenant::checkout_platform(pool).await.ok()?;
+    let org = crate::store::org::summary(&mut conn, id).await.ok()??;
+    Some(format!("/o/{}{SETTINGS_PAGE}", org.slug))
 }
 
 /// A failure page leading back to Settings → QuickBooks.

@@ -294,7 +294,11 @@ impl Qbo {
         // The callback is public: Intuit's redirect may arrive without the session.
         let res = self.app.anon.get(&back).send().await.unwrap();
         assert_eq!(res.status(), 302, "{:?}", res.text().await);
-        assert_eq!(location(&res), "/settings/quickbooks");
+        assert_eq!(
+            location(&res),
+            "/o/enersystems-llc/settings/quickbooks",
+            "the organization that started the connect"
+        );
         back
     }
 
