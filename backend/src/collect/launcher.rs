@@ -162,9 +162,8 @@ impl Launcher {
     /// cancelled yet.
     pub fn is_cancellable(&self, org: i32, run_id: i64) -> bool {
         self.with_running(|r| {
-            r.values().any(|s| {
-                s.org == org && s.run_id == Some(run_id) && !s.cancel.is_cancelled()
-            })
+            r.values()
+                .any(|s| s.org == org && s.run_id == Some(run_id) && !s.cancel.is_cancelled())
         })
         .unwrap_or(false)
     }

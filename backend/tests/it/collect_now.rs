@@ -72,7 +72,11 @@ async fn collect_now_runs_reports_progress_refuses_a_second_and_cancels_cleanly(
     assert_eq!(ended["run"]["values_written"], 0);
     assert_eq!(ended["cancellable"], false);
     // The log row is the run's only trace; the values are as they were.
-    assert_eq!(checksum(&app.db).await, before, "a cancelled run writes nothing");
+    assert_eq!(
+        checksum(&app.db).await,
+        before,
+        "a cancelled run writes nothing"
+    );
 
     let (status, again) = app.post(&format!("{RUNS}/{id}/cancel"), &json!({})).await;
     assert_eq!(status, 409, "an ended run: {again}");
@@ -108,10 +112,19 @@ async fn bad_requests_and_unknown_runs_change_nothing() {
     let app = app_with_vendors(&cw, &ninja).await;
     let before = checksum(&app.db).await;
     let cases = [
-        (json!({"from": "2025-13", "to": "2025-14"}), "INVALID_PERIOD"),
-        (json!({"from": "2025-03", "to": "2025-02"}), "INVALID_PERIOD"),
+        (
+            json!({"from": "2025-13", "to": "2025-14"}),
+            "INVALID_PERIOD",
+        ),
+        (
+            json!({"from": "2025-03", "to": "2025-02"}),
+            "INVALID_PERIOD",
+        ),
         (json!({"from": "2025-03"}), "INVALID_BODY"),
-        (json!({"from": "2025-01", "to": "2999-01"}), "INVALID_PERIOD"),
+        (
+            json!({"from": "2025-01", "to": "2999-01"}),
+            "INVALID_PERIOD",
+        ),
         (json!({"vendor": "quickbooks"}), "INVALID_BODY"),
         (json!({"vendor": "nobody"}), "INVALID_BODY"),
         (json!({"force": "yes"}), "INVALID_BODY"),
@@ -128,7 +141,11 @@ async fn bad_requests_and_unknown_runs_change_nothing() {
     let (status, answer) = app.post(&format!("{RUNS}/999999/cancel"), &json!({})).await;
     assert_eq!(status, 404, "{answer}");
     assert_eq!(checksum(&app.db).await, before);
-    assert_eq!(cw.requests.load(Ordering::Relaxed), 0, "no vendor was asked");
+    assert_eq!(
+        cw.requests.load(Ordering::Relaxed),
+        0,
+        "no vendor was asked"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
