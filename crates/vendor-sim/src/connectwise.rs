@@ -90,24 +90,28 @@ impl Handler for CwHandler {
             Ok(c) => c,
             Err(e) => return error(res, StatusCode::BAD_REQUEST, &format!("conditions: {e}")),
         };
-        let (rows, count_only) = {
+        let (mut rows, count_only) = {
             let data = self.data.lock().unwrap_or_else(PoisonError::into_inner);
-            match (path.as_str(), post) {
+            let (table, count_only) = match (path.as_str(), post) {
                 ("/service/tickets", false) | ("/service/tickets/search", true) => {
-                    (data.tickets.clone(), false)
+                    (&data.tickets, false)
                 }
-                ("/service/tickets/count", false) => (data.tickets.clone(), true),
-                ("/time/entries", false) => (data.time_entries.clone(), false),
-                ("/time/entries/count", false) => (data.time_entries.clone(), true),
+                ("/service/tickets/count", false) => (&data.tickets, true),
+                ("/time/entries", false) => (&data.time_entries, false),
+                ("/time/entries/count", false) => (&data.time_entries, true),
                 _ => return error(res, StatusCode::NOT_FOUND, "no such endpoint"),
+            };
+            let matching = table
+                .iter()
+                .filter(|r| conditions.as_ref().is_none_or(|c| eval(c, r)));
+            if count_only {
+                (Vec::new(), Some(matching.count()))
+            } else {
+                (matching.cloned().collect::<Vec<Value>>(), None)
             }
         };
-        let mut rows: Vec<Value> = rows
-            .into_iter()
-            .filter(|r| conditions.as_ref().is_none_or(|c| eval(c, r)))
-            .collect();
-        if count_only {
-            res.render(Json(json!({"count": rows.len()})));
+        if let Some(count) = count_only {
+            res.render(Json(json!({"count": count})));
             return;
         }
         rows.sort_by_key(|r| r["id"].as_i64());
