@@ -7,11 +7,13 @@
 //! `Retry-After`, a vendor that always fails, latency.
 //!
 //! `qbr serve --demo` (the backend's default `demo` feature) runs them as the demo
-//! organization's vendors; the tests and benchmarks run them with datasets of their
-//! own. `env()` gives the variables `qbr` needs to read one, so a collector is
-//! configured exactly as an administrator would configure it.
+//! organization's vendors, with data `msp` generates to the demo's figures; the tests
+//! and benchmarks run them with datasets of their own. `env()` gives the variables
+//! `qbr` needs to read one, so a collector is configured exactly as an administrator
+//! would configure it.
 pub mod conditions;
 pub mod connectwise;
+pub mod msp;
 pub mod ninjaone;
 mod server;
 
