@@ -2,13 +2,14 @@
 //! only those below it (`docs/ARCHITECTURE.md`; `scripts/check-layers.sh` checks it):
 //!
 //! - `cli` — the `qbr` subcommands; `server` — the HTTP service and its hoops;
+//! - `demo` — the demo's data, and its simulated vendors for `qbr serve --demo`;
 //! - `api` — thin REST handlers; `auth` — the guard and sign-in;
 //! - `http` — the request context, parameters, envelope and per-request hoops;
 //! - `service` — the product's operations (reads through `cache`), shared by handlers,
 //!   the CLI, the report and the scheduler; `exchange` — CSV/XLSX in and out;
 //!   `collect` — the vendor collectors and runs; `report` — the PDF; `maintenance`;
 //! - `store` — queries over `schema`; `db` — pool, migrations, private cluster;
-//! - `error`, `config`, `secrets`, `cache`, `demo` — used by all.
+//! - `error`, `config`, `secrets`, `cache` — used by all.
 pub mod api;
 pub mod auth;
 pub mod cache;

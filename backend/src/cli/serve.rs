@@ -1,5 +1,5 @@
 //! `qbr serve [--demo]`: the web server, its background upkeep and the nightly
-//! collection schedule.
+//! collection schedule; with `--demo`, the demo's data and vendors (`demo::startup`).
 use crate::auth::{Auth, AuthConfig};
 use crate::collect::quickbooks::QuickBooksSettings;
 use crate::collect::{schedule, CollectorConfig};
@@ -68,19 +68,6 @@ async fn bootstrap_admins(
         .map_err(|e| anyhow::anyhow!("adding the admins of QBR_AUTHORIZED_USERS: {}", e.message))
 }
 
-async fn load_demo(database: &Database, org_id: i32) -> anyhow::Result<()> {
-    let mut conn = crate::db::tenant::checkout(&database.pool, org_id)
-        .await
-        .context("connecting to load the demo")?;
-    let written = demo::load::load_if_empty(&mut conn, org_id).await?;
-    if written > 0 {
-        tracing::info!(values = written, "loaded the demo organization");
-    } else {
-        tracing::info!("database already has data; demo not loaded");
-    }
-    Ok(())
-}
-
 pub async fn run(
     env: &Env,
     config: &Config,
@@ -93,12 +80,17 @@ pub async fn run(
     state.quickbooks = std::sync::Arc::new(QuickBooksSettings::from_env(env)?);
     bootstrap_admins(database, state.org_id, &auth_config).await?;
     let auth = Auth::new(auth_config)?;
-    if demo {
-        load_demo(database, state.org_id).await?;
-    }
+    let mut collectors = CollectorConfig::from_env(env)?;
+    // The demo's data, and its vendors (simulated unless the environment names some).
+    let demo = if demo {
+        let started = demo::startup::start(&database.pool, state.org_id, collectors).await?;
+        collectors = started.collectors.clone();
+        Some(started)
+    } else {
+        None
+    };
     maintenance::spawn_refresh(database.pool.clone(), state.org_id);
     maintenance::spawn_auth_cleanup(database.pool.clone(), auth.clone());
-    let collectors = CollectorConfig::from_env(env)?;
     state.launcher = std::sync::Arc::new(crate::collect::launcher::Launcher::new(
         database.pool.clone(),
         collectors.clone(),
@@ -121,6 +113,9 @@ pub async fn run(
     }
     if let Some(url) = dev_login_url {
         println!("Development sign-in: {url}");
+    }
+    if let Some(demo) = &demo {
+        println!("{}", demo.note);
     }
     let service = server::service(state, auth, &config.site);
     let served = server::serve(service, config.listen, config.body_timeout).await;

@@ -53,8 +53,17 @@
 //! `quickbooks` adds the books the revenue and expenses would come from: one
 //! QuickBooks Desktop report of the last 13 months whose accounts add up to the
 //! values above, with one income account (`Grant Income`) no rule maps yet.
+//!
+//! # The vendors
+//! With the `demo` feature (on by default) `vendors` runs a simulated ConnectWise and
+//! NinjaOne whose data the real collectors turn into the collected values above, and
+//! `startup` points the organization's collection at them and collects once, as
+//! `qbr serve --demo` starts.
 pub mod load;
 pub mod quickbooks;
+pub mod startup;
+#[cfg(feature = "demo")]
+pub mod vendors;
 
 use qbr_shared::catalogue::{metric_def, METRICS};
 use qbr_shared::collection::Flag;
