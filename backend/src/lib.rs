@@ -2,6 +2,7 @@
 //! only those below it (`docs/ARCHITECTURE.md`; `scripts/check-layers.sh` checks it):
 //!
 //! - `cli` — the `qbr` subcommands; `server` — the HTTP service and its hoops;
+//! - `demo` — the demo's data, and its simulated vendors for `qbr serve --demo`;
 //! - `api` — thin REST handlers; `auth` — the guard and sign-in;
 //! - `http` — the request context, parameters, envelope and per-request hoops;
 //! - `service` — the product's operations (reads through `cache`), shared by handlers,

@@ -1,6 +1,6 @@
 //! `qbr serve [--demo]`: the web server, its background upkeep, the notification
 //! worker, scheduled report delivery, the nightly collection schedule and the nightly
-//! backup.
+//! backup; with `--demo`, the demo's data and vendors (`demo::startup`).
 use crate::auth::{Auth, AuthConfig};
 use crate::collect::quickbooks::QuickBooksSettings;
 use crate::collect::{schedule, CollectorConfig};
@@ -70,19 +70,6 @@ async fn bootstrap_admins(
         .map_err(|e| anyhow::anyhow!("adding the admins of QBR_AUTHORIZED_USERS: {}", e.message))
 }
 
-async fn load_demo(database: &Database, org_id: i32) -> anyhow::Result<()> {
-    let mut conn = crate::db::tenant::checkout(&database.pool, org_id)
-        .await
-        .context("connecting to load the demo")?;
-    let written = demo::load::load_if_empty(&mut conn, org_id).await?;
-    if written > 0 {
-        tracing::info!(values = written, "loaded the demo organization");
-    } else {
-        tracing::info!("database already has data; demo not loaded");
-    }
-    Ok(())
-}
-
 pub async fn run(
     env: &Env,
     config: &Config,
@@ -100,9 +87,15 @@ pub async fn run(
     notifier.announce();
     state.notifier = std::sync::Arc::new(notifier);
     let auth = Auth::new(auth_config)?;
-    if demo {
-        load_demo(database, state.org_id).await?;
-    }
+    let mut collectors = CollectorConfig::from_env(env)?;
+    // The demo's data, and its vendors (simulated unless the environment names some).
+    let demo = if demo {
+        let started = demo::startup::start(&database.pool, state.org_id, collectors).await?;
+        collectors = started.collectors.clone();
+        Some(started)
+    } else {
+        None
+    };
     crate::observe::spawn_upkeep();
     maintenance::spawn_refresh(database.pool.clone(), state.org_id);
     maintenance::spawn_auth_cleanup(database.pool.clone(), auth.clone());
@@ -112,7 +105,6 @@ pub async fn run(
         state.notifier.clone(),
         notify::worker::DEFAULT_INTERVAL,
     );
-    let collectors = CollectorConfig::from_env(env)?;
     state.launcher = std::sync::Arc::new(crate::collect::launcher::Launcher::new(
         database.pool.clone(),
         collectors.clone(),
@@ -141,6 +133,9 @@ pub async fn run(
     }
     if let Some(url) = dev_login_url {
         println!("Development sign-in: {url}");
+    }
+    if let Some(demo) = &demo {
+        println!("{}", demo.note);
     }
     let service = server::service(state, auth, &config.site);
     let served = server::serve(service, config.listen, config.body_timeout).await;

@@ -47,7 +47,7 @@ pub async fn load_if_empty(conn: &mut AsyncPgConnection, org_id: i32) -> anyhow:
                     } else {
                         DataSource::Manual
                     },
-                    flags: Vec::new(),
+                    flags: qbr_shared::collection::flag_words(&v.flags),
                     notes: None,
                     actor: "demo",
                     collected_at: v.collected.then_some(now),

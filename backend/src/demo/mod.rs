@@ -31,6 +31,13 @@
 //! worse) and a thinner profit; it hired a year ago and onboarded a client eight months
 //! ago.
 //!
+//! # An incident, on purpose
+//! Five months before the current one a client was hit by ransomware and the clean-up
+//! was logged on the Help Desk board: that month's reactive hours are 70 % above the
+//! month before (its RHEM is red). Collection flags such a
+//! jump (`warning`): the value carries the flag, and every run that reads the month
+//! again reports it.
+//!
 //! # Gaps, on purpose
 //! - Miscellaneous revenue only in three months (rebates, interest).
 //! - Sales activity (dials, first-time appointments, prospects to PBR) not recorded in
@@ -46,10 +53,20 @@
 //! `quickbooks` adds the books the revenue and expenses would come from: one
 //! QuickBooks Desktop report of the last 13 months whose accounts add up to the
 //! values above, with one income account (`Grant Income`) no rule maps yet.
+//!
+//! # The vendors
+//! With the `demo` feature (on by default) `vendors` runs a simulated ConnectWise and
+//! NinjaOne whose data the real collectors turn into the collected values above, and
+//! `startup` points the organization's collection at them and collects once, as
+//! `qbr serve --demo` starts.
 pub mod load;
 pub mod quickbooks;
+pub mod startup;
+#[cfg(feature = "demo")]
+pub mod vendors;
 
 use qbr_shared::catalogue::{metric_def, METRICS};
+use qbr_shared::collection::Flag;
 use qbr_shared::values::PRIOR_YEAR_AVG_EXPENSES;
 use qbr_shared::Month;
 use std::collections::BTreeSet;
@@ -64,6 +81,8 @@ pub struct DemoValue {
     /// Whether a collector (ConnectWise, NinjaOne) would have written it: the three
     /// ticket metrics, endpoints and seats.
     pub collected: bool,
+    /// The flags collection gave it (the incident month's hours: `warning`).
+    pub flags: Vec<Flag>,
 }
 
 /// How many months the demo covers, the current one included.
@@ -87,6 +106,9 @@ const ONBOARDED: i32 = 9;
 const HIRED: i32 = 12;
 /// The disputed invoice that sat in A/R > 90 days.
 const DISPUTED_INVOICE: i32 = 7;
+/// The month of the ransomware clean-up (reactive hours × [`INCIDENT_HOURS`]).
+pub const INCIDENT: i32 = 5;
+const INCIDENT_HOURS: f64 = 1.7;
 
 /// Reactive tickets per endpoint: calendar effect (January and September busy, July
 /// and December quiet).
@@ -121,11 +143,17 @@ pub fn demo_values(current: Month) -> Vec<DemoValue> {
     for row in rows {
         let mut values = row.values;
         values.sort_by_key(|(key, _)| position(key));
+        let incident = row.month == current.add_months(-INCIDENT);
         out.extend(values.into_iter().map(|(metric, value)| DemoValue {
             month: row.month,
             metric,
             value,
             collected: metric_def(metric).is_some_and(|d| d.source.is_collected()),
+            flags: if incident && metric == "reactive_time_spent" {
+                vec![Flag::Warning]
+            } else {
+                Vec::new()
+            },
         }));
     }
     out
@@ -174,7 +202,8 @@ fn generate(current: Month) -> Vec<Row> {
         let created = (endpoints * per_endpoint).round();
         let closed = (created * (1.0 + (0.018 + 0.05 * t) * n("closed"))).round();
         let rhem = 0.2135 + 0.045 * t + HOURS_SEASON[season] + 0.004 * n("hours");
-        let hours = round2(endpoints * rhem);
+        let incident = if k == INCIDENT { INCIDENT_HOURS } else { 1.0 };
+        let hours = round2(endpoints * rhem * incident);
         v.push(("reactive_tickets_created", created));
         v.push(("reactive_tickets_closed", closed));
         v.push(("reactive_time_spent", hours));
@@ -557,6 +586,31 @@ mod tests {
             .filter(|v| !v.contains_key("cash_reserve"))
             .count();
         assert_eq!(no_balances, 1, "only the month in progress");
+    }
+
+    /// Collection flags a value more than 50 % away from the month before: only the
+    /// incident's hours are, and they carry the flag.
+    #[test]
+    fn only_the_incident_month_jumps_and_it_is_flagged() {
+        for current in currents() {
+            let values = demo_values(current);
+            let inputs = by_month(&values);
+            let mut jumps = Vec::new();
+            for v in values.iter().filter(|v| v.collected) {
+                let Some(previous) = inputs.get(&v.month.prev()).map(|p| p[v.metric]) else {
+                    continue;
+                };
+                if (v.value - previous).abs() / previous > 0.5 {
+                    jumps.push((v.month, v.metric));
+                }
+                assert_eq!(v.flags.is_empty(), !jumps.contains(&(v.month, v.metric)));
+            }
+            let incident = current.add_months(-INCIDENT);
+            assert_eq!(jumps, vec![(incident, "reactive_time_spent")], "{current}");
+            let judged = judge(&inputs, Period::Month(incident), current);
+            let rhem = judged.iter().find(|(key, _, _)| *key == "rhem");
+            assert_eq!(rhem.map(|r| r.2), Some(Status::Red), "{current}: {rhem:?}");
+        }
     }
 
     #[test]

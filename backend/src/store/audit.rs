@@ -71,3 +71,19 @@ pub async fn latest(
         .load(conn)
         .await
 }
+
+/// When `organization_id` first recorded `action`, if it ever did.
+pub async fn first_at(
+    conn: &mut AsyncPgConnection,
+    organization_id: i32,
+    action: AuditAction,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    audit_log::table
+        .filter(audit_log::organization_id.eq(organization_id))
+        .filter(audit_log::action.eq(action.as_str()))
+        .order(audit_log::id.asc())
+        .select(audit_log::occurred_at)
+        .first(conn)
+        .await
+        .optional()
+}

@@ -304,6 +304,17 @@ impl TestApp {
         Self::start_with(|_| test_auth_config(), Path::new("/nonexistent"), extras).await
     }
 
+    /// The default settings with `extras`, over a database the test prepared.
+    pub async fn spawn_on(db: TestDb, extras: Extras) -> TestApp {
+        Self::start_on(
+            db,
+            |_| test_auth_config(),
+            Path::new("/nonexistent"),
+            extras,
+        )
+        .await
+    }
+
     async fn start(config: impl FnOnce(&str) -> AuthConfig, dist: &Path) -> TestApp {
         Self::start_with(config, dist, Extras::default()).await
     }
@@ -313,7 +324,15 @@ impl TestApp {
         dist: &Path,
         extras: Extras,
     ) -> TestApp {
-        let db = TestDb::new().await;
+        Self::start_on(TestDb::new().await, config, dist, extras).await
+    }
+
+    async fn start_on(
+        db: TestDb,
+        config: impl FnOnce(&str) -> AuthConfig,
+        dist: &Path,
+        extras: Extras,
+    ) -> TestApp {
         let running = start_server_with(db.pool.clone(), config, dist, extras).await;
         let token = create_session(&db, TEST_USER, 8).await;
         let mut headers = reqwest::header::HeaderMap::new();

@@ -19,6 +19,8 @@ mod collect_cli;
 mod collect_now;
 mod collect_runs;
 mod collect_tenants;
+#[cfg(feature = "demo")]
+mod demo_collection;
 mod durability;
 mod hardening;
 mod hosting;
