@@ -336,6 +336,54 @@ pub async fn update_settings(
     put(SETTINGS, req).await
 }
 
+// --- Notifications and report delivery (admins) --------------------------------------
+
+pub const NOTIFICATIONS: &str = "/api/qbr/settings/notifications";
+
+pub async fn notifications() -> Result<NotificationSettings, ApiError> {
+    get(NOTIFICATIONS).await
+}
+
+pub async fn save_notifications(
+    req: &NotificationSettingsUpdate,
+) -> Result<NotificationSettings, ApiError> {
+    put(NOTIFICATIONS, req).await
+}
+
+/// Sends a test message to one recipient, or to every one.
+pub async fn test_notifications(recipient_id: Option<i64>) -> Result<TestSendResponse, ApiError> {
+    let req = NotificationTestRequest {
+        organization_id: None,
+        recipient_id,
+    };
+    post(&format!("{NOTIFICATIONS}/test"), &req).await
+}
+
+pub const REPORT_DELIVERY: &str = "/api/qbr/settings/report-delivery";
+
+pub async fn report_delivery() -> Result<ReportDeliverySettings, ApiError> {
+    get(REPORT_DELIVERY).await
+}
+
+pub async fn save_report_delivery(
+    req: &ReportDeliveryUpdate,
+) -> Result<ReportDeliverySettings, ApiError> {
+    put(REPORT_DELIVERY, req).await
+}
+
+/// Mails the report now to `to` (the stored list when `None`).
+pub async fn test_report_delivery(
+    period: Option<String>,
+    to: Option<Vec<String>>,
+) -> Result<TestSendResponse, ApiError> {
+    let req = ReportDeliveryTestRequest {
+        organization_id: None,
+        period,
+        to,
+    };
+    post(&format!("{REPORT_DELIVERY}/test"), &req).await
+}
+
 pub const MANUAL_ENTRY: &str = "/api/qbr/metrics/manual";
 
 pub async fn save_manual(req: &ManualEntryRequest) -> Result<ManualEntryResponse, ApiError> {

@@ -37,6 +37,8 @@ fn switch(route: Route) -> Html {
         Route::Settings { .. } => html! { <org_settings::OrgSettings /> },
         Route::ApiKeys { .. } => html! { <api_keys::ApiKeys /> },
         Route::QuickBooks { .. } => html! { <quickbooks::QuickBooks /> },
+        Route::Notifications { .. } => html! { <notifications::Notifications /> },
+        Route::ReportDelivery { .. } => html! { <report_delivery::ReportDelivery /> },
         Route::Users { .. } => html! { <users::Users /> },
         Route::Import { .. } => html! { <import::Import /> },
     };

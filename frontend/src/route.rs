@@ -33,6 +33,10 @@ pub enum Route {
     ApiKeys { org: String },
     #[at("/o/:org/settings/quickbooks")]
     QuickBooks { org: String },
+    #[at("/o/:org/settings/notifications")]
+    Notifications { org: String },
+    #[at("/o/:org/settings/report-delivery")]
+    ReportDelivery { org: String },
     #[at("/o/:org/users")]
     Users { org: String },
     #[at("/o/:org/import")]
@@ -62,6 +66,8 @@ impl Route {
             | Route::Settings { org }
             | Route::ApiKeys { org }
             | Route::QuickBooks { org }
+            | Route::Notifications { org }
+            | Route::ReportDelivery { org }
             | Route::Users { org }
             | Route::Import { org } => Some(org),
             Route::Organizations | Route::Login | Route::NotFound => None,

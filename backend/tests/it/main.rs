@@ -14,6 +14,7 @@ mod auth_access;
 mod auth_microsoft;
 mod browser;
 mod browser_harness;
+mod browser_notify;
 mod browser_tenants;
 mod collect_cli;
 mod collect_now;

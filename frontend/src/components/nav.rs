@@ -108,6 +108,18 @@ pub const GROUPS: [Group; 4] = [
                 api: api::QUICKBOOKS_STATUS,
                 write: false,
             },
+            Page {
+                label: "Notifications",
+                route: |org| Route::Notifications { org },
+                api: api::NOTIFICATIONS,
+                write: false,
+            },
+            Page {
+                label: "Report delivery",
+                route: |org| Route::ReportDelivery { org },
+                api: api::REPORT_DELIVERY,
+                write: false,
+            },
         ],
     },
 ];

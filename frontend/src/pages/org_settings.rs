@@ -198,8 +198,9 @@ pub fn org_settings() -> Html {
         })
     };
     let form = view_fetch("the settings", &data, |s| {
-        // Keyed by what was read: a save reads again and the form starts from it.
-        let key = format!("{}-{}", *reload, s.name);
+        // Keyed by what was read (not by the reload: the new answer arrives after it),
+        // so after a save the form starts from what the server stored.
+        let key = format!("{s:?}");
         html! { <SettingsForm {key} settings={s.clone()} {editable} onsaved={onsaved.clone()} /> }
     });
     html! {
