@@ -17,6 +17,7 @@ diesel::table! {
         collection_enabled -> Bool,
         collection_time -> Nullable<Text>,
         collection_timezone -> Nullable<Text>,
+        loaded_cost_per_hour -> Nullable<Numeric>,
     }
 }
 
@@ -423,3 +424,77 @@ diesel::table! {
         finished_at -> Nullable<Timestamptz>,
     }
 }
+
+// Clients across vendors (migration `clients`).
+diesel::table! {
+    clients (organization_id, id) {
+        organization_id -> Int4,
+        id -> Int8,
+        name -> Text,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    client_vendor_entities (organization_id, vendor_id, external_id) {
+        organization_id -> Int4,
+        vendor_id -> Int4,
+        external_id -> Text,
+        name -> Text,
+        client_id -> Nullable<Int8>,
+        status -> Varchar,
+        confirmed_by -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamptz>,
+        first_seen -> Timestamptz,
+        last_seen -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    client_metric_values (organization_id, vendor_id, external_id, month, metric) {
+        organization_id -> Int4,
+        vendor_id -> Int4,
+        external_id -> Text,
+        month -> Date,
+        metric -> Varchar,
+        value -> Numeric,
+        collected_at -> Timestamptz,
+        run_id -> Nullable<Int8>,
+        drift_value -> Nullable<Numeric>,
+        drift_seen_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    client_ticket_breakdown (organization_id, vendor_id, external_id, month, dimension, label) {
+        organization_id -> Int4,
+        vendor_id -> Int4,
+        external_id -> Text,
+        month -> Date,
+        dimension -> Varchar,
+        label -> Text,
+        tickets -> Int4,
+    }
+}
+
+diesel::table! {
+    client_manual_values (organization_id, client_id, month, metric) {
+        organization_id -> Int4,
+        client_id -> Int8,
+        month -> Date,
+        metric -> Varchar,
+        value -> Numeric,
+        source -> Varchar,
+        entered_by -> Text,
+        entered_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    clients,
+    client_vendor_entities,
+    client_metric_values,
+    client_ticket_breakdown,
+    client_manual_values,
+);

@@ -596,6 +596,10 @@ api_type! {
 api_type! {
     /// One client organization's devices.
     pub struct ClientDevices {
+        /// The vendor's id of the organization (absent in snapshots taken before ids
+        /// were kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<i64>,
         pub organization: String,
         pub endpoints: i64,
         pub seats: i64,

@@ -8,6 +8,7 @@ pub mod access;
 pub mod alerts;
 pub mod api;
 pub mod catalogue;
+pub mod clients;
 pub mod collection;
 pub mod error;
 pub mod expr;

@@ -7,6 +7,7 @@ use crate::db::{tenant, DbPool};
 use crate::store::collection as log;
 use chrono::{DateTime, Utc};
 use qbr_shared::api::ClientDevices;
+use qbr_shared::clients::ClientMetric;
 use qbr_shared::collection::Flag;
 use qbr_shared::{Month, Vendor};
 use std::collections::BTreeMap;
@@ -58,6 +59,60 @@ pub struct Reading {
     pub flags: Vec<(Month, &'static str, Flag)>,
     /// The report the values came from, kept with them (QuickBooks).
     pub books: Option<BooksReading>,
+    /// What the vendor said of each of its clients (companies, organizations,
+    /// customers); `None`: this vendor reads nothing per client.
+    pub clients: Option<ClientReading>,
+}
+
+/// A vendor's per-client reading: every entity it saw, each entity's monthly values
+/// and tickets by category. Stored in the run's transaction with the organization's
+/// values, by the same rules (closed months frozen, drift kept apart).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientReading {
+    /// Every entity seen, `(external id, name)`: listed on the matching page even when
+    /// it has no value.
+    pub entities: Vec<(String, String)>,
+    pub values: Vec<ClientValue>,
+    /// Tickets of a month by board, type and priority (all of them, for the client
+    /// report's categories: not only the reactive ones).
+    pub tickets: Vec<TicketCount>,
+}
+
+/// One entity's value of one month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientValue {
+    pub external_id: String,
+    pub month: Month,
+    pub metric: ClientMetric,
+    pub value: f64,
+}
+
+/// How tickets are told apart in the client report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TicketDimension {
+    Board,
+    Type,
+    Priority,
+}
+
+impl TicketDimension {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketDimension::Board => "board",
+            TicketDimension::Type => "type",
+            TicketDimension::Priority => "priority",
+        }
+    }
+}
+
+/// Tickets entered in a month of one entity with one board, type or priority.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketCount {
+    pub external_id: String,
+    pub month: Month,
+    pub dimension: TicketDimension,
+    pub label: String,
+    pub tickets: u32,
 }
 
 /// A profit-and-loss report read with the values, stored in the same transaction.

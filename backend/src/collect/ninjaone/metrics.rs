@@ -29,7 +29,7 @@ pub fn device_counts(inv: &Inventory, excluded_orgs: &[String]) -> DeviceCounts 
             .any(|e| e.trim().eq_ignore_ascii_case(name.trim()))
     };
     let spare = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains("spare"));
-    let mut per_client: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut per_client: BTreeMap<String, (Option<i64>, i64, i64)> = BTreeMap::new();
     let mut out = DeviceCounts::default();
     for d in &inv.devices {
         let org_name = d
@@ -48,19 +48,29 @@ pub fn device_counts(inv: &Inventory, excluded_orgs: &[String]) -> DeviceCounts 
         out.endpoints += 1;
         *out.per_node_class.entry(class.to_string()).or_default() += 1;
         let entry = per_client.entry(org_name.to_string()).or_default();
-        entry.0 += 1;
+        entry.0 = d.organization_id.filter(|id| orgs.contains_key(id));
+        entry.1 += 1;
         if seat {
             out.seats += 1;
-            entry.1 += 1;
+            entry.2 += 1;
         }
     }
     out.per_client = per_client
         .into_iter()
-        .map(|(organization, (endpoints, seats))| ClientDevices {
+        .map(|(organization, (id, endpoints, seats))| ClientDevices {
+            id,
             organization,
             endpoints,
             seats,
         })
         .collect();
     out
+}
+
+/// Every organization of the inventory, `(id, name)`.
+pub fn organizations(inv: &Inventory) -> Vec<(String, String)> {
+    inv.organizations
+        .iter()
+        .map(|o| (o.id.to_string(), o.name.clone()))
+        .collect()
 }

@@ -8,7 +8,9 @@
 pub mod client;
 pub mod metrics;
 
-use super::collector::{Collector, OrganizationRules, Reading, Steps, VendorSettings, Window};
+use super::collector::{
+    ClientReading, Collector, OrganizationRules, Reading, Steps, VendorSettings, Window,
+};
 use super::http::Http;
 use super::registry::VendorModule;
 use crate::config::Env;
@@ -90,6 +92,12 @@ impl Collector for NinjaOne {
         steps.step().await;
         Ok(Reading {
             devices: Some(counts),
+            // Every organization, excluded ones too (listed as internal); their device
+            // values come from the day's snapshot (`apply`).
+            clients: Some(ClientReading {
+                entities: metrics::organizations(&inventory),
+                ..ClientReading::default()
+            }),
             ..Reading::default()
         })
     }

@@ -1,0 +1,166 @@
+//! The request and response types of `/api/qbr/clients…`.
+use super::{ClientMetric, ClientNumber, LinkStatus};
+use crate::api::DataSource;
+use crate::thresholds::Status;
+use crate::Vendor;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+macro_rules! api_type {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
+        $vis struct $name { $($body)* }
+    };
+}
+
+api_type! {
+    /// A company, organization or customer of a vendor, as collection saw it.
+    pub struct VendorEntity {
+        pub vendor: Vendor,
+        /// The vendor's id of it (ConnectWise company id, NinjaOne organization id,
+        /// QuickBooks customer list id).
+        pub external_id: String,
+        pub name: String,
+        /// The client it counts for (none: unmatched or internal).
+        pub client_id: Option<i64>,
+        pub status: LinkStatus,
+        /// Who confirmed or changed the link, and when.
+        pub confirmed_by: Option<String>,
+        pub confirmed_at: Option<DateTime<Utc>>,
+        pub first_seen: DateTime<Utc>,
+        pub last_seen: DateTime<Utc>,
+    }
+}
+
+api_type! {
+    /// A client of the MSP with the vendor entities linked to it.
+    pub struct Client {
+        pub id: i64,
+        pub name: String,
+        pub entities: Vec<VendorEntity>,
+        /// Every link confirmed by a person.
+        pub confirmed: bool,
+        pub created_at: DateTime<Utc>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/clients`: every client, and the vendor entities that are no client
+    /// (unmatched: listed until linked; internal: the organization's own).
+    pub struct ClientsResponse {
+        pub organization_id: i32,
+        pub clients: Vec<Client>,
+        pub unmatched: Vec<VendorEntity>,
+        pub internal: Vec<VendorEntity>,
+    }
+}
+
+api_type! {
+    /// One change of `PUT /api/qbr/clients/matching`: link a vendor entity to a client
+    /// (an existing one by `client_id`, or a new one named `new_client`), or leave it
+    /// unlinked (neither). Every change is a person's: the link becomes confirmed.
+    pub struct LinkChange {
+        pub vendor: Vendor,
+        #[cfg_attr(feature = "openapi", salvo(schema(max_length = 100)))]
+        pub external_id: String,
+        pub client_id: Option<i64>,
+        #[cfg_attr(feature = "openapi", salvo(schema(max_length = 200)))]
+        pub new_client: Option<String>,
+    }
+}
+
+api_type! {
+    /// `PUT /api/qbr/clients/matching` (editors): checked whole before anything changes.
+    pub struct MatchingUpdate {
+        /// Must be the request's organization when given.
+        pub organization_id: Option<i32>,
+        #[cfg_attr(feature = "openapi", salvo(schema(max_items = 1000)))]
+        pub changes: Vec<LinkChange>,
+        /// Confirm every proposed link as it stands.
+        #[serde(default)]
+        pub confirm_proposed: bool,
+    }
+}
+
+api_type! {
+    /// One input of one month.
+    pub struct ClientInput {
+        pub metric: ClientMetric,
+        pub value: f64,
+        /// `collected` (the sum over the client's linked entities) or `manual`/`imported`
+        /// (typed in or imported for the client: never overwritten by collection).
+        pub source: DataSource,
+    }
+}
+
+api_type! {
+    /// One number of a period, judged.
+    pub struct ClientNumberValue {
+        pub number: ClientNumber,
+        pub value: Option<f64>,
+        pub status: Status,
+        /// The previous period's value (the change is `value - previous`).
+        pub previous: Option<f64>,
+    }
+}
+
+api_type! {
+    /// A client's inputs and numbers of one period (a month, quarter or year).
+    pub struct ClientPeriod {
+        pub period: String,
+        pub inputs: Vec<ClientInput>,
+        pub numbers: Vec<ClientNumberValue>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/clients/{id}/metrics?from=&to=`: each month of the range, and
+    /// the range's quarters.
+    pub struct ClientMetricsResponse {
+        pub organization_id: i32,
+        pub client: Client,
+        pub months: Vec<ClientPeriod>,
+        pub quarters: Vec<ClientPeriod>,
+        /// Labour cost of one service hour (the setting), if set.
+        pub loaded_cost_per_hour: Option<f64>,
+    }
+}
+
+api_type! {
+    /// One client's row of a ranking, with its change since the previous period.
+    pub struct ClientRow {
+        pub client_id: i64,
+        pub name: String,
+        pub inputs: Vec<ClientInput>,
+        pub numbers: Vec<ClientNumberValue>,
+    }
+}
+
+api_type! {
+    /// How the clients' inputs add up to the organization's: per metric that has an
+    /// organization metric, the organization's value, the clients' sum, and what is
+    /// neither (unmatched and internal entities' values, told apart).
+    pub struct Reconciliation {
+        pub metric: ClientMetric,
+        pub organization: Option<f64>,
+        pub clients: f64,
+        pub unmatched: f64,
+        pub internal: f64,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/clients/ranking?period=&by=`: every client's row for the
+    /// period, best first by `by` (clients without a value last), the totals row and
+    /// the reconciliation with the organization's values.
+    pub struct ClientRankingResponse {
+        pub organization_id: i32,
+        pub period: String,
+        pub by: ClientNumber,
+        pub rows: Vec<ClientRow>,
+        pub totals: ClientRow,
+        pub reconciliation: Vec<Reconciliation>,
+    }
+}
