@@ -141,6 +141,8 @@ words! {
         ReportDeliveryUpdate = "report_delivery.update",
         /// "Send a test now": the report mailed outside its schedule.
         ReportDeliveryTest = "report_delivery.test",
+        /// Vendor entities were linked to clients (or unlinked) on the matching page.
+        ClientsMatch = "clients.match",
     }
 }
 

@@ -3,6 +3,7 @@
 //! envelope (`crate::http::response`).
 pub mod alerts;
 pub mod api_keys;
+pub mod clients;
 pub mod collection;
 pub mod definitions;
 pub mod exchange;
@@ -95,6 +96,13 @@ fn qbr_router() -> Router {
                 ),
         )
         .push(Router::with_path("devices-by-client").get(collection::get_devices_by_client))
+        .push(
+            Router::with_path("clients")
+                .get(clients::get_clients)
+                .push(Router::with_path("matching").put(clients::put_matching))
+                .push(Router::with_path("ranking").get(clients::get_ranking))
+                .push(Router::with_path("{id}/metrics").get(clients::get_client_metrics)),
+        )
         .push(Router::with_path("audit").get(definitions::get_audit))
         .push(
             Router::with_path("settings")

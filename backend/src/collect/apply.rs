@@ -3,11 +3,12 @@
 //! flagged (zero, a jump of more than half — a flow only once its month has closed),
 //! kept when typed in or imported, frozen
 //! (with drift) once its month closed, else written; then the recomputation.
+use super::clients;
 use super::collector::{BooksReading, DeviceCounts, Reading};
 use super::run::{RunOptions, RunReport};
 use crate::store::devices::{self, Snapshot};
 use crate::store::metrics::{rows_for_months, write_value, MetricRow, ValueWrite, WriteOutcome};
-use crate::store::org::Org;
+use crate::store::org::{self as org_settings, Org};
 use crate::store::quickbooks;
 use crate::store::{lock_organization_writes, recompute};
 use chrono::{DateTime, Utc};
@@ -75,6 +76,7 @@ pub async fn apply(
         ..RunReport::default()
     };
     let mut values = Vec::new();
+    let mut client_readings = Vec::new();
     for (vendor, reading) in readings {
         let closed_through = reading.closed_through;
         let raised = &reading.flags;
@@ -92,9 +94,22 @@ pub async fn apply(
                     .collect(),
             }
         }));
-        if let Some(counts) = reading.devices {
-            store_snapshot(conn, org, vendor, now, &counts).await?;
+        if let Some(counts) = &reading.devices {
+            store_snapshot(conn, org, vendor, now, counts).await?;
             values.extend(device_values(conn, org, vendor, months).await?);
+        }
+        if let Some(per_client) = reading.clients {
+            let per_client = clients::with_device_values(
+                conn,
+                org,
+                months,
+                per_client,
+                reading.devices.as_ref(),
+            )
+            .await?;
+            client_readings.push((vendor, per_client));
+        }
+        if let Some(counts) = reading.devices {
             report.snapshot = Some(counts);
         }
         if let Some(books) = &reading.books {
@@ -117,6 +132,21 @@ pub async fn apply(
             outcome,
             ..collected
         });
+    }
+    if !client_readings.is_empty() {
+        let internal = org_settings::settings(conn, org.id)
+            .await?
+            .map(|s| s.excluded_device_orgs)
+            .unwrap_or_default();
+        let cx = clients::Context {
+            org,
+            months,
+            force: opts.force,
+            run_id,
+            now,
+            internal_names: &internal,
+        };
+        report.clients = clients::store(conn, &cx, client_readings).await?;
     }
     if !changed.is_empty() {
         recompute::after_inputs_changed(conn, org, &changed, now).await?;

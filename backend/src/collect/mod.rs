@@ -14,6 +14,7 @@
 //! have its own, stored sealed in the database (`credentials`, `qbr org set-vendor`).
 //! The nightly run (`night`) collects every organization in turn.
 pub mod apply;
+pub mod clients;
 pub mod collector;
 pub mod connectwise;
 pub mod credentials;

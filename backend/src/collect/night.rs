@@ -16,7 +16,7 @@ use qbr_shared::notify::NotifyEvent;
 /// How one organization's night went.
 #[derive(Debug)]
 pub enum NightOutcome {
-    Collected(RunReport),
+    Collected(Box<RunReport>),
     /// No vendor is configured for it (QuickBooks Online, when connected, still ran).
     NothingToCollect,
     /// Another run of it was in progress.
@@ -160,7 +160,7 @@ async fn collect_one(
         dry_run: false,
     };
     match run::run(pool, &cfg, &opts, &|_, _| {}).await {
-        Ok(report) => NightOutcome::Collected(report),
+        Ok(report) => NightOutcome::Collected(Box::new(report)),
         Err(RunError::Refused) => NightOutcome::Skipped,
         Err(e) => NightOutcome::Failed(e.to_string()),
     }

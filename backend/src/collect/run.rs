@@ -47,6 +47,8 @@ pub struct RunReport {
     pub values_written: u32,
     pub dry_run: bool,
     pub snapshot: Option<super::collector::DeviceCounts>,
+    /// What the per-client readings stored.
+    pub clients: super::clients::ClientsReport,
 }
 
 /// Why a run did not complete.

@@ -10,6 +10,8 @@
 pub mod alerts;
 pub mod api_keys;
 pub mod audit;
+pub mod client_numbers;
+pub mod clients;
 pub mod collection;
 pub mod definitions;
 pub mod entry;

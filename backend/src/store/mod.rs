@@ -2,6 +2,7 @@
 //! pool), so callers can run several of them in one transaction.
 pub mod api_keys;
 pub mod audit;
+pub mod clients;
 pub mod collection;
 pub mod devices;
 pub mod login_states;

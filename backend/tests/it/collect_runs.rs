@@ -217,9 +217,9 @@ async fn devices_follow_the_exclusion_rules_and_fill_the_per_client_view() {
     assert_eq!(
         body["data"]["clients"],
         json!([
-            {"organization": "Gamma Co", "endpoints": 1200, "seats": 1200},
-            {"organization": "Acme Dental", "endpoints": 3, "seats": 1},
-            {"organization": "Beta Law", "endpoints": 2, "seats": 2},
+            {"id": 5, "organization": "Gamma Co", "endpoints": 1200, "seats": 1200},
+            {"id": 1, "organization": "Acme Dental", "endpoints": 3, "seats": 1},
+            {"id": 2, "organization": "Beta Law", "endpoints": 2, "seats": 2},
         ])
     );
     // A second run the same day replaces the day's snapshot.

@@ -16,6 +16,7 @@ mod browser;
 mod browser_harness;
 mod browser_notify;
 mod browser_tenants;
+mod clients;
 mod collect_cli;
 mod collect_now;
 mod collect_runs;

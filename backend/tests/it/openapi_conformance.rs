@@ -918,6 +918,53 @@ async fn rate_limits(c: &mut Conformance) {
         .await;
 }
 
+/// The client registry, matching, a client's metrics and the ranking, on a client and
+/// a NinjaOne organization stored directly.
+async fn clients(c: &mut Conformance, app: &TestApp) {
+    use backend::store::clients::{create_client, upsert_seen, Link};
+    let mut conn = app.db.conn().await;
+    let now = chrono::Utc::now();
+    let id = create_client(&mut conn, 1, "Acme Dental", "test", now)
+        .await
+        .unwrap();
+    let link = Link {
+        vendor_id: qbr_shared::Vendor::NinjaOne.id(),
+        external_id: "1",
+        name: "ACME Dental",
+        client_id: Some(id),
+        status: qbr_shared::clients::LinkStatus::Proposed,
+        confirmed_by: None,
+        now,
+    };
+    upsert_seen(&mut conn, 1, link).await.unwrap();
+    let list = "/api/qbr/clients";
+    c.call("get", list, app.http.get(app.url(list))).await;
+    c.call("get", list, app.anon.get(app.url(list))).await;
+    let ranking = "/api/qbr/clients/ranking";
+    for query in ["?period=2025-Q1&by=margin_pct", "?period=2025", "?by=x", ""] {
+        let url = app.url(&format!("{ranking}{query}"));
+        c.call("get", ranking, app.http.get(url)).await;
+    }
+    let metrics = "/api/qbr/clients/{id}/metrics";
+    for (client, query) in [
+        (id, "?from=2025-01&to=2025-03"),
+        (id, "?from=2025-03&to=2025-01"),
+        (id + 100, "?from=2025-01&to=2025-03"),
+    ] {
+        let url = app.url(&format!("/api/qbr/clients/{client}/metrics{query}"));
+        c.call("get", metrics, app.http.get(url)).await;
+    }
+    let matching = "/api/qbr/clients/matching";
+    for body in [
+        json!({"changes": [{"vendor": "ninjaone", "external_id": "1", "client_id": id}]}),
+        json!({"changes": [{"vendor": "ninjaone", "external_id": "2"}]}),
+        json!({"confirm_proposed": true}),
+    ] {
+        c.call_json("put", matching, app.http.put(app.url(matching)), &body)
+            .await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_operation_answers_as_documented() {
     let smtp = FakeSmtp::start().await;
@@ -948,6 +995,7 @@ async fn every_operation_answers_as_documented() {
     quickbooks(&mut c, &app).await;
     notifications(&mut c, &app, &hooks).await;
     assert_eq!(smtp.received().len(), 2, "the two tests' mails");
+    clients(&mut c, &app).await;
     rate_limits(&mut c).await;
     for (op, statuses) in &c.seen {
         println!("{} {}: {statuses:?}", op.0.to_uppercase(), op.1);

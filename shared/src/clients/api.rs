@@ -76,6 +76,7 @@ api_type! {
     pub struct MatchingUpdate {
         /// Must be the request's organization when given.
         pub organization_id: Option<i32>,
+        #[serde(default)]
         #[cfg_attr(feature = "openapi", salvo(schema(max_items = 1000)))]
         pub changes: Vec<LinkChange>,
         /// Confirm every proposed link as it stands.

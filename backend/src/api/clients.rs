@@ -1,0 +1,122 @@
+//! `/api/qbr/clients…`: the MSP's clients across vendors (`service::clients`), their
+//! linking on the matching page, and each client's inputs and numbers
+//! (`service::client_numbers`).
+use crate::error::{AppError, AppResult};
+use crate::http::context::{asked_organization, conn, organization_id, Who};
+use crate::http::response::errors;
+use crate::http::{ok, params, ApiOk};
+use crate::service::{client_numbers, clients as service};
+use qbr_shared::clients::api::{
+    ClientMetricsResponse, ClientRankingResponse, ClientsResponse, MatchingUpdate,
+};
+use qbr_shared::clients::ClientNumber;
+use qbr_shared::Period;
+use salvo::prelude::*;
+
+/// Every client with the vendor entities linked to it, and the entities that are no
+/// client: unmatched (listed until a person links them) and internal.
+#[endpoint(
+    tags("clients"),
+    parameters(("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)")),
+    responses(errors::BadParameter)
+)]
+pub async fn get_clients(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> AppResult<ApiOk<ClientsResponse>> {
+    let org = organization_id(depot, asked_organization(req)?)?;
+    let mut conn = conn(depot).await?;
+    Ok(ok(service::list(&mut conn, org).await?))
+}
+
+/// Links vendor entities to clients, to new clients, or to none (editors); or confirms
+/// every proposed link. Checked whole before anything changes; audited.
+#[endpoint(
+    tags("clients"),
+    request_body = MatchingUpdate,
+    parameters(("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)")),
+    responses(errors::JsonBody, errors::BadParameter)
+)]
+pub async fn put_matching(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> AppResult<ApiOk<ClientsResponse>> {
+    let body: MatchingUpdate = params::json_body(req).await?;
+    let org = organization_id(depot, asked_organization(req)?)?;
+    organization_id(depot, body.organization_id)?;
+    let who = Who::of(req, depot);
+    let mut conn = conn(depot).await?;
+    Ok(ok(service::update_matching(
+        &mut conn,
+        org,
+        &body,
+        who.actor(),
+    )
+    .await?))
+}
+
+fn client_id(req: &Request) -> AppResult<i64> {
+    req.param::<String>("id")
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::invalid_parameter("id must be a positive number"))
+}
+
+/// A client's inputs and numbers per month of `from`–`to` (at most 60 months) and per
+/// quarter of them, with the previous period's values.
+#[endpoint(
+    tags("clients"),
+    parameters(
+        ("id" = i64, Path, description = "Client id"),
+        ("from" = String, Query, description = "First month, YYYY-MM"),
+        ("to" = String, Query, description = "Last month, YYYY-MM"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(errors::BadParameter, errors::NotFound)
+)]
+pub async fn get_client_metrics(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> AppResult<ApiOk<ClientMetricsResponse>> {
+    let id = client_id(req)?;
+    let org = organization_id(depot, asked_organization(req)?)?;
+    let mut conn = conn(depot).await?;
+    // Another organization's client (or none) is not found, whatever the query says.
+    service::one(&mut conn, org, id).await?;
+    let from = params::required(params::month(req, "from")?, "from")?;
+    let to = params::required(params::month(req, "to")?, "to")?;
+    if from > to {
+        return Err(AppError::invalid_parameter("from must not be after to"));
+    }
+    Ok(ok(
+        client_numbers::metrics(&mut conn, org, id, from, to).await?
+    ))
+}
+
+/// Every client's inputs and numbers of a period, best first by `by`, with the totals
+/// row and how the clients' values add up to the organization's (what is unmatched or
+/// internal told apart).
+#[endpoint(
+    tags("clients"),
+    parameters(
+        ("period" = String, Query, description = "Month (2025-01), quarter (2025-Q1) or year (2025)"),
+        ("by" = Option<ClientNumber>, Query, description = "The number to rank by (default rhem)"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(errors::BadParameter)
+)]
+pub async fn get_ranking(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> AppResult<ApiOk<ClientRankingResponse>> {
+    let period: Period = params::required(params::period(req, "period")?, "period")?;
+    let by = match params::choice(req, "by", ClientNumber::WORDS)? {
+        Some(word) => ClientNumber::parse(word).unwrap_or(ClientNumber::Rhem),
+        None => ClientNumber::Rhem,
+    };
+    let org = organization_id(depot, asked_organization(req)?)?;
+    let mut conn = conn(depot).await?;
+    Ok(ok(
+        client_numbers::ranking(&mut conn, org, period, by).await?
+    ))
+}

@@ -1,0 +1,291 @@
+//! Clients across vendors: the registry filled by collection (entities linked by
+//! name, internal organizations told apart, unmatched ones listed), the matching API
+//! (checked whole, audited, confirmed links kept by later runs), per-client device
+//! values per month, and the ranking whose totals reconcile with the organization's.
+
+use crate::collect_data::{config, ninja_data};
+use crate::common::*;
+use backend::collect::run::{self, RunOptions};
+use backend::collect::VendorChoice;
+use qbr_shared::collection::Trigger;
+use qbr_shared::Month;
+use serde_json::{json, Value};
+use test_support::vendors::FakeNinja;
+
+fn this_month() -> Month {
+    Month::containing(chrono::Utc::now(), chrono_tz::America::Chicago)
+}
+
+async fn collect_ninja(app: &TestApp, ninja: &FakeNinja) {
+    let cfg = config(None, Some(ninja));
+    let m = this_month();
+    let opts = RunOptions {
+        organization_id: 1,
+        trigger: Trigger::Cli,
+        vendors: VendorChoice::Only(qbr_shared::Vendor::NinjaOne),
+        months: Some((m, m)),
+        force: false,
+        dry_run: false,
+    };
+    run::run(&app.db.pool, &cfg, &opts, &|_, _| {})
+        .await
+        .unwrap();
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn input(row: &Value, metric: &str) -> Option<f64> {
+    row["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["metric"] == metric)
+        .and_then(|i| i["value"].as_f64())
+}
+
+#[tokio::test]
+async fn without_a_psa_device_organizations_are_the_clients() {
+    let app = TestApp::spawn().await;
+    let ninja = FakeNinja::start(ninja_data()).await;
+    collect_ninja(&app, &ninja).await;
+
+    let (status, body) = app.get("/api/qbr/clients").await;
+    assert_eq!(status, 200, "{body}");
+    let data = &body["data"];
+    assert_eq!(
+        names(&data["clients"]),
+        ["Acme Dental", "Beta Law", "Gamma Co"]
+    );
+    // The defaults of the exclusion list are the MSP's own: internal, no client.
+    assert_eq!(
+        names(&data["internal"]),
+        ["Ener Systems", "Internal Infrastructure"]
+    );
+    assert_eq!(data["unmatched"], json!([]));
+    let acme = &data["clients"][0];
+    assert_eq!(acme["entities"][0]["vendor"], "ninjaone");
+    assert_eq!(acme["entities"][0]["external_id"], "1");
+    assert_eq!(acme["entities"][0]["status"], "proposed");
+    assert_eq!(acme["confirmed"], false);
+
+    // This month's devices per client (the exclusion rules of the organization's
+    // count), adding up to the organization's 1,205 endpoints and 1,203 seats.
+    let period = this_month().to_string();
+    let (status, body) = app
+        .get(&format!("/api/qbr/clients/ranking?period={period}&by=rhem"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let rows = body["data"]["rows"].as_array().unwrap();
+    let by_name = |n: &str| rows.iter().find(|r| r["name"] == n).unwrap();
+    assert_eq!(input(by_name("Acme Dental"), "endpoints"), Some(3.0));
+    assert_eq!(input(by_name("Acme Dental"), "seats"), Some(1.0));
+    assert_eq!(input(by_name("Beta Law"), "endpoints"), Some(2.0));
+    assert_eq!(input(by_name("Beta Law"), "seats"), Some(2.0));
+    assert_eq!(input(by_name("Gamma Co"), "endpoints"), Some(1200.0));
+    assert_eq!(input(&body["data"]["totals"], "endpoints"), Some(1205.0));
+    let recon = body["data"]["reconciliation"].as_array().unwrap();
+    let endpoints = recon.iter().find(|r| r["metric"] == "endpoints").unwrap();
+    assert_eq!(
+        (
+            endpoints["organization"].as_f64(),
+            endpoints["clients"].as_f64()
+        ),
+        (Some(1205.0), Some(1205.0)),
+        "{endpoints}"
+    );
+    let seats = recon.iter().find(|r| r["metric"] == "seats").unwrap();
+    assert_eq!(seats["organization"].as_f64(), Some(1203.0));
+    assert_eq!(seats["clients"].as_f64(), Some(1203.0));
+
+    // One client's months: its inputs, numbers judged, no per-endpoint number without
+    // tickets or hours.
+    let id = by_name("Gamma Co")["client_id"].as_i64().unwrap();
+    let (status, body) = app
+        .get(&format!(
+            "/api/qbr/clients/{id}/metrics?from={period}&to={period}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let month = &body["data"]["months"][0];
+    assert_eq!(month["period"], period);
+    assert_eq!(input(month, "seats"), Some(1200.0));
+    let rhem = month["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["number"] == "rhem")
+        .unwrap();
+    assert_eq!(rhem["value"], Value::Null);
+    assert_eq!(rhem["status"], "none");
+}
+
+#[tokio::test]
+async fn matching_changes_are_checked_whole_audited_and_kept() {
+    let app = TestApp::spawn().await;
+    let ninja = FakeNinja::start(ninja_data()).await;
+    collect_ninja(&app, &ninja).await;
+    let (_, body) = app.get("/api/qbr/clients").await;
+    let acme_id = body["data"]["clients"][0]["id"].as_i64().unwrap();
+
+    // One bad change refuses them all.
+    let before = checksum(&app.db).await;
+    for (changes, why) in [
+        (
+            json!([{"vendor": "ninjaone", "external_id": "5", "new_client": "Gamma Company"},
+                   {"vendor": "ninjaone", "external_id": "999"}]),
+            "No NinjaOne entity with id 999",
+        ),
+        (
+            json!([{"vendor": "ninjaone", "external_id": "5", "client_id": 424242}]),
+            "No client with id 424242",
+        ),
+        (
+            json!([{"vendor": "ninjaone", "external_id": "5", "client_id": acme_id, "new_client": "X"}]),
+            "not both",
+        ),
+        (
+            json!([{"vendor": "ninjaone", "external_id": "5", "new_client": "  "}]),
+            "1 to 200 characters",
+        ),
+    ] {
+        let resp = app
+            .put("/api/qbr/clients/matching", &json!({ "changes": changes }))
+            .await;
+        assert_error(&resp, 400, "INVALID_BODY");
+        let message = resp.1["error"]["message"].as_str().unwrap();
+        assert!(message.contains(why), "{message}");
+    }
+    let resp = app
+        .put("/api/qbr/clients/matching", &json!({"changes": []}))
+        .await;
+    assert_error(&resp, 400, "INVALID_BODY");
+    assert_eq!(checksum(&app.db).await, before, "nothing changed");
+
+    // Gamma Co's organization becomes "Gamma Company"'s; Beta Law's is no client.
+    let (status, body) = app
+        .put(
+            "/api/qbr/clients/matching",
+            &json!({"changes": [
+                {"vendor": "ninjaone", "external_id": "5", "new_client": "Gamma Company"},
+                {"vendor": "ninjaone", "external_id": "2"},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let data = &body["data"];
+    let gamma = data["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Gamma Company")
+        .unwrap();
+    assert_eq!(gamma["entities"][0]["status"], "confirmed");
+    assert_eq!(gamma["confirmed"], true);
+    assert!(gamma["entities"][0]["confirmed_by"].is_string());
+    assert_eq!(names(&data["unmatched"]), ["Beta Law"]);
+    let (_, audit) = app.get("/api/qbr/audit?limit=5").await;
+    let last = &audit["data"]["entries"][0];
+    assert_eq!(last["action"], "clients.match", "{audit}");
+
+    // A later run keeps what a person decided.
+    collect_ninja(&app, &ninja).await;
+    let (_, body) = app.get("/api/qbr/clients").await;
+    assert_eq!(names(&body["data"]["unmatched"]), ["Beta Law"]);
+    let period = this_month().to_string();
+    let (_, ranking) = app
+        .get(&format!("/api/qbr/clients/ranking?period={period}"))
+        .await;
+    let rows = ranking["data"]["rows"].as_array().unwrap();
+    let gamma = rows.iter().find(|r| r["name"] == "Gamma Company").unwrap();
+    assert_eq!(input(gamma, "endpoints"), Some(1200.0));
+    // Gamma Co (the client collection made) has nothing left.
+    let old = rows.iter().find(|r| r["name"] == "Gamma Co").unwrap();
+    assert_eq!(input(old, "endpoints"), None);
+    // Beta Law's devices are the unmatched share of the organization's.
+    let recon = ranking["data"]["reconciliation"].as_array().unwrap();
+    let endpoints = recon.iter().find(|r| r["metric"] == "endpoints").unwrap();
+    assert_eq!(endpoints["clients"].as_f64(), Some(1203.0));
+    assert_eq!(endpoints["unmatched"].as_f64(), Some(2.0));
+    assert_eq!(endpoints["organization"].as_f64(), Some(1205.0));
+
+    // Confirm the rest as proposed.
+    let (status, body) = app
+        .put(
+            "/api/qbr/clients/matching",
+            &json!({"confirm_proposed": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["confirmed"] == true));
+}
+
+#[tokio::test]
+async fn bad_parameters_are_refused() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.db.conn().await;
+    let id =
+        backend::store::clients::create_client(&mut conn, 1, "Acme", "test", chrono::Utc::now())
+            .await
+            .unwrap();
+    assert_eq!(id, 1);
+    for (path, code, status) in [
+        ("/api/qbr/clients/ranking", "INVALID_PARAMETER", 400),
+        (
+            "/api/qbr/clients/ranking?period=2025-13",
+            "INVALID_PERIOD",
+            400,
+        ),
+        (
+            "/api/qbr/clients/ranking?period=2025-Q1&by=nonsense",
+            "INVALID_PARAMETER",
+            400,
+        ),
+        (
+            "/api/qbr/clients/1/metrics?from=2025-01",
+            "INVALID_PARAMETER",
+            400,
+        ),
+        (
+            "/api/qbr/clients/1/metrics?from=2025-03&to=2025-01",
+            "INVALID_PARAMETER",
+            400,
+        ),
+        (
+            "/api/qbr/clients/0/metrics?from=2025-01&to=2025-03",
+            "INVALID_PARAMETER",
+            400,
+        ),
+        (
+            "/api/qbr/clients/77/metrics?from=2025-01&to=2025-03",
+            "NOT_FOUND",
+            404,
+        ),
+    ] {
+        let resp = app.get(path).await;
+        assert_error(&resp, status, code);
+    }
+    let (status, body) = app.get("/api/qbr/clients/ranking?period=2025-Q1").await;
+    assert_eq!(status, 200, "{body}");
+    // A client without data: listed, nothing judged.
+    let row = &body["data"]["rows"][0];
+    assert_eq!(
+        (row["name"].as_str(), row["inputs"].clone()),
+        (Some("Acme"), json!([]))
+    );
+    assert!(row["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["status"] == "none"));
+    assert_eq!(body["data"]["by"], "rhem");
+}
