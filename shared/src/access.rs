@@ -143,6 +143,8 @@ words! {
         ReportDeliveryTest = "report_delivery.test",
         /// Vendor entities were linked to clients (or unlinked) on the matching page.
         ClientsMatch = "clients.match",
+        /// Per-client history was imported from a file.
+        ClientsImport = "clients.import",
     }
 }
 

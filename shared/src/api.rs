@@ -954,6 +954,10 @@ api_type! {
         /// NinjaOne organizations that are not clients: their devices never count.
         pub excluded_device_organizations: Vec<String>,
         pub collection: CollectionSchedule,
+        /// Labour cost of one service hour (salary, taxes, benefits, tools): the
+        /// clients' service cost and margin are computed with it. `null`: not set.
+        #[serde(default)]
+        pub loaded_cost_per_hour: Option<f64>,
         /// The server's own schedule, which `collection.time = null` follows, in words
         /// ("0 30 22 * * * in America/Chicago"; "off" when the server runs none).
         pub server_schedule: String,
@@ -977,6 +981,9 @@ api_type! {
         pub excluded_device_organizations: Option<Vec<String>>,
         #[serde(default)]
         pub collection: Option<CollectionSchedule>,
+        /// Labour cost of one service hour, 1–10,000 dollars; 0 removes it.
+        #[serde(default)]
+        pub loaded_cost_per_hour: Option<f64>,
     }
 }
 

@@ -2,12 +2,14 @@
 //! linking on the matching page, and each client's inputs and numbers
 //! (`service::client_numbers`).
 use crate::error::{AppError, AppResult};
+use crate::exchange::client_import::{import_clients, parse_client_file, ClientImportOptions};
 use crate::http::context::{asked_organization, conn, organization_id, Who};
 use crate::http::response::errors;
 use crate::http::{ok, params, ApiOk};
 use crate::service::{client_numbers, clients as service};
 use qbr_shared::clients::api::{
-    ClientMetricsResponse, ClientRankingResponse, ClientsResponse, MatchingUpdate,
+    ClientImportResponse, ClientMetricsResponse, ClientRankingResponse, ClientsResponse,
+    MatchingUpdate,
 };
 use qbr_shared::clients::ClientNumber;
 use qbr_shared::Period;
@@ -119,4 +121,45 @@ pub async fn get_ranking(
     Ok(ok(
         client_numbers::ranking(&mut conn, org, period, by).await?
     ))
+}
+
+/// Imports per-client history (CSV, or a workbook's first sheet, with the columns
+/// `client, month, metric, value`; multipart field `file`, at most 20 MiB) for the
+/// months before collection started (editors). `commit=false` (default) previews;
+/// `commit=true` stores it, all or nothing: imported values win over collected ones.
+/// Clients are found by name; `create_clients=true` creates the ones not found.
+#[endpoint(
+    tags("clients"),
+    parameters(
+        ("commit" = Option<bool>, Query, description = "false (default): preview only; true: apply"),
+        ("create_clients" = Option<bool>, Query, description = "Create the clients the file names that do not exist"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    request_body(content = super::exchange::ImportUpload, content_type = "multipart/form-data"),
+    responses(errors::Upload, errors::Conflict)
+)]
+pub async fn post_client_import(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> AppResult<ApiOk<ClientImportResponse>> {
+    let flag = |req: &Request, name: &str| -> AppResult<bool> {
+        Ok(params::choice(req, name, &["true", "false"])?.unwrap_or("false") == "true")
+    };
+    let commit = flag(req, "commit")?;
+    let create_clients = flag(req, "create_clients")?;
+    let org = organization_id(depot, asked_organization(req)?)?;
+    let (name, bytes) = super::exchange::uploaded_file(req).await?;
+    // Unpacking and parsing a workbook is CPU work: keep it off the async workers.
+    let file = tokio::task::spawn_blocking(move || parse_client_file(name.as_deref(), &bytes))
+        .await
+        .map_err(|e| AppError::internal(anyhow::anyhow!("parse: {e}")))?;
+    let who = Who::of(req, depot);
+    let mut conn = conn(depot).await?;
+    let opts = ClientImportOptions {
+        commit,
+        create_clients,
+        actor: &who.name,
+        ip: who.ip.as_deref(),
+    };
+    Ok(ok(import_clients(&mut conn, org, &file, opts).await?))
 }

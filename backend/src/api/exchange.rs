@@ -94,7 +94,7 @@ fn too_large() -> AppError {
 }
 
 /// The uploaded file (multipart field `file`): its name and bytes.
-async fn uploaded_file(req: &mut Request) -> AppResult<(Option<String>, Vec<u8>)> {
+pub(crate) async fn uploaded_file(req: &mut Request) -> AppResult<(Option<String>, Vec<u8>)> {
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -128,7 +128,7 @@ async fn uploaded_file(req: &mut Request) -> AppResult<(Option<String>, Vec<u8>)
 }
 
 /// The multipart body of an import, for the document.
-struct ImportUpload;
+pub(crate) struct ImportUpload;
 
 impl ToSchema for ImportUpload {
     fn to_schema(components: &mut Components) -> RefOr<schema::Schema> {

@@ -100,6 +100,7 @@ fn qbr_router() -> Router {
             Router::with_path("clients")
                 .get(clients::get_clients)
                 .push(Router::with_path("matching").put(clients::put_matching))
+                .push(Router::with_path("import").post(clients::post_client_import))
                 .push(Router::with_path("ranking").get(clients::get_ranking))
                 .push(Router::with_path("{id}/metrics").get(clients::get_client_metrics)),
         )

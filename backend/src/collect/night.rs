@@ -189,6 +189,7 @@ mod tests {
             collection_time: time.map(String::from),
             collection_timezone: zone.map(String::from),
             archived: false,
+            loaded_cost_per_hour: None,
         }
     }
 

@@ -2,7 +2,8 @@
 //! (`workbook.md`), exported from the store and imported into it (preview, then all or
 //! nothing), shared by the API and `qbr import`. Errors are [`ExchangeError`]s, which
 //! the API turns into its error envelope.
-pub mod csv;
+pub mod client_import;
+mod csv;
 pub mod file;
 pub mod plan;
 pub mod xlsx_export;

@@ -23,6 +23,8 @@ use std::collections::BTreeSet;
 const WORKING_HOURS: std::ops::RangeInclusive<f64> = 1.0..=744.0;
 /// Excluded device organizations: how many, and how long a name.
 const MAX_EXCLUDED: usize = 200;
+/// Labour cost of one service hour, in dollars.
+const LOADED_COST: std::ops::RangeInclusive<f64> = 1.0..=10_000.0;
 const MAX_EXCLUDED_NAME: usize = 200;
 
 /// The organization's settings; `server_schedule` describes the server's own schedule
@@ -52,6 +54,7 @@ fn view(row: SettingsRow, server_schedule: &str) -> OrganizationSettings {
             timezone: row.collection_timezone,
         },
         server_schedule: server_schedule.to_string(),
+        loaded_cost_per_hour: row.loaded_cost_per_hour.as_ref().map(numeric::to_f64),
     }
 }
 
@@ -67,7 +70,7 @@ pub async fn update(
     if change.is_empty() {
         return Err(AppError::invalid_body(
             "nothing to change: give name, timezone, working_hours_per_tech, \
-             excluded_device_organizations or collection",
+             excluded_device_organizations, collection or loaded_cost_per_hour",
         ));
     }
     conn.transaction::<_, AppError, _>(async |conn| {
@@ -155,6 +158,9 @@ fn checked(req: &SettingsUpdateRequest) -> AppResult<SettingsChange> {
         }
         change.working_hours_per_tech = Some(numeric::from_f64(hours));
     }
+    if let Some(cost) = req.loaded_cost_per_hour {
+        change.loaded_cost_per_hour = Some(check_loaded_cost(cost)?);
+    }
     if let Some(names) = &req.excluded_device_organizations {
         change.excluded_device_orgs = Some(check_excluded(names)?);
     }
@@ -170,6 +176,22 @@ fn checked(req: &SettingsUpdateRequest) -> AppResult<SettingsChange> {
         );
     }
     Ok(change)
+}
+
+/// Dollars per service hour: 0 removes it.
+fn check_loaded_cost(cost: f64) -> AppResult<Option<bigdecimal::BigDecimal>> {
+    if cost == 0.0 {
+        return Ok(None);
+    }
+    if !cost.is_finite() || !LOADED_COST.contains(&cost) {
+        return Err(AppError::invalid_body(format!(
+            "loaded_cost_per_hour must be {}–{} dollars (0 removes it), got {cost}",
+            LOADED_COST.start(),
+            LOADED_COST.end()
+        )));
+    }
+    // Cents: the column keeps two decimals.
+    Ok(Some(numeric::from_f64((cost * 100.0).round() / 100.0)))
 }
 
 fn check_zone(field: &str, zone: &str) -> AppResult<String> {
@@ -301,6 +323,33 @@ mod tests {
             working_hours_per_tech: None,
             excluded_device_organizations: None,
             collection: None,
+            loaded_cost_per_hour: None,
         }
+    }
+
+    #[test]
+    fn loaded_cost_is_checked_and_zero_removes_it() {
+        for bad in [-1.0, 0.5, 10_000.01, f64::NAN] {
+            let req = SettingsUpdateRequest {
+                loaded_cost_per_hour: Some(bad),
+                ..empty()
+            };
+            assert!(checked(&req).is_err(), "{bad}");
+        }
+        let req = SettingsUpdateRequest {
+            loaded_cost_per_hour: Some(0.0),
+            ..empty()
+        };
+        assert_eq!(checked(&req).unwrap().loaded_cost_per_hour, Some(None));
+        let req = SettingsUpdateRequest {
+            loaded_cost_per_hour: Some(62.499),
+            ..empty()
+        };
+        let cost = checked(&req)
+            .unwrap()
+            .loaded_cost_per_hour
+            .unwrap()
+            .unwrap();
+        assert_eq!(cost.to_string(), "62.5");
     }
 }

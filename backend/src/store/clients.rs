@@ -429,6 +429,52 @@ pub async fn manual_in(
         .await
 }
 
+/// A value typed in or imported for a client.
+pub struct ManualWrite<'a> {
+    pub client_id: i64,
+    pub month: Month,
+    pub metric: ClientMetric,
+    pub value: f64,
+    pub source: qbr_shared::api::DataSource,
+    pub actor: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn write_manual(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    w: ManualWrite<'_>,
+) -> QueryResult<()> {
+    let value = from_f64(w.value);
+    diesel::insert_into(manual::table)
+        .values((
+            manual::organization_id.eq(org),
+            manual::client_id.eq(w.client_id),
+            manual::month.eq(w.month.first_day()),
+            manual::metric.eq(w.metric.as_str()),
+            manual::value.eq(&value),
+            manual::source.eq(w.source.as_str()),
+            manual::entered_by.eq(w.actor),
+            manual::entered_at.eq(w.now),
+        ))
+        .on_conflict((
+            manual::organization_id,
+            manual::client_id,
+            manual::month,
+            manual::metric,
+        ))
+        .do_update()
+        .set((
+            manual::value.eq(&value),
+            manual::source.eq(w.source.as_str()),
+            manual::entered_by.eq(w.actor),
+            manual::entered_at.eq(w.now),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// The labour cost of one service hour (Settings), if set.
 pub async fn loaded_cost(conn: &mut AsyncPgConnection, org: i32) -> QueryResult<Option<f64>> {
     organization::table

@@ -198,6 +198,7 @@ pub struct SettingsRow {
     pub collection_time: Option<String>,
     pub collection_timezone: Option<String>,
     pub archived: bool,
+    pub loaded_cost_per_hour: Option<bigdecimal::BigDecimal>,
 }
 
 type SettingsColumns = (
@@ -211,6 +212,7 @@ type SettingsColumns = (
     organization::collection_time,
     organization::collection_timezone,
     diesel::dsl::IsNotNull<organization::archived_at>,
+    organization::loaded_cost_per_hour,
 );
 
 fn settings_columns() -> SettingsColumns {
@@ -225,6 +227,7 @@ fn settings_columns() -> SettingsColumns {
         organization::collection_time,
         organization::collection_timezone,
         organization::archived_at.is_not_null(),
+        organization::loaded_cost_per_hour,
     )
 }
 
@@ -257,6 +260,7 @@ pub struct SettingsChange {
     pub collection_enabled: Option<bool>,
     pub collection_time: Option<Option<String>>,
     pub collection_timezone: Option<Option<String>>,
+    pub loaded_cost_per_hour: Option<Option<bigdecimal::BigDecimal>>,
 }
 
 impl SettingsChange {
@@ -269,6 +273,7 @@ impl SettingsChange {
             && self.collection_enabled.is_none()
             && self.collection_time.is_none()
             && self.collection_timezone.is_none()
+            && self.loaded_cost_per_hour.is_none()
     }
 }
 
@@ -297,6 +302,9 @@ pub async fn update_settings(
             change
                 .collection_timezone
                 .map(|v| organization::collection_timezone.eq(v)),
+            change
+                .loaded_cost_per_hour
+                .map(|v| organization::loaded_cost_per_hour.eq(v)),
             organization::updated_at.eq(chrono::Utc::now()),
         ))
         .returning(settings_columns())

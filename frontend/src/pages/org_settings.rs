@@ -24,6 +24,7 @@ struct Draft {
     enabled: bool,
     time: String,
     zone: String,
+    loaded_cost: String,
 }
 
 impl Draft {
@@ -36,6 +37,10 @@ impl Draft {
             enabled: s.collection.enabled,
             time: s.collection.time.clone().unwrap_or_default(),
             zone: s.collection.timezone.clone().unwrap_or_default(),
+            loaded_cost: s
+                .loaded_cost_per_hour
+                .map(qbr_shared::format::plain_number)
+                .unwrap_or_default(),
         }
     }
 
@@ -47,6 +52,16 @@ impl Draft {
             .parse()
             .map_err(|_| format!("Working hours: '{}' is not a number.", self.hours))?;
         let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        // Empty removes it (the server's 0).
+        let loaded_cost: f64 = match self.loaded_cost.trim() {
+            "" => 0.0,
+            v => v.trim_start_matches('$').parse().map_err(|_| {
+                format!(
+                    "Loaded cost per hour: '{}' is not a number.",
+                    self.loaded_cost
+                )
+            })?,
+        };
         Ok(SettingsUpdateRequest {
             organization_id: None,
             name: Some(self.name.clone()),
@@ -65,6 +80,7 @@ impl Draft {
                 time: optional(&self.time),
                 timezone: optional(&self.zone),
             }),
+            loaded_cost_per_hour: Some(loaded_cost),
         })
     }
 }
@@ -145,6 +161,10 @@ fn settings_form(props: &FormProps) -> Html {
                     </label>
                     <label class="field"><span>{ "Working hours per technician per month" }</span>
                         <input id="s-hours" inputmode="decimal" value={d.hours.clone()} oninput={field(|d, v| d.hours = v)} readonly={ro} />
+                    </label>
+                    <label class="field"><span>{ "Loaded labour cost per service hour ($; for client margins)" }</span>
+                        <input id="s-loaded-cost" inputmode="decimal" value={d.loaded_cost.clone()} oninput={field(|d, v| d.loaded_cost = v)} readonly={ro}
+                            placeholder="not set" />
                     </label>
                     <div class="field"><span>{ "Address" }</span><code>{ format!("/o/{}", s.slug) }</code></div>
                 </div>

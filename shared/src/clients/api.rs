@@ -165,3 +165,21 @@ api_type! {
         pub reconciliation: Vec<Reconciliation>,
     }
 }
+
+api_type! {
+    /// `POST /api/qbr/clients/import`: what a per-client history file holds and, with
+    /// `commit=true`, what was stored.
+    pub struct ClientImportResponse {
+        pub organization_id: i32,
+        /// "csv" or "xlsx".
+        pub format: String,
+        pub committed: bool,
+        /// Values read.
+        pub rows: u32,
+        pub created_count: u32,
+        pub changed_count: u32,
+        pub unchanged_count: u32,
+        /// Clients the file names that did not exist (created with `create_clients=true`).
+        pub new_clients: Vec<String>,
+    }
+}
