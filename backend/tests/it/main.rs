@@ -17,6 +17,7 @@ mod browser_harness;
 mod browser_notify;
 mod browser_tenants;
 mod collect_cli;
+mod collect_clients_cw;
 mod collect_now;
 mod collect_runs;
 mod collect_tenants;

@@ -333,6 +333,7 @@ pub fn service_desk(months: &[DeskMonth], now: DateTime<Utc>) -> CwData {
     CwData {
         tickets: desk.tickets,
         time_entries: desk.entries,
+        ..CwData::default()
     }
 }
 
