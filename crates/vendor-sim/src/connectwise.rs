@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use salvo::http::StatusCode;
 use salvo::prelude::*;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -33,6 +34,8 @@ pub struct ConnectWiseSim {
     pub faults: Arc<Faults>,
     /// Requests received (every try).
     pub requests: Arc<AtomicU64>,
+    /// Requests received by method and path ("GET /service/tickets/count").
+    pub by_path: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 /// Credentials the simulated ConnectWise accepts.
@@ -45,6 +48,7 @@ struct CwHandler {
     data: Arc<Mutex<CwData>>,
     faults: Arc<Faults>,
     requests: Arc<AtomicU64>,
+    by_path: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 fn authorized_cw(req: &Request) -> Result<(), &'static str> {
@@ -70,6 +74,12 @@ impl Handler for CwHandler {
         _c: &mut FlowCtrl,
     ) {
         self.requests.fetch_add(1, Ordering::SeqCst);
+        *self
+            .by_path
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(format!("{} {}", req.method(), req.uri().path()))
+            .or_default() += 1;
         if inject(&self.faults, res).await {
             return;
         }
@@ -159,10 +169,12 @@ impl ConnectWiseSim {
         let data = Arc::new(Mutex::new(data));
         let faults = Arc::new(Faults::default());
         let requests = Arc::new(AtomicU64::new(0));
+        let by_path = Arc::new(Mutex::new(BTreeMap::new()));
         let handler = CwHandler {
             data: data.clone(),
             faults: faults.clone(),
             requests: requests.clone(),
+            by_path: by_path.clone(),
         };
         let url = bind(Router::with_path("{**rest}").goal(handler)).await;
         ConnectWiseSim {
@@ -170,6 +182,7 @@ impl ConnectWiseSim {
             data,
             faults,
             requests,
+            by_path,
         }
     }
 
