@@ -808,7 +808,11 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), CW_COMPANIES.len(), "every company has time");
-        assert_eq!(data.agreements.len(), 12);
+        assert_eq!(
+            data.agreements.len(),
+            11,
+            "nine managed-services agreements, backup, block time"
+        );
         assert_eq!(count(&data.agreements, "cancelledFlag = true"), 1);
         assert_eq!(
             count(
