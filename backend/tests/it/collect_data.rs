@@ -152,6 +152,7 @@ pub fn cw_data() -> CwData {
     CwData {
         tickets,
         time_entries,
+        ..CwData::default()
     }
 }
 

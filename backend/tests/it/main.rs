@@ -18,6 +18,7 @@ mod browser_notify;
 mod browser_tenants;
 mod clients;
 mod collect_cli;
+mod collect_clients_cw;
 mod collect_now;
 mod collect_runs;
 mod collect_tenants;

@@ -1,5 +1,6 @@
 //! A ConnectWise Manage server: Basic auth and the `clientId` header, `conditions`,
-//! `fields`, `page`/`pageSize` with the Link header, `/count`, `POST .../search`.
+//! `fields`, `page`/`pageSize` with the Link header, `/count`, `POST .../search`;
+//! service tickets, time entries and agreements (`/finance/agreements`).
 use crate::conditions::{eval, parse_conditions, project};
 use crate::server::{bind, error, inject, Faults};
 use base64::Engine;
@@ -7,6 +8,7 @@ use chrono::{DateTime, Utc};
 use salvo::http::StatusCode;
 use salvo::prelude::*;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -16,8 +18,12 @@ pub struct CwData {
     /// Tickets as the API returns them (`id`, `board/name`, `status/name`,
     /// `parentTicketId`, `dateEntered`, `closedDate`).
     pub tickets: Vec<Value>,
-    /// Time entries (`id`, `chargeToType`, `chargeToId`, `actualHours`, `dateEntered`).
+    /// Time entries (`id`, `chargeToType`, `chargeToId`, `actualHours`, `dateEntered`,
+    /// `company`, `agreement`).
     pub time_entries: Vec<Value>,
+    /// Agreements (`/finance/agreements`: `id`, `name`, `type`, `company`, `billAmount`,
+    /// `billingCycle`, `startDate`, `endDate`, `cancelledFlag`, `dateCancelled`).
+    pub agreements: Vec<Value>,
 }
 
 /// The simulated ConnectWise server.
@@ -28,6 +34,8 @@ pub struct ConnectWiseSim {
     pub faults: Arc<Faults>,
     /// Requests received (every try).
     pub requests: Arc<AtomicU64>,
+    /// Requests received by method and path ("GET /service/tickets/count").
+    pub by_path: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 /// Credentials the simulated ConnectWise accepts.
@@ -40,6 +48,7 @@ struct CwHandler {
     data: Arc<Mutex<CwData>>,
     faults: Arc<Faults>,
     requests: Arc<AtomicU64>,
+    by_path: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 fn authorized_cw(req: &Request) -> Result<(), &'static str> {
@@ -65,6 +74,12 @@ impl Handler for CwHandler {
         _c: &mut FlowCtrl,
     ) {
         self.requests.fetch_add(1, Ordering::SeqCst);
+        *self
+            .by_path
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(format!("{} {}", req.method(), req.uri().path()))
+            .or_default() += 1;
         if inject(&self.faults, res).await {
             return;
         }
@@ -99,6 +114,8 @@ impl Handler for CwHandler {
                 ("/service/tickets/count", false) => (&data.tickets, true),
                 ("/time/entries", false) => (&data.time_entries, false),
                 ("/time/entries/count", false) => (&data.time_entries, true),
+                ("/finance/agreements", false) => (&data.agreements, false),
+                ("/finance/agreements/count", false) => (&data.agreements, true),
                 _ => return error(res, StatusCode::NOT_FOUND, "no such endpoint"),
             };
             let matching = table
@@ -152,10 +169,12 @@ impl ConnectWiseSim {
         let data = Arc::new(Mutex::new(data));
         let faults = Arc::new(Faults::default());
         let requests = Arc::new(AtomicU64::new(0));
+        let by_path = Arc::new(Mutex::new(BTreeMap::new()));
         let handler = CwHandler {
             data: data.clone(),
             faults: faults.clone(),
             requests: requests.clone(),
+            by_path: by_path.clone(),
         };
         let url = bind(Router::with_path("{**rest}").goal(handler)).await;
         ConnectWiseSim {
@@ -163,6 +182,7 @@ impl ConnectWiseSim {
             data,
             faults,
             requests,
+            by_path,
         }
     }
 
@@ -207,4 +227,62 @@ pub fn time_entry(id: i64, ticket: i64, hours: f64, entered: DateTime<Utc>) -> V
         "actualHours": hours,
         "dateEntered": entered.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     })
+}
+
+fn date(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// `row` (a ticket, time entry or agreement) of a company, nested as ConnectWise
+/// nests references (`company/id`, `company/identifier`, `company/name`).
+pub fn for_company(mut row: Value, id: i64, name: &str) -> Value {
+    let identifier: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+    row["company"] = json!({"id": id, "identifier": identifier, "name": name});
+    row
+}
+
+/// A ticket with a type and a priority (`type/name`, `priority/name`).
+pub fn classified(mut ticket: Value, kind: &str, priority: &str) -> Value {
+    ticket["type"] = json!({"id": kind.len(), "name": kind});
+    ticket["priority"] = json!({"id": priority.len(), "name": priority});
+    ticket
+}
+
+/// A time entry covered by an agreement (`agreement/id`).
+pub fn on_agreement(mut entry: Value, agreement: i64) -> Value {
+    entry["agreement"] = json!({"id": agreement, "name": format!("agreement {agreement}")});
+    entry
+}
+
+/// What an agreement bills: its amount every `cycle` ("Monthly", "Quarterly",
+/// "Annual"...), from `start`, until `end` (none: no ending date).
+pub struct Billing<'a> {
+    pub amount: f64,
+    pub cycle: &'a str,
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// An agreement as `/finance/agreements` returns it, not cancelled (see [`cancelled`]).
+pub fn agreement(id: i64, name: &str, kind: &str, billing: &Billing<'_>) -> Value {
+    json!({
+        "id": id,
+        "name": name,
+        "type": {"id": kind.len(), "name": kind},
+        "billAmount": billing.amount,
+        "billingCycle": {"id": billing.cycle.len(), "name": billing.cycle},
+        "billOneTimeFlag": false,
+        "startDate": date(billing.start),
+        "endDate": billing.end.map(date),
+        "noEndingDateFlag": billing.end.is_none(),
+        "cancelledFlag": false,
+        "dateCancelled": null,
+    })
+}
+
+/// The agreement, cancelled at `at`.
+pub fn cancelled(mut agreement: Value, at: DateTime<Utc>) -> Value {
+    agreement["cancelledFlag"] = json!(true);
+    agreement["dateCancelled"] = json!(date(at));
+    agreement
 }

@@ -19,7 +19,8 @@ mod server;
 
 pub use conditions::{eval, parse_conditions, project, Cond, Lit};
 pub use connectwise::{
-    ticket, time_entry, ConnectWiseSim, CwData, CW_CLIENT_ID, CW_COMPANY, CW_PRIVATE, CW_PUBLIC,
+    agreement, cancelled, classified, for_company, on_agreement, ticket, time_entry, Billing,
+    ConnectWiseSim, CwData, CW_CLIENT_ID, CW_COMPANY, CW_PRIVATE, CW_PUBLIC,
 };
 pub use ninjaone::{device, NinjaData, NinjaOneSim, NINJA_CLIENT, NINJA_SECRET};
 pub use server::Faults;

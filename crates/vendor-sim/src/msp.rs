@@ -3,12 +3,17 @@
 //! the figures asked, and a NinjaOne fleet with the endpoints and seats asked. Both hold
 //! what the collectors' rules must leave out, as a real instance does: other boards,
 //! child tickets, the "Completed" status, time charged elsewhere; internal
-//! organizations, spares, VM guests. Deterministic: the same figures give the same data.
-use crate::connectwise::{ticket, time_entry, CwData};
+//! organizations, spares, VM guests. ConnectWise's tickets and time belong to
+//! [`CW_COMPANIES`], named as a real instance names them (legal forms, case, one client
+//! entered twice, the MSP itself, a client no other vendor has), and its agreements
+//! bill them. Deterministic: the same figures give the same data.
+use crate::connectwise::{
+    agreement, cancelled, for_company, on_agreement, ticket, time_entry, Billing, CwData,
+};
 use crate::ninjaone::{device, NinjaData};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Value};
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// The board whose tickets are reactive (the collector's default).
 pub const REACTIVE_BOARD: &str = "Help Desk";
@@ -28,6 +33,25 @@ pub const CLIENTS: [(&str, u32); 9] = [
     ("Pecan Street Law Group", 8),
     ("Riverbend Property Management", 7),
     ("Trinity Engineering Partners", 14),
+];
+
+/// ConnectWise companies `(id, name, share of the tickets, monthly managed-services
+/// bill)`: the NinjaOne [`CLIENTS`] under their legal names (one in capitals), "Hill
+/// Country Credit Union" entered twice (a merge), the MSP itself (its internal tickets)
+/// and a client only ConnectWise has. A bill of 0: no agreement.
+pub const CW_COMPANIES: [(i64, &str, u32, u32); 12] = [
+    (19_300, "Ener Systems, LLC", 3, 0),
+    (19_301, "Brazos Valley Dental, PLLC", 9, 2_700),
+    (19_302, "Cedar Ridge Veterinary", 6, 1_800),
+    (19_303, "GULF COAST TITLE & ESCROW", 11, 3_300),
+    (19_304, "Hill Country Credit Union", 15, 5_700),
+    (19_305, "Hill Country Credit Union Inc.", 4, 0),
+    (19_306, "Lone Star Machining, Inc.", 14, 4_200),
+    (19_307, "Magnolia Family Medicine", 12, 3_600),
+    (19_308, "Pecan Street Law Group, LLP", 8, 2_400),
+    (19_309, "Riverbend Property Management", 7, 2_100),
+    (19_310, "Trinity Engineering Partners LLC", 14, 4_200),
+    (19_311, "Bluebonnet Realty Group", 3, 0),
 ];
 
 const OPEN_STATUSES: [&str; 3] = ["New", "In Progress", "Waiting on Client"];
@@ -112,6 +136,39 @@ struct Desk {
     entries: Vec<Value>,
     next_ticket: i64,
     next_entry: i64,
+    /// Picks companies (apart from `rng`, so the tickets' dates do not depend on it).
+    companies: Rng,
+    /// Each ticket's company (an index in [`CW_COMPANIES`]).
+    company_of: HashMap<i64, usize>,
+    /// The tickets on the reactive board.
+    help_desk: HashSet<i64>,
+}
+
+/// An index in [`CW_COMPANIES`], drawn by their shares.
+fn pick_company(rng: &mut Rng) -> usize {
+    let total: u64 = CW_COMPANIES.iter().map(|c| u64::from(c.2)).sum();
+    let mut n = rng.below(total);
+    for (i, c) in CW_COMPANIES.iter().enumerate() {
+        if n < u64::from(c.2) {
+            return i;
+        }
+        n -= u64::from(c.2);
+    }
+    0
+}
+
+/// The managed-services agreement of a company, if it has one (the agreement id is the
+/// company's id plus 50,000).
+fn agreement_of(company: usize) -> Option<i64> {
+    CW_COMPANIES
+        .get(company)
+        .filter(|c| c.3 > 0)
+        .map(|c| c.0 + 50_000)
+}
+
+fn of_company(row: Value, company: usize) -> Value {
+    let (id, name, _, _) = CW_COMPANIES[company.min(CW_COMPANIES.len() - 1)];
+    for_company(row, id, name)
 }
 
 impl Desk {
@@ -124,7 +181,16 @@ impl Desk {
     ) -> (usize, i64) {
         let id = self.next_ticket;
         self.next_ticket += 1;
-        let mut t = ticket(id, board, status, parent, entered, None);
+        // A child ticket is its parent's company's.
+        let company = match parent.and_then(|p| self.company_of.get(&p)) {
+            Some(c) => *c,
+            None => pick_company(&mut self.companies),
+        };
+        self.company_of.insert(id, company);
+        if board == REACTIVE_BOARD {
+            self.help_desk.insert(id);
+        }
+        let mut t = of_company(ticket(id, board, status, parent, entered, None), company);
         let summary = match board {
             REACTIVE_BOARD => {
                 let n = SUMMARIES.len() as u64;
@@ -148,15 +214,24 @@ impl Desk {
     fn entry(&mut self, ticket: i64, hundredths: u64, at: DateTime<Utc>) {
         let id = self.next_entry;
         self.next_entry += 1;
-        self.entries
-            .push(time_entry(id, ticket, hundredths as f64 / 100.0, at));
+        let company = self.company_of.get(&ticket).copied().unwrap_or(0);
+        let mut e = of_company(
+            time_entry(id, ticket, hundredths as f64 / 100.0, at),
+            company,
+        );
+        // Help desk time is covered by the company's agreement.
+        let help_desk = self.help_desk.contains(&ticket);
+        if let (true, Some(a)) = (help_desk, agreement_of(company)) {
+            e = on_agreement(e, a);
+        }
+        self.entries.push(e);
     }
 
     /// An entry that is not on a service ticket (internal time on a charge code).
     fn charge_code_entry(&mut self, hours: f64, at: DateTime<Utc>) {
         let id = self.next_entry;
         self.next_entry += 1;
-        let mut e = time_entry(id, 7, hours, at);
+        let mut e = of_company(time_entry(id, 7, hours, at), 0);
         e["chargeToType"] = json!("ChargeCode");
         self.entries.push(e);
     }
@@ -188,6 +263,9 @@ pub fn service_desk(months: &[DeskMonth], now: DateTime<Utc>) -> CwData {
         entries: Vec::new(),
         next_ticket: 40_001,
         next_entry: 900_001,
+        companies: Rng(0xC0_4B_A4_1E),
+        company_of: HashMap::new(),
+        help_desk: HashSet::new(),
     };
     let mut queue: VecDeque<Open> = VecDeque::new();
     if let Some(first) = months.first() {
@@ -333,7 +411,63 @@ pub fn service_desk(months: &[DeskMonth], now: DateTime<Utc>) -> CwData {
     CwData {
         tickets: desk.tickets,
         time_entries: desk.entries,
+        agreements: agreements(months),
     }
+}
+
+/// The companies' agreements over `months`: managed services billed monthly since
+/// before the first month (Pecan Street's cancelled a third of the way in), an annual
+/// backup agreement starting halfway, and block time billed quarterly for the client
+/// only ConnectWise has.
+fn agreements(months: &[DeskMonth]) -> Vec<Value> {
+    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+        return Vec::new();
+    };
+    // Agreement dates are days, at midnight UTC.
+    let day = |t: DateTime<Utc>| t.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    let start = day(first.start) - TimeDelta::days(730);
+    let middle = months.get(months.len() / 2).map_or(start, |m| day(m.start));
+    let third = months.get(months.len() / 3).map_or(start, |m| day(m.start));
+    let mut out = Vec::new();
+    for (i, (_, name, _, bill)) in CW_COMPANIES.iter().enumerate() {
+        let Some(id) = agreement_of(i) else { continue };
+        let billing = Billing {
+            amount: f64::from(*bill),
+            cycle: "Monthly",
+            start,
+            end: None,
+        };
+        let row = of_company(
+            agreement(id, "Managed Services", "Managed Services", &billing),
+            i,
+        );
+        out.push(if name.starts_with("Pecan Street") {
+            cancelled(row, third + TimeDelta::days(9))
+        } else {
+            row
+        });
+    }
+    let backup = Billing {
+        amount: 2_400.0,
+        cycle: "Annual",
+        start: middle + TimeDelta::days(14),
+        end: None,
+    };
+    out.push(of_company(
+        agreement(80_001, "Cloud Backup", "Backup", &backup),
+        6,
+    ));
+    let block = Billing {
+        amount: 1_500.0,
+        cycle: "Quarterly",
+        start,
+        end: Some(day(last.end) + TimeDelta::days(365)),
+    };
+    out.push(of_company(
+        agreement(80_002, "Block Time", "Block Hours", &block),
+        11,
+    ));
+    out
 }
 
 /// `total` split in parts proportional to `weights` that add up to it exactly.
@@ -639,6 +773,55 @@ mod tests {
             "open"
         );
         assert!(count(&data.time_entries, r#"chargeToType = "ChargeCode""#) > 0);
+    }
+
+    #[test]
+    fn the_desk_s_rows_belong_to_companies_and_agreements_bill_them() {
+        let data = service_desk(&months(), t("2025-05-03T17:00:00Z"));
+        let company = |r: &Value| r["company"]["id"].as_i64().unwrap();
+        let of_ticket: HashMap<i64, &Value> = data
+            .tickets
+            .iter()
+            .map(|r| (r["id"].as_i64().unwrap(), r))
+            .collect();
+        for r in &data.tickets {
+            if let Some(parent) = r["parentTicketId"].as_i64() {
+                assert_eq!(company(r), company(of_ticket[&parent]), "{r}");
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for e in &data.time_entries {
+            seen.insert(company(e));
+            if let Some(t) = e["chargeToId"].as_i64().and_then(|id| of_ticket.get(&id)) {
+                if e["chargeToType"] == "ServiceTicket" {
+                    assert_eq!(company(e), company(t), "{e}");
+                    let help_desk = t["board"]["name"] == REACTIVE_BOARD;
+                    assert_eq!(
+                        e["agreement"].is_object(),
+                        help_desk
+                            && company(e) != 19_305
+                            && company(e) != 19_311
+                            && company(e) != 19_300,
+                        "{e}"
+                    );
+                }
+            }
+        }
+        assert_eq!(seen.len(), CW_COMPANIES.len(), "every company has time");
+        assert_eq!(
+            data.agreements.len(),
+            11,
+            "nine managed-services agreements, backup, block time"
+        );
+        assert_eq!(count(&data.agreements, "cancelledFlag = true"), 1);
+        assert_eq!(
+            count(
+                &data.agreements,
+                r#"billingCycle/name = "Annual" AND startDate > [2025-03-01T00:00:00Z]"#
+            ),
+            1,
+            "the backup agreement starts halfway"
+        );
     }
 
     /// The collector's rules, written out again.

@@ -1,9 +1,10 @@
-//! The ConnectWise Manage REST client: ticket counts, time entries, ticket boards.
+//! The ConnectWise Manage REST client: ticket counts, the window's tickets, time
+//! entries and agreements, ticket boards.
 //!
 //! Frugal by design: counts via `/service/tickets/count`, only the `fields` needed,
-//! pages of 1,000 rows, the time entries of a whole window in one listing, board
-//! lookups 1,000 ids per `POST /service/tickets/search`, and a per-run cache of
-//! ticket → board.
+//! pages of 1,000 rows, each listing over the whole window at once, board lookups
+//! 1,000 ids per `POST /service/tickets/search`, and a per-run cache of ticket → board
+//! (filled first from the tickets listed).
 use super::CwConfig;
 use crate::collect::http::{Http, VendorError};
 use base64::Engine;
@@ -25,7 +26,89 @@ pub struct TimeEntry {
     pub charge_to_id: Option<i64>,
     pub actual_hours: Option<f64>,
     pub date_entered: DateTime<Utc>,
+    #[serde(default)]
+    pub company: Option<CompanyRef>,
+    /// The agreement the time is charged to, if any.
+    #[serde(default)]
+    pub agreement: Option<IdRef>,
 }
+
+/// A reference to a company (`company/id`, `company/name`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CompanyRef {
+    pub id: i64,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A reference by id (`agreement/id`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct IdRef {
+    pub id: i64,
+}
+
+/// A reference by name (`board/name`, `status/name`, ...).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct NameRef {
+    pub name: String,
+}
+
+/// A service ticket, only the fields we read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ticket {
+    pub id: i64,
+    #[serde(default)]
+    pub company: Option<CompanyRef>,
+    #[serde(default)]
+    pub board: Option<NameRef>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<NameRef>,
+    #[serde(default)]
+    pub priority: Option<NameRef>,
+    #[serde(default)]
+    pub status: Option<NameRef>,
+    pub date_entered: DateTime<Utc>,
+    #[serde(default)]
+    pub closed_date: Option<DateTime<Utc>>,
+}
+
+/// An agreement (`/finance/agreements`), only the fields we read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Agreement {
+    pub id: i64,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub kind: Option<NameRef>,
+    #[serde(default)]
+    pub company: Option<CompanyRef>,
+    #[serde(default)]
+    pub bill_amount: Option<f64>,
+    #[serde(default)]
+    pub billing_cycle: Option<NameRef>,
+    #[serde(default)]
+    pub bill_one_time_flag: Option<bool>,
+    #[serde(default)]
+    pub start_date: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub end_date: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub cancelled_flag: Option<bool>,
+    #[serde(default)]
+    pub date_cancelled: Option<DateTime<Utc>>,
+}
+
+/// The fields of a ticket listing (what [`Ticket`] reads).
+const TICKET_FIELDS: &str = "id,company/id,company/name,board/name,type/name,priority/name,\
+status/name,dateEntered,closedDate";
+/// The fields of a time entry listing (what [`TimeEntry`] reads).
+const ENTRY_FIELDS: &str =
+    "id,chargeToId,actualHours,dateEntered,company/id,company/name,agreement/id";
+/// The fields of an agreement listing (what [`Agreement`] reads).
+const AGREEMENT_FIELDS: &str = "id,name,type/name,company/id,company/name,billAmount,\
+billingCycle/name,billOneTimeFlag,startDate,endDate,cancelledFlag,dateCancelled";
 
 #[derive(Deserialize)]
 struct BoardRef {
@@ -158,18 +241,14 @@ impl ConnectWise {
         .await
     }
 
-    /// Every service-ticket time entry entered in `[start, end)`, 1,000 per page.
-    pub async fn time_entries(
+    /// Every row of `path` matching `conditions`, 1,000 per page, in id order.
+    async fn list<T: serde::de::DeserializeOwned>(
         &self,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-    ) -> Result<Vec<TimeEntry>, VendorError> {
-        let what = "ConnectWise time entries";
-        let conditions = format!(
-            "chargeToType = \"ServiceTicket\" AND dateEntered >= {} AND dateEntered < {}",
-            datetime(start),
-            datetime(end)
-        );
+        what: &str,
+        path: &str,
+        conditions: &str,
+        fields: &str,
+    ) -> Result<Vec<T>, VendorError> {
         let mut out = Vec::new();
         for page in 1.. {
             let page_s = page.to_string();
@@ -177,17 +256,16 @@ impl ConnectWise {
             let res = self
                 .http
                 .send(what, |c| {
-                    self.request(c, reqwest::Method::GET, "/time/entries")
-                        .query(&[
-                            ("conditions", conditions.as_str()),
-                            ("fields", "id,chargeToId,actualHours,dateEntered"),
-                            ("orderBy", "id asc"),
-                            ("page", page_s.as_str()),
-                            ("pageSize", size.as_str()),
-                        ])
+                    self.request(c, reqwest::Method::GET, path).query(&[
+                        ("conditions", conditions),
+                        ("fields", fields),
+                        ("orderBy", "id asc"),
+                        ("page", page_s.as_str()),
+                        ("pageSize", size.as_str()),
+                    ])
                 })
                 .await?;
-            let rows: Vec<TimeEntry> = Self::json(what, res).await?;
+            let rows: Vec<T> = Self::json(what, res).await?;
             let n = rows.len();
             out.extend(rows);
             if n < PAGE_SIZE {
@@ -195,6 +273,85 @@ impl ConnectWise {
             }
         }
         Ok(out)
+    }
+
+    /// Every service-ticket time entry entered in `[start, end)`, 1,000 per page.
+    pub async fn time_entries(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<TimeEntry>, VendorError> {
+        let conditions = format!(
+            "chargeToType = \"ServiceTicket\" AND dateEntered >= {} AND dateEntered < {}",
+            datetime(start),
+            datetime(end)
+        );
+        self.list(
+            "ConnectWise time entries",
+            "/time/entries",
+            &conditions,
+            ENTRY_FIELDS,
+        )
+        .await
+    }
+
+    /// Every ticket that is not a child ticket and was entered or closed in
+    /// `[start, end)`, on any board: the per-client counts and breakdowns come from it,
+    /// and its boards fill the board cache.
+    pub async fn tickets(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<Ticket>, VendorError> {
+        let (s, e) = (datetime(start), datetime(end));
+        let conditions = format!(
+            "parentTicketId = null AND ((dateEntered >= {s} AND dateEntered < {e}) \
+             OR (closedDate >= {s} AND closedDate < {e}))"
+        );
+        let tickets: Vec<Ticket> = self
+            .list(
+                "ConnectWise tickets",
+                "/service/tickets",
+                &conditions,
+                TICKET_FIELDS,
+            )
+            .await?;
+        Ok(tickets)
+    }
+
+    /// Agreements that may be active on a day of `[from, to)`: started before `to`,
+    /// not ended and not cancelled before `from` (agreement dates are days, stored at
+    /// midnight UTC). Which months each is active in is decided by `clients.rs`.
+    pub async fn agreements(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Agreement>, VendorError> {
+        let (f, t) = (datetime(from), datetime(to));
+        let conditions = format!(
+            "startDate < {t} AND (endDate = null OR endDate >= {f}) \
+             AND (cancelledFlag = false OR dateCancelled >= {f})"
+        );
+        self.list(
+            "ConnectWise agreements",
+            "/finance/agreements",
+            &conditions,
+            AGREEMENT_FIELDS,
+        )
+        .await
+    }
+
+    /// Remembers the boards of listed tickets, so they need no search.
+    pub fn remember_boards(&mut self, tickets: &[Ticket]) {
+        for t in tickets {
+            self.boards
+                .insert(t.id, t.board.as_ref().map(|b| b.name.clone()));
+        }
+    }
+
+    /// The reactive boards and closed statuses (the collector's settings).
+    pub fn config(&self) -> &CwConfig {
+        &self.cfg
     }
 
     /// The board of each ticket (None: no such ticket or no board), looked up once per

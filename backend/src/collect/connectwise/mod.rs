@@ -1,5 +1,6 @@
 //! ConnectWise Manage: reactive tickets created and closed, and hours on reactive
-//! tickets, per month (`collection.md`).
+//! tickets, per month (`collection.md`); and per company (`clients.rs`): the same, with
+//! service and agreement hours, tickets by board, type and priority, agreement MRR.
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
@@ -8,12 +9,14 @@
 //! | `CONNECTWISE_REACTIVE_BOARDS` | `Help Desk` | comma-separated board names |
 //! | `CONNECTWISE_CLOSED_STATUSES` | `>Closed,>Closed - No response,Closed` | comma-separated status names |
 pub mod client;
+pub mod clients;
 pub mod metrics;
 
 use super::collector::{Collector, Reading, Steps, VendorSettings, Window};
 use super::http::Http;
 use super::registry::VendorModule;
 use crate::config::Env;
+use chrono::{DateTime, NaiveTime, Utc};
 use client::ConnectWise;
 use qbr_shared::Vendor;
 use std::collections::HashSet;
@@ -87,11 +90,28 @@ impl Collector for ConnectWise {
         let Some((start, end)) = window.span() else {
             anyhow::bail!("no month to collect");
         };
-        // One listing for the whole window, then the boards of the tickets charged.
+        // One listing each for the whole window: time entries, tickets (whose boards
+        // fill the cache), agreements; then the boards of the other tickets charged.
         let entries = self.time_entries(start, end).await?;
+        let tickets = self.tickets(start, end).await?;
+        self.remember_boards(&tickets);
         let ids: HashSet<i64> = entries.iter().filter_map(|e| e.charge_to_id).collect();
         self.boards(&ids).await?;
+        let (from, to) = agreement_days(window);
+        let agreements = self.agreements(from, to).await?;
         let hours = metrics::reactive_hours(&entries, window, |t| self.is_reactive(t));
+        let cfg = self.config();
+        let rules = clients::Rules {
+            reactive_boards: &cfg.reactive_boards,
+            closed_statuses: &cfg.closed_statuses,
+        };
+        let (per_client, unassigned) =
+            clients::client_reading(&tickets, &entries, &agreements, window, &rules, |t| {
+                self.is_reactive(t)
+            });
+        if unassigned != clients::Unassigned::default() {
+            tracing::info!(?unassigned, "ConnectWise rows that count for no client");
+        }
         let mut reading = Reading::default();
         for b in &window.months {
             let created = self.reactive_created(b.start, b.end).await?;
@@ -108,6 +128,17 @@ impl Collector for ConnectWise {
             ]);
             steps.step().await;
         }
+        reading.clients = Some(per_client);
         Ok(reading)
+    }
+}
+
+/// The window's days as agreement dates are written (midnight UTC): from the first
+/// month's first day to the day after the last month.
+fn agreement_days(window: &Window) -> (DateTime<Utc>, DateTime<Utc>) {
+    let midnight = |m: qbr_shared::Month| m.first_day().and_time(NaiveTime::MIN).and_utc();
+    match (window.months.first(), window.months.last()) {
+        (Some(f), Some(l)) => (midnight(f.month), midnight(l.month.next())),
+        _ => (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MIN_UTC),
     }
 }

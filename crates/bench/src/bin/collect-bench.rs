@@ -1,8 +1,9 @@
 //! Benchmark (not a test): a real collection run (`collect::run`, a private PostgreSQL
 //! or `DATABASE_URL`) against the fake ConnectWise with 13 months of 600 tickets and
-//! 2,500 time entries a month and 30 ms of latency per request; then the reference
-//! approach (250-row pages, 20-id ticket lookups) on the same data. Prints requests,
-//! wall time and the ratio.
+//! 2,500 time entries a month of 40 companies, and 60 agreements, with 30 ms of latency
+//! per request; then the reference approach (250-row pages, 20-id ticket lookups, no
+//! per-client data) on the same data. Prints requests (by endpoint, and what the run
+//! would send without the per-client data), wall time and the ratio.
 //!
 //! `cargo run --release -p bench --bin collect-bench`
 use anyhow::Context;
@@ -20,19 +21,26 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use test_support::vendors::{
-    ticket, time_entry, CwData, FakeConnectWise, CW_CLIENT_ID, CW_COMPANY, CW_PRIVATE, CW_PUBLIC,
+    agreement, cancelled, for_company, on_agreement, ticket, time_entry, Billing, CwData,
+    FakeConnectWise, CW_CLIENT_ID, CW_COMPANY, CW_PRIVATE, CW_PUBLIC,
 };
 
 const MONTHS: i32 = 13;
 const TICKETS_PER_MONTH: i64 = 600;
 const ENTRIES_PER_MONTH: i64 = 2500;
 const LATENCY_MS: u64 = 30;
+const COMPANIES: i64 = 40;
+const AGREEMENTS: i64 = 60;
+
+fn company_name(id: i64) -> String {
+    format!("Client {id:02}, LLC")
+}
 
 fn dataset(months: &[(Month, DateTime<Utc>, DateTime<Utc>)]) -> CwData {
     let mut rng = rand::rngs::StdRng::seed_from_u64(2025);
     let mut data = CwData::default();
     let mut entry_id = 1;
-    let mut month_tickets: Vec<Vec<i64>> = Vec::new();
+    let mut month_tickets: Vec<Vec<(i64, i64)>> = Vec::new();
     for (i, (_, start, end)) in months.iter().enumerate() {
         let span = (*end - *start).num_seconds();
         let mut ids = Vec::new();
@@ -54,9 +62,13 @@ fn dataset(months: &[(Month, DateTime<Utc>, DateTime<Utc>)]) -> CwData {
                 7 => (">Closed - No response", Some(entered + Span::hours(72))),
                 _ => ("In Progress", None),
             };
-            data.tickets
-                .push(ticket(id, board, status, parent, entered, closed));
-            ids.push(id);
+            let company = rng.random_range(1..=COMPANIES);
+            data.tickets.push(for_company(
+                ticket(id, board, status, parent, entered, closed),
+                company,
+                &company_name(company),
+            ));
+            ids.push((id, company));
         }
         month_tickets.push(ids);
         for _ in 0..ENTRIES_PER_MONTH {
@@ -65,14 +77,80 @@ fn dataset(months: &[(Month, DateTime<Utc>, DateTime<Utc>)]) -> CwData {
                 (true, Some(prev)) => &month_tickets[prev],
                 _ => &month_tickets[i],
             };
-            let t = pool[rng.random_range(0..pool.len())];
+            let (t, company) = pool[rng.random_range(0..pool.len())];
             let at = *start + Span::seconds(rng.random_range(0..span));
             let hours = f64::from(rng.random_range(1..16)) / 4.0;
-            data.time_entries.push(time_entry(entry_id, t, hours, at));
+            let mut e = for_company(
+                time_entry(entry_id, t, hours, at),
+                company,
+                &company_name(company),
+            );
+            if rng.random_bool(0.6) {
+                e = on_agreement(e, company);
+            }
+            data.time_entries.push(e);
             entry_id += 1;
         }
     }
+    data.agreements = agreements(months, &mut rng);
     data
+}
+
+/// Agreements of the companies: most running, some starting, ending or cancelled in
+/// the window, some over before it.
+fn agreements(
+    months: &[(Month, DateTime<Utc>, DateTime<Utc>)],
+    rng: &mut rand::rngs::StdRng,
+) -> Vec<Value> {
+    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+        return Vec::new();
+    };
+    let span = (last.2 - first.1).num_days();
+    (1..=AGREEMENTS)
+        .map(|id| {
+            let company = (id - 1) % COMPANIES + 1;
+            let start = first.1 + Span::days(rng.random_range(-400..span));
+            let end = rng
+                .random_bool(0.3)
+                .then(|| start + Span::days(rng.random_range(30..400)));
+            let cycle = ["Monthly", "Monthly", "Quarterly", "Annual"][rng.random_range(0..4)];
+            let billing = Billing {
+                amount: f64::from(rng.random_range(5..60)) * 100.0,
+                cycle,
+                start,
+                end,
+            };
+            let row = for_company(
+                agreement(id, "Managed Services", "Managed Services", &billing),
+                company,
+                &company_name(company),
+            );
+            if rng.random_bool(0.1) {
+                cancelled(row, start + Span::days(90))
+            } else {
+                row
+            }
+        })
+        .collect()
+}
+
+/// What the collector sent before it read per-client data: the two counts a month,
+/// the time entry pages, and a board search per 1,000 tickets charged.
+fn requests_without_clients(data: &CwData, start: DateTime<Utc>, end: DateTime<Utc>) -> u64 {
+    let in_window = |e: &&Value| {
+        e["dateEntered"]
+            .as_str()
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+            .is_some_and(|d| d >= start && d < end)
+    };
+    let entries: Vec<&Value> = data.time_entries.iter().filter(in_window).collect();
+    let charged: HashSet<i64> = entries
+        .iter()
+        .filter_map(|e| e["chargeToId"].as_i64())
+        .collect();
+    let pages = |n: usize| u64::try_from(n / 1000 + 1).unwrap_or(0);
+    let searches = u64::try_from(charged.len().div_ceil(1000)).unwrap_or(0);
+    2 * u64::from(MONTHS.unsigned_abs()) + pages(entries.len()) + searches
 }
 
 /// The reference approach: list everything 250 rows at a time and look up tickets
@@ -202,7 +280,12 @@ async fn main() -> anyhow::Result<()> {
             (m, s, e)
         })
         .collect();
-    let cw = FakeConnectWise::start(dataset(&months)).await;
+    let data = dataset(&months);
+    let before = match (months.first(), months.last()) {
+        (Some(f), Some(l)) => requests_without_clients(&data, f.1, l.2),
+        _ => 0,
+    };
+    let cw = FakeConnectWise::start(data).await;
     cw.faults.latency_ms.store(LATENCY_MS, Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("qbr-collect-bench-{}", std::process::id()));
     let database = backend::db::open(std::env::var("DATABASE_URL").ok().as_deref(), &dir, 4)
@@ -230,6 +313,12 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let ours = (cw.requests.swap(0, Ordering::SeqCst), started.elapsed());
+    let by_path = std::mem::take(
+        &mut *cw
+            .by_path
+            .lock()
+            .map_err(|_| anyhow::anyhow!("request counter poisoned"))?,
+    );
     let started = Instant::now();
     let theirs_values = reference(&cw, &months).await?;
     let theirs = (cw.requests.load(Ordering::SeqCst), started.elapsed());
@@ -252,6 +341,13 @@ async fn main() -> anyhow::Result<()> {
         "qbr collect : {:>5} requests, {:>6.2} s",
         ours.0,
         secs(ours.1)
+    );
+    let parts: Vec<String> = by_path.iter().map(|(p, n)| format!("{n} {p}")).collect();
+    println!("              ({})", parts.join(", "));
+    #[allow(clippy::cast_precision_loss)]
+    let growth = ours.0 as f64 / before.max(1) as f64;
+    println!(
+        "without per-client data: {before:>5} requests (computed), {growth:.2}x with it (goal ≤ 2x)"
     );
     println!(
         "reference   : {:>5} requests, {:>6.2} s",

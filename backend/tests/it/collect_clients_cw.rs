@@ -1,0 +1,483 @@
+//! ConnectWise per-client data: the collector's `read` over real HTTP against the
+//! simulated ConnectWise, Feb–Apr 2025 in Chicago. Companies whose names need matching
+//! ("Acme Dental, LLC" is NinjaOne's "ACME Dental"), one no other vendor has
+//! ("Lakeside Orthodontics"), the MSP itself ("Ener Systems, LLC") and a merge ("Blue
+//! Sky Dental" and "Blue Sky Dental Inc." are one client); tickets and time one second
+//! each side of month boundaries; agreements starting mid-window, cancelled, ended.
+//! Every value is written out; the companies add up to the organization.
+//!
+//! Chicago bounds: Feb = [02-01T06:00Z, 03-01T06:00Z), Mar = [03-01T06:00Z,
+//! 04-01T05:00Z), Apr = [04-01T05:00Z, 05-01T05:00Z).
+
+use crate::collect_data::{t, test_http};
+use backend::collect::collector::{
+    ClientReading, Collector, Reading, Steps, TicketDimension, Window,
+};
+use backend::collect::connectwise::client::ConnectWise;
+use backend::collect::connectwise::CwConfig;
+use backend::collect::http::Http;
+use qbr_shared::clients::ClientMetric;
+use qbr_shared::Month;
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+use test_support::vendors::{
+    agreement, cancelled, classified, for_company, on_agreement, ticket, time_entry, Billing,
+    CwData, FakeConnectWise, CW_CLIENT_ID, CW_COMPANY, CW_PRIVATE, CW_PUBLIC,
+};
+
+const ACME: i64 = 101;
+const BLUE_SKY: i64 = 102;
+const BLUE_SKY_INC: i64 = 103;
+const LAKESIDE: i64 = 104;
+const ENER: i64 = 250;
+
+const NAMES: [(i64, &str); 5] = [
+    (ACME, "Acme Dental, LLC"),
+    (BLUE_SKY, "Blue Sky Dental"),
+    (BLUE_SKY_INC, "Blue Sky Dental Inc."),
+    (LAKESIDE, "Lakeside Orthodontics"),
+    (ENER, "Ener Systems, LLC"),
+];
+
+fn name(company: i64) -> &'static str {
+    NAMES
+        .iter()
+        .find(|(id, _)| *id == company)
+        .map_or("", |(_, n)| n)
+}
+
+fn m(s: &str) -> Month {
+    s.parse().unwrap()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tk(
+    id: i64,
+    company: i64,
+    board: &str,
+    status: &str,
+    parent: Option<i64>,
+    entered: &str,
+    closed: Option<&str>,
+) -> Value {
+    let row = ticket(id, board, status, parent, t(entered), closed.map(t));
+    for_company(row, company, name(company))
+}
+
+fn entry(id: i64, company: i64, ticket: i64, hours: f64, at: &str) -> Value {
+    for_company(time_entry(id, ticket, hours, t(at)), company, name(company))
+}
+
+fn contract(
+    id: i64,
+    company: i64,
+    cycle: &str,
+    amount: f64,
+    start: &str,
+    end: Option<&str>,
+) -> Value {
+    let billing = Billing {
+        amount,
+        cycle,
+        start: t(start),
+        end: end.map(t),
+    };
+    let row = agreement(id, &format!("Agreement {id}"), "Managed Services", &billing);
+    for_company(row, company, name(company))
+}
+
+fn data() -> CwData {
+    let hd = "Help Desk";
+    let tickets = vec![
+        // Feb 28 23:59:59 CST → February; closed Mar 1 00:00:00 CST → March.
+        classified(
+            tk(
+                1,
+                ACME,
+                hd,
+                ">Closed",
+                None,
+                "2025-03-01T05:59:59Z",
+                Some("2025-03-01T06:00:00Z"),
+            ),
+            "Incident",
+            "Priority 2 - High",
+        ),
+        // Mar 1 00:00:00 CST → March; closed Mar 31 23:59:59 CDT → March.
+        classified(
+            tk(
+                2,
+                ACME,
+                hd,
+                "Closed",
+                None,
+                "2025-03-01T06:00:00Z",
+                Some("2025-04-01T04:59:59Z"),
+            ),
+            "Request",
+            "Priority 3 - Medium",
+        ),
+        // Another board: in the breakdown, not reactive.
+        classified(
+            tk(
+                3,
+                ACME,
+                "Projects",
+                ">Closed",
+                None,
+                "2025-03-10T15:00:00Z",
+                Some("2025-03-11T15:00:00Z"),
+            ),
+            "Project",
+            "Priority 3 - Medium",
+        ),
+        tk(4, BLUE_SKY, hd, "New", None, "2025-02-10T15:00:00Z", None),
+        // "Completed" is not a closed status.
+        tk(
+            5,
+            BLUE_SKY_INC,
+            hd,
+            "Completed",
+            None,
+            "2025-02-20T15:00:00Z",
+            Some("2025-03-05T15:00:00Z"),
+        ),
+        // Entered before the window, closed at February's first instant.
+        tk(
+            6,
+            BLUE_SKY_INC,
+            hd,
+            ">Closed - No response",
+            None,
+            "2025-01-20T15:00:00Z",
+            Some("2025-02-01T06:00:00Z"),
+        ),
+        // A child ticket: not a ticket of its own, its time is reactive (looked up).
+        tk(
+            7,
+            BLUE_SKY_INC,
+            hd,
+            "In Progress",
+            Some(5),
+            "2025-03-02T15:00:00Z",
+            None,
+        ),
+        // The MSP's own company, Apr 1 00:00:00 CDT → April.
+        classified(
+            tk(
+                8,
+                ENER,
+                hd,
+                ">Closed",
+                None,
+                "2025-04-01T05:00:00Z",
+                Some("2025-04-02T15:00:00Z"),
+            ),
+            "Incident",
+            "Priority 4 - Low",
+        ),
+        // No type, no priority.
+        tk(
+            9,
+            LAKESIDE,
+            "Alerts",
+            "New",
+            None,
+            "2025-04-15T15:00:00Z",
+            None,
+        ),
+        // Entered before the window, still open: not listed, its time is (looked up).
+        tk(10, ACME, hd, "New", None, "2025-01-05T15:00:00Z", None),
+        // May 1 00:00:00 CDT: after the window.
+        tk(
+            11,
+            BLUE_SKY,
+            hd,
+            "In Progress",
+            None,
+            "2025-05-01T05:00:00Z",
+            None,
+        ),
+        // Apr 30 23:59:59 CDT → April.
+        tk(12, LAKESIDE, hd, "New", None, "2025-05-01T04:59:59Z", None),
+        // No company at all (should not happen): counts for the organization only.
+        ticket(13, "Projects", "New", None, t("2025-03-03T15:00:00Z"), None),
+    ];
+    let mut charge_code = entry(209, ACME, 7, 3.0, "2025-02-12T15:00:00Z");
+    charge_code["chargeToType"] = json!("ChargeCode");
+    let time_entries = vec![
+        on_agreement(entry(201, ACME, 1, 1.5, "2025-03-01T05:59:59Z"), 501), // Feb
+        on_agreement(entry(202, ACME, 1, 0.25, "2025-03-01T06:00:00Z"), 501), // Mar
+        entry(203, ACME, 3, 4.0, "2025-03-10T16:00:00Z"),                    // Projects
+        entry(204, ACME, 10, 0.75, "2025-02-15T15:00:00Z"), // a ticket from January
+        entry(205, BLUE_SKY_INC, 7, 2.0, "2025-03-02T16:00:00Z"), // the child ticket
+        on_agreement(entry(206, BLUE_SKY, 4, 1.0, "2025-02-11T15:00:00Z"), 502),
+        entry(207, ENER, 8, 0.5, "2025-04-01T05:00:00Z"), // Apr
+        entry(208, LAKESIDE, 9, 0.1, "2025-04-15T16:00:00Z"), // Alerts
+        charge_code,                                      // not a service ticket
+        entry(210, BLUE_SKY, 11, 1.0, "2025-05-01T05:00:00Z"), // May
+        entry(211, LAKESIDE, 12, 0.2, "2025-05-01T04:59:59Z"), // Apr
+    ];
+    let agreements = vec![
+        contract(501, ACME, "Monthly", 2500.0, "2024-01-01T00:00:00Z", None),
+        // Starts mid-window (mid-March): March counts whole.
+        contract(
+            502,
+            BLUE_SKY,
+            "Monthly",
+            1200.0,
+            "2025-03-15T00:00:00Z",
+            None,
+        ),
+        // 1,800 a year, cancelled on March 20th: through March.
+        cancelled(
+            contract(
+                503,
+                BLUE_SKY_INC,
+                "Annual",
+                1800.0,
+                "2024-06-01T00:00:00Z",
+                None,
+            ),
+            t("2025-03-20T00:00:00Z"),
+        ),
+        // 900 a quarter, ended on February's last day.
+        contract(
+            504,
+            LAKESIDE,
+            "Quarterly",
+            900.0,
+            "2024-01-01T00:00:00Z",
+            Some("2025-02-28T00:00:00Z"),
+        ),
+        // Ended before the window: not even listed.
+        contract(
+            505,
+            ACME,
+            "Monthly",
+            100.0,
+            "2023-01-01T00:00:00Z",
+            Some("2025-01-31T00:00:00Z"),
+        ),
+        // Cancelled before the window.
+        cancelled(
+            contract(506, ENER, "Monthly", 10.0, "2023-01-01T00:00:00Z", None),
+            t("2025-01-15T00:00:00Z"),
+        ),
+    ];
+    CwData {
+        tickets,
+        time_entries,
+        agreements,
+    }
+}
+
+fn settings(cw: &FakeConnectWise) -> CwConfig {
+    CwConfig {
+        url: cw.url.clone(),
+        company: CW_COMPANY.into(),
+        public_key: CW_PUBLIC.into(),
+        private_key: CW_PRIVATE.into(),
+        client_id: CW_CLIENT_ID.into(),
+        reactive_boards: vec!["Help Desk".into()],
+        closed_statuses: vec![
+            ">Closed".into(),
+            ">Closed - No response".into(),
+            "Closed".into(),
+        ],
+    }
+}
+
+async fn read(cw: &FakeConnectWise) -> Reading {
+    let months = [m("2025-02"), m("2025-03"), m("2025-04")];
+    let window = Window::new(&months, chrono_tz::America::Chicago);
+    let mut collector = ConnectWise::new(Http::new(test_http()).unwrap(), settings(cw));
+    let steps = Steps::new(3, &|_, _| {}, None);
+    collector.read(&window, &steps).await.unwrap()
+}
+
+fn client_value(c: &ClientReading, company: i64, month: &str, metric: ClientMetric) -> f64 {
+    let found: Vec<f64> = c
+        .values
+        .iter()
+        .filter(|v| {
+            v.external_id == company.to_string() && v.month == m(month) && v.metric == metric
+        })
+        .map(|v| v.value)
+        .collect();
+    assert_eq!(found.len(), 1, "{company} {month} {metric:?}: {found:?}");
+    found[0]
+}
+
+fn org_value(r: &Reading, month: &str, key: &str) -> f64 {
+    r.values
+        .iter()
+        .find(|(mo, k, _)| *mo == m(month) && *k == key)
+        .map(|v| v.2)
+        .unwrap()
+}
+
+/// The three months of a metric for each company.
+fn table(c: &ClientReading, metric: ClientMetric) -> Vec<(i64, [f64; 3])> {
+    NAMES
+        .iter()
+        .map(|(id, _)| {
+            let v = |month| client_value(c, *id, month, metric);
+            (*id, [v("2025-02"), v("2025-03"), v("2025-04")])
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn per_company_values_are_exact_on_month_boundaries() {
+    let cw = FakeConnectWise::start(data()).await;
+    let reading = read(&cw).await;
+    let c = reading.clients.as_ref().unwrap();
+    let entities: Vec<(String, String)> = NAMES
+        .iter()
+        .map(|(id, n)| (id.to_string(), n.to_string()))
+        .collect();
+    assert_eq!(c.entities, entities);
+    use ClientMetric::*;
+    #[rustfmt::skip]
+    let expected = [
+        (ReactiveTicketsCreated, vec![
+            (ACME, [1.0, 1.0, 0.0]), (BLUE_SKY, [1.0, 0.0, 0.0]), (BLUE_SKY_INC, [1.0, 0.0, 0.0]),
+            (LAKESIDE, [0.0, 0.0, 1.0]), (ENER, [0.0, 0.0, 1.0]),
+        ]),
+        (ReactiveTicketsClosed, vec![
+            (ACME, [0.0, 2.0, 0.0]), (BLUE_SKY, [0.0, 0.0, 0.0]), (BLUE_SKY_INC, [1.0, 0.0, 0.0]),
+            (LAKESIDE, [0.0, 0.0, 0.0]), (ENER, [0.0, 0.0, 1.0]),
+        ]),
+        (ReactiveHours, vec![
+            (ACME, [2.25, 0.25, 0.0]), (BLUE_SKY, [1.0, 0.0, 0.0]), (BLUE_SKY_INC, [0.0, 2.0, 0.0]),
+            (LAKESIDE, [0.0, 0.0, 0.2]), (ENER, [0.0, 0.0, 0.5]),
+        ]),
+        (ServiceHours, vec![
+            (ACME, [2.25, 4.25, 0.0]), (BLUE_SKY, [1.0, 0.0, 0.0]), (BLUE_SKY_INC, [0.0, 2.0, 0.0]),
+            (LAKESIDE, [0.0, 0.0, 0.3]), (ENER, [0.0, 0.0, 0.5]),
+        ]),
+        (AgreementHours, vec![
+            (ACME, [1.5, 0.25, 0.0]), (BLUE_SKY, [1.0, 0.0, 0.0]), (BLUE_SKY_INC, [0.0, 0.0, 0.0]),
+            (LAKESIDE, [0.0, 0.0, 0.0]), (ENER, [0.0, 0.0, 0.0]),
+        ]),
+        (AgreementMrr, vec![
+            (ACME, [2500.0, 2500.0, 2500.0]), (BLUE_SKY, [0.0, 1200.0, 1200.0]),
+            (BLUE_SKY_INC, [150.0, 150.0, 0.0]), (LAKESIDE, [300.0, 0.0, 0.0]), (ENER, [0.0, 0.0, 0.0]),
+        ]),
+    ];
+    for (metric, rows) in expected {
+        assert_eq!(table(c, metric), rows, "{metric:?}");
+    }
+    // Nothing else: the six metrics of three months of five companies.
+    assert_eq!(c.values.len(), 6 * 3 * 5);
+}
+
+#[tokio::test]
+async fn the_companies_add_up_to_the_organization() {
+    let cw = FakeConnectWise::start(data()).await;
+    let reading = read(&cw).await;
+    let c = reading.clients.as_ref().unwrap();
+    // The organization's values, from the count requests and the board lookups.
+    #[rustfmt::skip]
+    let org = [
+        ("2025-02", [3.0, 1.0, 3.25]),
+        ("2025-03", [1.0, 2.0, 2.25]),
+        ("2025-04", [2.0, 1.0, 0.7]),
+    ];
+    let pairs = [
+        (
+            ClientMetric::ReactiveTicketsCreated,
+            "reactive_tickets_created",
+        ),
+        (
+            ClientMetric::ReactiveTicketsClosed,
+            "reactive_tickets_closed",
+        ),
+        (ClientMetric::ReactiveHours, "reactive_time_spent"),
+    ];
+    for (month, values) in org {
+        for ((metric, key), expected) in pairs.iter().zip(values) {
+            let sum: f64 = c
+                .values
+                .iter()
+                .filter(|v| v.month == m(month) && v.metric == *metric)
+                .map(|v| v.value)
+                .sum();
+            let sum = (sum * 1e6).round() / 1e6;
+            assert_eq!(org_value(&reading, month, key), expected, "{month} {key}");
+            assert_eq!(sum, expected, "{month} {metric:?}");
+            assert_eq!(metric.organization_metric(), Some(*key));
+        }
+    }
+}
+
+#[tokio::test]
+async fn tickets_are_broken_down_by_board_type_and_priority() {
+    let cw = FakeConnectWise::start(data()).await;
+    let reading = read(&cw).await;
+    let c = reading.clients.as_ref().unwrap();
+    let of = |company: i64, month: &str, d: TicketDimension| -> Vec<(String, u32)> {
+        c.tickets
+            .iter()
+            .filter(|x| {
+                x.external_id == company.to_string() && x.month == m(month) && x.dimension == d
+            })
+            .map(|x| (x.label.clone(), x.tickets))
+            .collect()
+    };
+    let s = |v: &[(&str, u32)]| -> Vec<(String, u32)> {
+        v.iter().map(|(l, n)| (l.to_string(), *n)).collect()
+    };
+    use TicketDimension::*;
+    assert_eq!(of(ACME, "2025-02", Board), s(&[("Help Desk", 1)]));
+    assert_eq!(
+        of(ACME, "2025-03", Board),
+        s(&[("Help Desk", 1), ("Projects", 1)])
+    );
+    assert_eq!(
+        of(ACME, "2025-03", Type),
+        s(&[("Project", 1), ("Request", 1)])
+    );
+    assert_eq!(
+        of(ACME, "2025-03", Priority),
+        s(&[("Priority 3 - Medium", 2)])
+    );
+    assert_eq!(
+        of(ACME, "2025-02", Priority),
+        s(&[("Priority 2 - High", 1)])
+    );
+    // Entered in January, closed in February: no category of February.
+    assert_eq!(of(BLUE_SKY_INC, "2025-02", Board), s(&[("Help Desk", 1)]));
+    assert_eq!(of(BLUE_SKY_INC, "2025-03", Board), s(&[]));
+    assert_eq!(
+        of(LAKESIDE, "2025-04", Board),
+        s(&[("Alerts", 1), ("Help Desk", 1)])
+    );
+    assert_eq!(of(LAKESIDE, "2025-04", Priority), s(&[("(none)", 2)]));
+    assert_eq!(of(ENER, "2025-04", Type), s(&[("Incident", 1)]));
+    assert_eq!(
+        of(BLUE_SKY, "2025-04", Board),
+        s(&[]),
+        "May's ticket is not April's"
+    );
+    // Every listed ticket entered in the window is in each dimension once.
+    for d in [Board, Type, Priority] {
+        let n: u32 = c
+            .tickets
+            .iter()
+            .filter(|x| x.dimension == d)
+            .map(|x| x.tickets)
+            .sum();
+        assert_eq!(n, 8, "{d:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_listing_saves_board_lookups() {
+    let cw = FakeConnectWise::start(data()).await;
+    read(&cw).await;
+    // Per month two counts; one page each of time entries, tickets, agreements; one
+    // board search for the tickets not listed (#7 the child, #10 from January).
+    assert_eq!(cw.requests.load(Ordering::SeqCst), 3 * 2 + 3 + 1);
+}
