@@ -33,11 +33,13 @@ fn entity_view(e: &EntityRow) -> Option<VendorEntity> {
 
 /// A client with its linked entities.
 pub fn client_view(c: &ClientRow, entities: &[EntityRow]) -> Client {
-    let linked: Vec<VendorEntity> = entities
+    let mut linked: Vec<VendorEntity> = entities
         .iter()
         .filter(|e| e.client_id == Some(c.id))
         .filter_map(entity_view)
         .collect();
+    // The PSA first, then the RMM, then the books.
+    linked.sort_by(|a, b| (a.vendor, &a.name).cmp(&(b.vendor, &b.name)));
     Client {
         id: c.id,
         name: c.name.clone(),
@@ -52,11 +54,13 @@ pub async fn list(conn: &mut AsyncPgConnection, org: i32) -> AppResult<ClientsRe
     let clients = store::clients(conn, org).await?;
     let entities = store::entities(conn, org).await?;
     let of_status = |s: LinkStatus| -> Vec<VendorEntity> {
-        entities
+        let mut list: Vec<VendorEntity> = entities
             .iter()
             .filter(|e| e.client_id.is_none() && e.status() == s)
             .filter_map(entity_view)
-            .collect()
+            .collect();
+        list.sort_by(|a, b| (a.vendor, &a.name).cmp(&(b.vendor, &b.name)));
+        list
     };
     // A person's "no client of ours" is listed with the unmatched ones.
     let mut unmatched = of_status(LinkStatus::Unmatched);

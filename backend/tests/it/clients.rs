@@ -289,3 +289,145 @@ async fn bad_parameters_are_refused() {
         .all(|n| n["status"] == "none"));
     assert_eq!(body["data"]["by"], "rhem");
 }
+
+const BOUNDARY: &str = "qbr-client-import-5c2";
+
+async fn import(app: &TestApp, query: &str, name: &str, bytes: &[u8]) -> (u16, Value) {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    app.post_raw(
+        &format!("/api/qbr/clients/import?{query}"),
+        &format!("multipart/form-data; boundary={BOUNDARY}"),
+        body,
+    )
+    .await
+}
+
+/// A workbook of per-client history: the header row, then the rows given.
+fn workbook(rows: &[(&str, &str, &str, f64)]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["Client", "Month", "Metric", "Value"].iter().enumerate() {
+        sheet
+            .write_string(0, u16::try_from(c).unwrap(), *h)
+            .unwrap();
+    }
+    for (r, (client, month, metric, value)) in rows.iter().enumerate() {
+        let r = u32::try_from(r + 1).unwrap();
+        sheet.write_string(r, 0, *client).unwrap();
+        sheet.write_string(r, 1, *month).unwrap();
+        sheet.write_string(r, 2, *metric).unwrap();
+        sheet.write_number(r, 3, *value).unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn client_history_is_imported_before_collection() {
+    let app = TestApp::spawn().await;
+    let ninja = FakeNinja::start(ninja_data()).await;
+    collect_ninja(&app, &ninja).await;
+    let csv = "client,month,metric,value\n\
+               ACME DENTAL INC.,2024-11,revenue,\"$6,000\"\n\
+               Acme Dental,2024-11,service_hours,40\n\
+               Acme Dental,2024-12,Revenue,6500\n\
+               Delta Vet,2024-12,revenue,900\n";
+    // An unknown client is refused unless asked to create it; nothing changes.
+    let before = checksum(&app.db).await;
+    let resp = import(&app, "commit=true", "history.csv", csv.as_bytes()).await;
+    assert_error(&resp, 400, "INVALID_BODY");
+    assert!(resp.1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("'Delta Vet'"));
+    // A bad row names its place; nothing changes.
+    let bad = "client,month,metric,value\nAcme Dental,2024-11,revenue,-1\n";
+    let resp = import(&app, "commit=true", "bad.csv", bad.as_bytes()).await;
+    assert_error(&resp, 400, "INVALID_BODY");
+    assert!(resp.1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("row 2, column D"));
+    // A preview writes nothing either.
+    let (status, body) = import(&app, "create_clients=true", "history.csv", csv.as_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["committed"], false);
+    assert_eq!(body["data"]["created_count"], 4);
+    assert_eq!(body["data"]["new_clients"], json!(["Delta Vet"]));
+    assert_eq!(checksum(&app.db).await, before, "nothing changed");
+
+    let (status, body) = import(
+        &app,
+        "commit=true&create_clients=true",
+        "history.csv",
+        csv.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["committed"], true);
+    let (_, clients) = app.get("/api/qbr/clients").await;
+    let acme = clients["data"]["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Acme Dental")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, body) = app
+        .get(&format!(
+            "/api/qbr/clients/{acme}/metrics?from=2024-11&to=2024-12"
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let nov = &body["data"]["months"][0];
+    assert_eq!(input(nov, "revenue"), Some(6000.0));
+    let source = nov["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["metric"] == "revenue")
+        .unwrap()["source"]
+        .clone();
+    assert_eq!(source, "imported");
+    // Revenue over service hours: $150 an hour.
+    let rate = nov["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["number"] == "effective_rate")
+        .unwrap();
+    assert_eq!(rate["value"].as_f64(), Some(150.0));
+    assert_eq!(rate["status"], "green");
+    // The quarter adds the months up.
+    let q4 = &body["data"]["quarters"][0];
+    assert_eq!(q4["period"], "2024-Q4");
+    assert_eq!(input(q4, "revenue"), Some(12500.0));
+
+    // The same file again changes nothing; a workbook changes one value.
+    let (_, body) = import(
+        &app,
+        "commit=true&create_clients=true",
+        "h.csv",
+        csv.as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (
+            body["data"]["unchanged_count"].clone(),
+            body["data"]["changed_count"].clone()
+        ),
+        (json!(4), json!(0))
+    );
+    let xlsx = workbook(&[("Acme Dental", "2024-12", "revenue", 7000.0)]);
+    let (status, body) = import(&app, "commit=true", "h.xlsx", &xlsx).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["format"], "xlsx");
+    assert_eq!(body["data"]["changed_count"], 1);
+    let (_, audit) = app.get("/api/qbr/audit?limit=1").await;
+    assert_eq!(audit["data"]["entries"][0]["action"], "clients.import");
+}

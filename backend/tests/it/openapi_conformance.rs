@@ -963,6 +963,25 @@ async fn clients(c: &mut Conformance, app: &TestApp) {
         c.call_json("put", matching, app.http.put(app.url(matching)), &body)
             .await;
     }
+    let import = "/api/qbr/clients/import";
+    let csv = b"client,month,metric,value\nAcme Dental,2024-12,revenue,5000\n";
+    let unknown = b"client,month,metric,value\nNobody,2024-12,revenue,5000\n";
+    for (query, bytes) in [
+        ("", &csv[..]),
+        ("?commit=true", &csv[..]),
+        ("", &unknown[..]),
+        ("?commit=maybe", &csv[..]),
+    ] {
+        let req = app
+            .http
+            .post(app.url(&format!("{import}{query}")))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(multipart("history.csv", bytes));
+        c.call("post", import, req).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
