@@ -3,16 +3,24 @@
 //! (`service::client_numbers`).
 use crate::error::{AppError, AppResult};
 use crate::exchange::client_import::{import_clients, parse_client_file, ClientImportOptions};
+use crate::http::context::reader;
 use crate::http::context::{asked_organization, conn, organization_id, Who};
 use crate::http::response::errors;
+use crate::http::response::FileBytes;
 use crate::http::{ok, params, ApiOk};
+use crate::report::{self, Paper};
+use crate::service::report::report_quarter;
 use crate::service::{client_numbers, clients as service};
+use qbr_shared::api::PaperSize;
 use qbr_shared::clients::api::{
     ClientImportResponse, ClientMetricsResponse, ClientRankingResponse, ClientsResponse,
     MatchingUpdate,
 };
 use qbr_shared::clients::ClientNumber;
-use qbr_shared::Period;
+use qbr_shared::openapi::TimeZoneName;
+use qbr_shared::{Month, Period, Quarter};
+use salvo::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use salvo::http::HeaderValue;
 use salvo::prelude::*;
 
 /// Every client with the vendor entities linked to it, and the entities that are no
@@ -162,4 +170,90 @@ pub async fn post_client_import(
         ip: who.ip.as_deref(),
     };
     Ok(ok(import_clients(&mut conn, org, &file, opts).await?))
+}
+
+/// The client-facing QBR report of a quarter as a PDF: the client's devices and their
+/// change, tickets and hours by month and category, how tickets were closed, agreement
+/// coverage and the client's numbers, prepared by the organization. `internal=true`
+/// adds what the MSP earns on the client (rate, cost, margin).
+#[endpoint(
+    tags("clients"),
+    parameters(
+        ("id" = i64, Path, description = "Client id"),
+        ("period" = Option<Quarter>, Query, description = "Default: the last closed quarter"),
+        ("internal" = Option<bool>, Query, description = "Include the effective rate, service cost and margin (default false)"),
+        ("paper" = Option<PaperSize>, Query, description = "letter (default) or a4"),
+        ("tz" = Option<TimeZoneName>, Query, description = "IANA time zone for the generation time (default: the organization's)"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(
+        (status_code = 200, description = "The report, as an attachment (Content-Disposition)", content_type = "application/pdf", body = FileBytes),
+        errors::BadParameter,
+        errors::NotFound,
+    )
+)]
+pub async fn get_client_report(
+    req: &mut Request,
+    depot: &mut Depot,
+    res: &mut Response,
+) -> AppResult<()> {
+    let id = client_id(req)?;
+    let internal =
+        params::choice(req, "internal", &["true", "false"])?.unwrap_or("false") == "true";
+    let paper = match params::choice(req, "paper", PaperSize::WORDS)? {
+        Some("a4") => Paper::A4,
+        _ => Paper::Letter,
+    };
+    let asked = report_quarter(params::period(req, "period")?)?;
+    let mut r = reader(req, depot).await?;
+    let tz = super::report::time_zone(req, &r.org)?;
+    let quarter = asked.unwrap_or_else(|| {
+        Month::containing(chrono::Utc::now(), r.org.timezone)
+            .quarter()
+            .prev()
+    });
+    let data = client_report_data(&mut r.conn, &r.org, id, quarter, tz, internal).await?;
+    drop(r);
+    // Layout and PDF writing are CPU work: keep them off the async workers.
+    let pdf = tokio::task::spawn_blocking(move || report::client::render(&data, paper))
+        .await
+        .map_err(|e| AppError::internal(anyhow::anyhow!("report task: {e}")))?
+        .map_err(AppError::internal)?;
+    res.status_code(StatusCode::OK);
+    let headers = res.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let name = format!("qbr-{quarter}-client-{id}.pdf");
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(CONTENT_DISPOSITION, v);
+    }
+    res.write_body(pdf)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("body: {e}")))?;
+    Ok(())
+}
+
+/// What a client's report shows.
+pub async fn client_report_data(
+    conn: &mut diesel_async::AsyncPgConnection,
+    org: &crate::store::org::Org,
+    id: i64,
+    quarter: Quarter,
+    tz: chrono_tz::Tz,
+    internal: bool,
+) -> AppResult<report::client::ClientReportData> {
+    let q = client_numbers::quarter_of_client(conn, org, id, quarter).await?;
+    Ok(report::client::ClientReportData {
+        msp: org.name.clone(),
+        client: q.client.name,
+        quarter,
+        generated_at: chrono::Utc::now()
+            .with_timezone(&tz)
+            .format("%-d %b %Y, %H:%M %Z")
+            .to_string(),
+        internal,
+        current: q.current,
+        previous: q.previous,
+        months: q.months,
+        categories: q.categories,
+    })
 }

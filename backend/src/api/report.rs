@@ -14,7 +14,7 @@ use salvo::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use salvo::http::HeaderValue;
 use salvo::prelude::*;
 
-fn time_zone(req: &Request, org: &Org) -> AppResult<chrono_tz::Tz> {
+pub(crate) fn time_zone(req: &Request, org: &Org) -> AppResult<chrono_tz::Tz> {
     match params::raw(req, "tz") {
         None => Ok(org.timezone),
         Some(name) => name.parse().map_err(|_| {

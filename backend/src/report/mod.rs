@@ -4,6 +4,7 @@
 //! `chart`) as pages of drawing items, written as PDF by `pdf`. Rendering is pure: the
 //! API gathers a [`ReportData`] and hands it over.
 mod chart;
+pub mod client;
 mod fonts;
 mod layout;
 mod pdf;
@@ -490,4 +491,10 @@ fn trend_charts(c: &mut Composer, data: &ReportData) {
         }
         c.y += CHART_HEIGHT;
     }
+}
+
+/// "Jan 2025" for `2025-01` (the text itself when it is no month).
+fn short_month(p: &str) -> String {
+    p.parse::<Month>()
+        .map_or_else(|_| p.to_string(), Month::label)
 }

@@ -400,3 +400,75 @@ pub async fn ranking(
         reconciliation,
     })
 }
+
+/// A client's quarter for its report: the quarter, the previous quarter and the three
+/// months, each with inputs and numbers; and the quarter's tickets by category.
+pub struct QuarterOfClient {
+    pub client: qbr_shared::clients::api::Client,
+    pub current: ClientPeriod,
+    pub previous: ClientPeriod,
+    pub months: Vec<ClientPeriod>,
+    pub categories: Vec<crate::report::client::CategoryRow>,
+}
+
+pub async fn quarter_of_client(
+    conn: &mut AsyncPgConnection,
+    org: &Org,
+    client_id: i64,
+    quarter: qbr_shared::Quarter,
+) -> AppResult<QuarterOfClient> {
+    let row = store::client(conn, org.id, client_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("No client with id {client_id}")))?;
+    let entities = store::entities(conn, org.id).await?;
+    let mut months = quarter.prev().prev().months().to_vec();
+    months.extend(quarter.prev().months());
+    months.extend(quarter.months());
+    let values = MonthValues::load(conn, org.id, &months).await?;
+    let loaded_cost = store::loaded_cost(conn, org.id).await?;
+    let current = org.current_month(chrono::Utc::now());
+    let view = |p: Period| period_view(&values, client_id, p, current, loaded_cost);
+    let mine: std::collections::HashSet<(i32, &str)> = entities
+        .iter()
+        .filter(|e| bucket(e) == Bucket::Client(client_id))
+        .map(|e| (e.vendor_id, e.external_id.as_str()))
+        .collect();
+    let mut categories: Vec<crate::report::client::CategoryRow> = Vec::new();
+    let q_months = quarter.months();
+    for t in store::tickets_in(conn, org.id, &q_months).await? {
+        if !mine.contains(&(t.vendor_id, t.external_id.as_str())) {
+            continue;
+        }
+        let Some(i) = q_months.iter().position(|m| m.first_day() == t.month) else {
+            continue;
+        };
+        let n = u32::try_from(t.tickets).unwrap_or(0);
+        match categories
+            .iter_mut()
+            .find(|c| c.dimension == t.dimension && c.label == t.label)
+        {
+            Some(c) => c.months[i] += n,
+            None => {
+                let mut months = [0; 3];
+                months[i] = n;
+                categories.push(crate::report::client::CategoryRow {
+                    dimension: t.dimension.clone(),
+                    label: t.label.clone(),
+                    months,
+                });
+            }
+        }
+    }
+    // The largest categories first.
+    categories.sort_by(|a, b| {
+        let total = |c: &crate::report::client::CategoryRow| c.months.iter().sum::<u32>();
+        total(b).cmp(&total(a)).then_with(|| a.label.cmp(&b.label))
+    });
+    Ok(QuarterOfClient {
+        client: client_view(&row, &entities),
+        current: view(Period::Quarter(quarter)),
+        previous: view(Period::Quarter(quarter.prev())),
+        months: q_months.iter().map(|m| view(Period::Month(*m))).collect(),
+        categories,
+    })
+}

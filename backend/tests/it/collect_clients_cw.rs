@@ -633,10 +633,107 @@ async fn a_stored_run_links_clients_and_reconciles() {
             assert!((parts - org).abs() < 1e-6, "{month} {r}");
         }
     }
+    // Blue Sky's client report of Q1 2025, read back with poppler: the client's own
+    // numbers, its ticket categories, no margins unless asked.
+    let blue_id = blue["client_id"].as_i64().unwrap();
+    let text = client_report_text(&app, blue_id, "period=2025-Q1", "client-report").await;
+    for expected in [
+        "Quarterly Business Review",
+        "Blue Sky Dental",
+        "Prepared by",
+        "Support by month",
+        "Reactive tickets created",
+        "Closed per ticket opened",
+        "Hours on agreement",
+        "RHEM",
+    ] {
+        assert!(text.contains(expected), "{expected} missing:\n{text}");
+    }
+    assert!(
+        !text.contains("Margin"),
+        "internal numbers in the client's copy:\n{text}"
+    );
+    let internal = client_report_text(
+        &app,
+        blue_id,
+        "period=2025-Q1&internal=true",
+        "client-report-internal",
+    )
+    .await;
+    assert!(internal.contains("Margin") && internal.contains("Effective hourly rate"));
+    let march_created = client_value(c, BLUE_SKY, "2025-03", ClientMetric::ReactiveTicketsCreated)
+        + client_value(
+            c,
+            BLUE_SKY_INC,
+            "2025-03",
+            ClientMetric::ReactiveTicketsCreated,
+        );
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Reactive tickets created"))
+        .unwrap();
+    let cells: Vec<&str> = row.split_whitespace().skip(3).collect();
+    // Jan (no data), Feb, Mar, the quarter.
+    assert_eq!(cells[2], format!("{march_created}"), "{row}");
+    let res = app
+        .http
+        .get(app.url("/api/qbr/clients/999/report?period=2025-Q1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = app
+        .http
+        .get(app.url(&format!("/api/qbr/clients/{blue_id}/report?period=2025-03")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+
     // A second run of the same closed months writes nothing: they are frozen.
     let again = run::run(&app.db.pool, &cfg, &opts, &|_, _| {})
         .await
         .unwrap();
     assert_eq!(again.clients.values_written, 0, "{:?}", again.clients);
     assert_eq!(again.clients.clients_created, 0);
+}
+
+/// A client's report as text (`pdftotext -layout`), its first page rendered into
+/// `target/screenshots/{name}.png` for people to look at.
+async fn client_report_text(
+    app: &crate::common::TestApp,
+    id: i64,
+    query: &str,
+    name: &str,
+) -> String {
+    let res = app
+        .http
+        .get(app.url(&format!("/api/qbr/clients/{id}/report?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("client.pdf");
+    std::fs::write(&pdf, &bytes).unwrap();
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let png = shots.join(name);
+    let render = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-singlefile"])
+        .arg(&pdf)
+        .arg(&png)
+        .status()
+        .expect("pdftoppm (poppler-utils)");
+    assert!(render.success());
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
