@@ -101,12 +101,16 @@ async fn screenshots(b: &Browser, name: &str) {
     b.resize(800, 1100).await;
     b.screenshot(&format!("{name}-800x1100")).await;
     // A table wider than the panel scrolls inside it, never the page.
-    let page_overflow = b
-        .js("return document.documentElement.scrollWidth > document.documentElement.clientWidth + 1;")
+    let wider = b
+        .js("const w = document.documentElement.clientWidth; \
+             if (document.documentElement.scrollWidth <= w + 1) return []; \
+             return [...document.querySelectorAll('body *')] \
+               .filter(e => e.getBoundingClientRect().right > w + 1) \
+               .map(e => e.tagName + '.' + e.className + '#' + e.id);")
         .await;
     assert_eq!(
-        page_overflow,
-        json!(false),
+        wider,
+        json!([]),
         "{name}: the page scrolls sideways at 800 px"
     );
     b.resize(1280, 800).await;
@@ -237,6 +241,8 @@ async fn clients_list_client_page_and_matching() {
     b.select("#trend-number", "hours_per_seat").await;
     b.element("#client-trend canvas").await;
     screenshots(&b, "client-page").await;
+    b.screenshot_of("client-page-inputs-1280x800", "#client-inputs")
+        .await;
 
     // Matching: link the unmatched Delta Dentistry to Gamma Co, save, and it moves.
     b.goto(&server.url("/clients/matching")).await;

@@ -131,7 +131,7 @@ fn entity_row(e: &VendorEntity, cx: &RowCtx) -> Html {
                 if e.status == LinkStatus::Proposed { <span aria-hidden="true">{ "? " }</span> }
                 { link_status_text(e.status) }
             </span></td>
-            <td class="link-cell">
+            <td><div class="link-cell">
                 <select id={format!("link-{id}")} {onchange} disabled={!cx.can_edit} aria-label={format!("Link {} to client", e.name)}>
                     if start == Choice::Unmatched {
                         <option value="" selected={value.is_empty()}>{ "Unmatched: link to client…" }</option>
@@ -146,7 +146,7 @@ fn entity_row(e: &VendorEntity, cx: &RowCtx) -> Html {
                     <option value="none" selected={value == "none"}>{ "Not a client" }</option>
                 </select>
                 { new_name }
-            </td>
+            </div></td>
         </tr>
     }
 }
@@ -155,6 +155,7 @@ fn entity_table(id: &str, list: &[VendorEntity], cx: &RowCtx) -> Html {
     html! {
         <div class="table-scroll">
         <table class="table matching-table" id={id.to_string()}>
+            <colgroup><col class="c-vendor" /><col class="c-entity" /><col class="c-link" /><col /></colgroup>
             <thead><tr>
                 <th scope="col">{ "Vendor" }</th><th scope="col">{ "Entity" }</th>
                 <th scope="col">{ "Link" }</th><th scope="col">{ "Counts for" }</th>

@@ -43,6 +43,10 @@ fn catalogue_unit(u: ClientUnit) -> Unit {
 /// A value for people: "$142/h", "23.2%", "N/A" when there is none.
 pub fn value_text(u: ClientUnit, v: Option<f64>) -> String {
     match (u, v) {
+        // Hours as inputs are sums (216.0 h): minutes only help per-endpoint numbers.
+        (ClientUnit::Hours, Some(v)) if v.abs() >= 1.0 || v == 0.0 => {
+            format!("{} h", format::grouped(v, 1))
+        }
         (ClientUnit::UsdPerHour, Some(v)) => format!("{}/h", format::usd(v)),
         _ => format::value(catalogue_unit(u), v),
     }
