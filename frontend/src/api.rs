@@ -6,6 +6,10 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use qbr_shared::access::Role;
 use qbr_shared::api::*;
+use qbr_shared::clients::api::{
+    ClientMetricsResponse, ClientRankingResponse, ClientsResponse, MatchingUpdate,
+};
+use qbr_shared::clients::ClientNumber;
 use qbr_shared::error::{Envelope, ErrorEnvelope};
 use qbr_shared::quickbooks::api::{
     BackfillRequest, MappingsUpdateRequest, MappingsUpdateResponse, QuickBooksAccountsResponse,
@@ -587,4 +591,41 @@ pub fn qwc_url(service_url: &str) -> String {
 /// Intuit, and back to this organization).
 pub fn quickbooks_online_connect_url() -> String {
     url(&scoped(QUICKBOOKS_ONLINE_CONNECT))
+}
+
+// --- Clients across vendors -----------------------------------------------------------
+
+pub const CLIENTS: &str = "/api/qbr/clients";
+/// Linking vendor entities to clients (editors write).
+pub const CLIENTS_MATCHING: &str = "/api/qbr/clients/matching";
+
+pub async fn clients() -> Result<ClientsResponse, ApiError> {
+    get(CLIENTS).await
+}
+
+/// Sends the changed links (checked whole by the server); answers the new list.
+pub async fn save_matching(req: &MatchingUpdate) -> Result<ClientsResponse, ApiError> {
+    put(CLIENTS_MATCHING, req).await
+}
+
+/// One client's months `from`–`to` (`YYYY-MM`) and their quarters.
+pub async fn client_metrics(
+    id: i64,
+    from: &str,
+    to: &str,
+) -> Result<ClientMetricsResponse, ApiError> {
+    get(&format!(
+        "{CLIENTS}/{id}/metrics?from={}&to={}",
+        q(from),
+        q(to)
+    ))
+    .await
+}
+
+/// Every client's row of `period`, best first by `by`, with totals and reconciliation.
+pub async fn client_ranking(
+    period: &str,
+    by: ClientNumber,
+) -> Result<ClientRankingResponse, ApiError> {
+    get(&format!("{CLIENTS}/ranking?period={}&by={by}", q(period))).await
 }

@@ -41,6 +41,9 @@ fn switch(route: Route) -> Html {
         Route::ReportDelivery { .. } => html! { <report_delivery::ReportDelivery /> },
         Route::Users { .. } => html! { <users::Users /> },
         Route::Import { .. } => html! { <import::Import /> },
+        Route::Clients { .. } => html! { <clients::list::Clients /> },
+        Route::Matching { .. } => html! { <clients::matching::Matching /> },
+        Route::Client { id, .. } => html! { <clients::detail::ClientPage {id} /> },
     };
     html! { <Layout>{ page }</Layout> }
 }

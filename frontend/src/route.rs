@@ -41,6 +41,13 @@ pub enum Route {
     Users { org: String },
     #[at("/o/:org/import")]
     Import { org: String },
+    #[at("/o/:org/clients")]
+    Clients { org: String },
+    /// Before `Client`: "matching" is no client id.
+    #[at("/o/:org/clients/matching")]
+    Matching { org: String },
+    #[at("/o/:org/clients/:id")]
+    Client { org: String, id: String },
     /// Every organization of the server (platform administrators).
     #[at("/admin/organizations")]
     Organizations,
@@ -69,7 +76,10 @@ impl Route {
             | Route::Notifications { org }
             | Route::ReportDelivery { org }
             | Route::Users { org }
-            | Route::Import { org } => Some(org),
+            | Route::Import { org }
+            | Route::Clients { org }
+            | Route::Matching { org }
+            | Route::Client { org, .. } => Some(org),
             Route::Organizations | Route::Login | Route::NotFound => None,
         }
     }

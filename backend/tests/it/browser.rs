@@ -218,7 +218,14 @@ async fn dashboard_numbers_editing_thresholds_theme_and_login() {
             .await;
         assert_eq!(
             groups,
-            json!(["Dashboard", "Review", "Data", "Settings", "Organizations"]),
+            json!([
+                "Dashboard",
+                "Review",
+                "Clients",
+                "Data",
+                "Settings",
+                "Organizations"
+            ]),
             "{width} px"
         );
         b.screenshot(&format!("navigation-{width}x{height}")).await;

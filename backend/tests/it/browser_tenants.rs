@@ -378,7 +378,7 @@ async fn organizations_switcher_users_and_roles() {
         .await;
     assert_eq!(
         nav,
-        json!(["Dashboard", "Review", "Data", "Settings"]),
+        json!(["Dashboard", "Review", "Clients", "Data", "Settings"]),
         "the groups; no Organizations"
     );
     let none = |css: &str| format!("return document.querySelector({}) === null;", json!(css));

@@ -13,6 +13,7 @@ mod audit_reads;
 mod auth_access;
 mod auth_microsoft;
 mod browser;
+mod browser_clients;
 mod browser_harness;
 mod browser_notify;
 mod browser_tenants;

@@ -1,5 +1,5 @@
-//! The navigation: four groups in the top bar (Dashboard, Review, Data, Settings), and
-//! the pages of the group shown as tabs under it. Four links fit a top bar from 768 px
+//! The navigation: five groups in the top bar (Dashboard, Review, Clients, Data,
+//! Settings), and the pages of the group shown as tabs under it. Five links fit a top bar from 768 px
 //! up, however many pages a group gains; a page and its group are one table
 //! ([`GROUPS`]), and a role sees only the pages it may use (by the server's own rule,
 //! `shared::access::required_role`).
@@ -25,7 +25,7 @@ pub struct Group {
     pub pages: &'static [Page],
 }
 
-pub const GROUPS: [Group; 4] = [
+pub const GROUPS: [Group; 5] = [
     Group {
         label: "Dashboard",
         pages: &[Page {
@@ -48,6 +48,24 @@ pub const GROUPS: [Group; 4] = [
                 label: "Trends",
                 route: |org| Route::Trends { org },
                 api: api::SMARTNUMBERS,
+                write: false,
+            },
+        ],
+    },
+    Group {
+        label: "Clients",
+        pages: &[
+            Page {
+                label: "Clients",
+                route: |org| Route::Clients { org },
+                api: api::CLIENTS,
+                write: false,
+            },
+            // Viewers see the links read only.
+            Page {
+                label: "Matching",
+                route: |org| Route::Matching { org },
+                api: api::CLIENTS_MATCHING,
                 write: false,
             },
         ],
@@ -141,6 +159,12 @@ fn group_of(route: &Route) -> Option<&'static Group> {
     // A drill-down and a dashboard of a period are the Dashboard's.
     if matches!(route, Route::Dashboard { .. } | Route::Number { .. }) {
         return GROUPS.first();
+    }
+    // A client's page is the Clients list's.
+    if matches!(route, Route::Client { .. }) {
+        return group_of(&Route::Clients {
+            org: slug.to_string(),
+        });
     }
     GROUPS
         .iter()

@@ -1,5 +1,6 @@
 //! One module per page of `frontend.md`.
 pub mod api_keys;
+pub mod clients;
 pub mod collect_now;
 pub mod collection;
 pub mod dashboard;
