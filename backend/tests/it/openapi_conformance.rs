@@ -954,6 +954,16 @@ async fn clients(c: &mut Conformance, app: &TestApp) {
         let url = app.url(&format!("/api/qbr/clients/{client}/metrics{query}"));
         c.call("get", metrics, app.http.get(url)).await;
     }
+    let report = "/api/qbr/clients/{id}/report";
+    for (client, query) in [
+        (id, "?period=2025-Q1&internal=true&paper=a4"),
+        (id, ""),
+        (id, "?period=2025-01"),
+        (id + 100, "?period=2025-Q1"),
+    ] {
+        let url = app.url(&format!("/api/qbr/clients/{client}/report{query}"));
+        c.call("get", report, app.http.get(url)).await;
+    }
     let matching = "/api/qbr/clients/matching";
     for body in [
         json!({"changes": [{"vendor": "ninjaone", "external_id": "1", "client_id": id}]}),
