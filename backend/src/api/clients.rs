@@ -212,7 +212,7 @@ pub async fn get_client_report(
             .quarter()
             .prev()
     });
-    let data = client_report_data(&mut r.conn, &r.org, id, quarter, tz, internal).await?;
+    let data = client_numbers::report_data(&mut r.conn, &r.org, id, quarter, tz, internal).await?;
     drop(r);
     // Layout and PDF writing are CPU work: keep them off the async workers.
     let pdf = tokio::task::spawn_blocking(move || report::client::render(&data, paper))
@@ -230,30 +230,4 @@ pub async fn get_client_report(
     res.write_body(pdf)
         .map_err(|e| AppError::internal(anyhow::anyhow!("body: {e}")))?;
     Ok(())
-}
-
-/// What a client's report shows.
-pub async fn client_report_data(
-    conn: &mut diesel_async::AsyncPgConnection,
-    org: &crate::store::org::Org,
-    id: i64,
-    quarter: Quarter,
-    tz: chrono_tz::Tz,
-    internal: bool,
-) -> AppResult<report::client::ClientReportData> {
-    let q = client_numbers::quarter_of_client(conn, org, id, quarter).await?;
-    Ok(report::client::ClientReportData {
-        msp: org.name.clone(),
-        client: q.client.name,
-        quarter,
-        generated_at: chrono::Utc::now()
-            .with_timezone(&tz)
-            .format("%-d %b %Y, %H:%M %Z")
-            .to_string(),
-        internal,
-        current: q.current,
-        previous: q.previous,
-        months: q.months,
-        categories: q.categories,
-    })
 }

@@ -472,3 +472,29 @@ pub async fn quarter_of_client(
         categories,
     })
 }
+
+/// What a client's report shows.
+pub async fn report_data(
+    conn: &mut AsyncPgConnection,
+    org: &Org,
+    id: i64,
+    quarter: qbr_shared::Quarter,
+    tz: chrono_tz::Tz,
+    internal: bool,
+) -> AppResult<crate::report::client::ClientReportData> {
+    let q = quarter_of_client(conn, org, id, quarter).await?;
+    Ok(crate::report::client::ClientReportData {
+        msp: org.name.clone(),
+        client: q.client.name,
+        quarter,
+        generated_at: chrono::Utc::now()
+            .with_timezone(&tz)
+            .format("%-d %b %Y, %H:%M %Z")
+            .to_string(),
+        internal,
+        current: q.current,
+        previous: q.previous,
+        months: q.months,
+        categories: q.categories,
+    })
+}

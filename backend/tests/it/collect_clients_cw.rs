@@ -690,6 +690,41 @@ async fn a_stored_run_links_clients_and_reconciles() {
         .unwrap();
     assert_eq!(res.status(), 400);
 
+    // Every client's report of the quarter in one zip, from the command line.
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("q1.zip");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_qbr"));
+    cmd.args(["report", "--clients", "--period", "2025-Q1", "--out"])
+        .arg(&zip_path)
+        .env("DATABASE_URL", &app.db.url)
+        .env("RUST_LOG", "error");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("3 client reports of 2025-Q1"), "{said}");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let mut names: Vec<String> = zip.file_names().map(|n| n.unwrap().to_string()).collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("qbr-2025-Q1-blue-sky-dental-")),
+        "{names:?}"
+    );
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let mut head = [0u8; 5];
+        std::io::Read::read_exact(&mut f, &mut head).unwrap();
+        assert_eq!(&head, b"%PDF-");
+    }
+
     // A second run of the same closed months writes nothing: they are frozen.
     let again = run::run(&app.db.pool, &cfg, &opts, &|_, _| {})
         .await

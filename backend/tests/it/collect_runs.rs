@@ -122,8 +122,9 @@ async fn reactive_counts_and_hours_are_exact_on_month_boundaries() {
         .await
         .unwrap();
     assert_eq!(source, "collected");
-    // Frugal: one page of time entries, one board lookup, two counts per month.
-    assert_eq!(report.requests, 1 + 1 + 2 * 11);
+    // Frugal: one page of time entries, one of tickets (per client), one of agreements,
+    // one board lookup, two counts per month.
+    assert_eq!(report.requests, 1 + 1 + 1 + 1 + 2 * 11);
     assert_eq!(cw.requests.load(Ordering::SeqCst), report.requests);
     // Data checks: zero tickets → suspicious, a jump over 50 % → warning.
     assert_eq!(
@@ -153,7 +154,7 @@ async fn reactive_counts_and_hours_are_exact_on_month_boundaries() {
         (run.status.as_str(), run.trigger.as_str()),
         ("success", "cli")
     );
-    assert_eq!(run.request_count, 24);
+    assert_eq!(run.request_count, 26);
     assert_eq!(run.values_written, 33);
     assert_eq!(run.months.len(), 11);
     assert_eq!(run.vendors, vec!["connectwise"]);
@@ -441,7 +442,7 @@ async fn server_errors_and_rate_limits_are_retried() {
         Some(1.5)
     );
     // 6 + 3 failed tries counted too.
-    assert_eq!(report.requests, (1 + 1 + 2 * 2) + 5 + 3);
+    assert_eq!(report.requests, (1 + 1 + 1 + 1 + 2 * 2) + 5 + 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]
