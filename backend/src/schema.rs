@@ -498,3 +498,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_ticket_breakdown,
     client_manual_values,
 );
+
+diesel::table! {
+    client_thresholds (organization_id, id) {
+        organization_id -> Int4,
+        id -> Int8,
+        client_id -> Nullable<Int8>,
+        number -> Varchar,
+        green_min -> Nullable<Numeric>,
+        green_max -> Nullable<Numeric>,
+        yellow_min -> Nullable<Numeric>,
+        yellow_max -> Nullable<Numeric>,
+        updated_by -> Text,
+        updated_at -> Timestamptz,
+    }
+}

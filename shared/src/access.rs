@@ -56,6 +56,7 @@ pub fn required_role(path: &str, write: bool) -> Role {
     ];
     const ADMIN_WRITES: &[&str] = &[
         "/api/qbr/thresholds",
+        "/api/qbr/clients/thresholds",
         "/api/qbr/quickbooks/mappings",
         "/api/qbr/settings",
     ];
@@ -145,6 +146,8 @@ words! {
         ClientsMatch = "clients.match",
         /// Per-client history was imported from a file.
         ClientsImport = "clients.import",
+        /// The bands of a per-client number were set or removed.
+        ClientThresholdsUpdate = "client_thresholds.update",
     }
 }
 

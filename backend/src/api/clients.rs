@@ -13,8 +13,8 @@ use crate::service::report::report_quarter;
 use crate::service::{client_numbers, clients as service};
 use qbr_shared::api::PaperSize;
 use qbr_shared::clients::api::{
-    ClientImportResponse, ClientMetricsResponse, ClientRankingResponse, ClientsResponse,
-    MatchingUpdate,
+    ClientImportResponse, ClientMetricsResponse, ClientRankingResponse, ClientThresholdUpdate,
+    ClientThresholdsResponse, ClientsResponse, MatchingUpdate,
 };
 use qbr_shared::clients::ClientNumber;
 use qbr_shared::openapi::TimeZoneName;
@@ -230,4 +230,46 @@ pub async fn get_client_report(
     res.write_body(pdf)
         .map_err(|e| AppError::internal(anyhow::anyhow!("body: {e}")))?;
     Ok(())
+}
+
+/// The bands the per-client numbers are judged by: the built-in defaults, and what the
+/// organization set for every client or for one.
+#[endpoint(
+    tags("clients"),
+    parameters(("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)")),
+    responses(errors::BadParameter)
+)]
+pub async fn get_client_thresholds(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> AppResult<ApiOk<ClientThresholdsResponse>> {
+    let org = organization_id(depot, asked_organization(req)?)?;
+    let mut conn = conn(depot).await?;
+    Ok(ok(service::thresholds(&mut conn, org).await?))
+}
+
+/// Sets (or with `bands: null` removes) the bands of a per-client number for every
+/// client or one (admins). Checked first; audited.
+#[endpoint(
+    tags("clients"),
+    request_body = ClientThresholdUpdate,
+    parameters(("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)")),
+    responses(errors::JsonBody, errors::BadParameter)
+)]
+pub async fn put_client_thresholds(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> AppResult<ApiOk<ClientThresholdsResponse>> {
+    let body: ClientThresholdUpdate = params::json_body(req).await?;
+    let org = organization_id(depot, asked_organization(req)?)?;
+    organization_id(depot, body.organization_id)?;
+    let who = Who::of(req, depot);
+    let mut conn = conn(depot).await?;
+    Ok(ok(service::set_threshold(
+        &mut conn,
+        org,
+        &body,
+        who.actor(),
+    )
+    .await?))
 }

@@ -102,6 +102,11 @@ fn qbr_router() -> Router {
                 .push(Router::with_path("matching").put(clients::put_matching))
                 .push(Router::with_path("import").post(clients::post_client_import))
                 .push(Router::with_path("ranking").get(clients::get_ranking))
+                .push(
+                    Router::with_path("thresholds")
+                        .get(clients::get_client_thresholds)
+                        .put(clients::put_client_thresholds),
+                )
                 .push(Router::with_path("{id}/metrics").get(clients::get_client_metrics))
                 .push(Router::with_path("{id}/report").get(clients::get_client_report)),
         )

@@ -17,6 +17,7 @@ use qbr_shared::clients::api::{
     ClientRow, Reconciliation,
 };
 use qbr_shared::clients::{numbers, Better, ClientMetric, ClientNumber, Inputs, LinkStatus};
+use qbr_shared::thresholds::Bands;
 use qbr_shared::{Month, Period};
 use std::collections::HashMap;
 
@@ -186,10 +187,53 @@ fn input_list(
         .collect()
 }
 
+/// What the numbers are computed and judged with: the loaded labour cost, and the
+/// bands — a client's own, else the organization's for every client, else the default.
+pub struct Judge {
+    pub loaded_cost: Option<f64>,
+    organization: HashMap<ClientNumber, Bands>,
+    clients: HashMap<(i64, ClientNumber), Bands>,
+}
+
+impl Judge {
+    pub async fn load(conn: &mut AsyncPgConnection, org: i32) -> AppResult<Judge> {
+        let mut judge = Judge {
+            loaded_cost: store::loaded_cost(conn, org).await?,
+            organization: HashMap::new(),
+            clients: HashMap::new(),
+        };
+        for row in store::thresholds(conn, org).await? {
+            let Some(number) = ClientNumber::parse(&row.number) else {
+                continue;
+            };
+            match row.client_id {
+                Some(c) => judge.clients.insert((c, number), row.bands()),
+                None => judge.organization.insert(number, row.bands()),
+            };
+        }
+        Ok(judge)
+    }
+
+    /// The bands `client`'s `number` is judged by (`None`: the totals row).
+    pub fn bands(&self, client: Option<i64>, number: ClientNumber) -> Option<Bands> {
+        client
+            .and_then(|c| self.clients.get(&(c, number)))
+            .or_else(|| self.organization.get(&number))
+            .copied()
+            .or_else(|| number.default_bands())
+    }
+}
+
 /// The numbers of a period with the previous period's values.
-fn judged(inputs: &Inputs, previous: &Inputs, loaded_cost: Option<f64>) -> Vec<ClientNumberValue> {
-    let before = numbers(previous, loaded_cost, ClientNumber::default_bands);
-    numbers(inputs, loaded_cost, ClientNumber::default_bands)
+fn judged(
+    inputs: &Inputs,
+    previous: &Inputs,
+    judge: &Judge,
+    client: Option<i64>,
+) -> Vec<ClientNumberValue> {
+    let bands = |n: ClientNumber| judge.bands(client, n);
+    let before = numbers(previous, judge.loaded_cost, bands);
+    numbers(inputs, judge.loaded_cost, bands)
         .into_iter()
         .zip(before)
         .map(|(n, p)| ClientNumberValue {
@@ -213,7 +257,7 @@ fn period_view(
     client: i64,
     period: Period,
     current: Month,
-    loaded_cost: Option<f64>,
+    judge: &Judge,
 ) -> ClientPeriod {
     let months = period.months_elapsed(current).max(1);
     let inputs = values.inputs(client, &period, months);
@@ -222,7 +266,7 @@ fn period_view(
     ClientPeriod {
         period: period.to_string(),
         inputs: input_list(values, client, &period, &inputs),
-        numbers: judged(&inputs, &previous, loaded_cost),
+        numbers: judged(&inputs, &previous, judge, Some(client)),
     }
 }
 
@@ -248,7 +292,7 @@ pub async fn metrics(
     let span = Month::range(first, to, MAX_MONTHS + 6)
         .map_err(|e| AppError::invalid_parameter(format!("from/to: {e}")))?;
     let values = MonthValues::load(conn, org_id, &span).await?;
-    let loaded_cost = store::loaded_cost(conn, org_id).await?;
+    let judge = Judge::load(conn, org_id).await?;
     let current = org.current_month(chrono::Utc::now());
     let mut quarters: Vec<Period> = Vec::new();
     for m in &months {
@@ -262,13 +306,13 @@ pub async fn metrics(
         client: client_view(&row, &entities),
         months: months
             .iter()
-            .map(|m| period_view(&values, client_id, Period::Month(*m), current, loaded_cost))
+            .map(|m| period_view(&values, client_id, Period::Month(*m), current, &judge))
             .collect(),
         quarters: quarters
             .into_iter()
-            .map(|q| period_view(&values, client_id, q, current, loaded_cost))
+            .map(|q| period_view(&values, client_id, q, current, &judge))
             .collect(),
-        loaded_cost_per_hour: loaded_cost,
+        loaded_cost_per_hour: judge.loaded_cost,
     })
 }
 
@@ -336,7 +380,7 @@ pub async fn ranking(
     let mut months = prev.months();
     months.extend(period.months());
     let values = MonthValues::load(conn, org_id, &months).await?;
-    let loaded_cost = store::loaded_cost(conn, org_id).await?;
+    let judge = Judge::load(conn, org_id).await?;
     let current = org.current_month(chrono::Utc::now());
     let n = period.months_elapsed(current).max(1);
     let n_prev = prev.months_elapsed(current).max(1);
@@ -350,7 +394,7 @@ pub async fn ranking(
                 client_id: c.id,
                 name: c.name.clone(),
                 inputs: input_list(&values, c.id, &period, &inputs),
-                numbers: judged(&inputs, &previous, loaded_cost),
+                numbers: judged(&inputs, &previous, &judge, Some(c.id)),
             };
             all_inputs.push((inputs, previous));
             row
@@ -373,7 +417,7 @@ pub async fn ranking(
                 })
             })
             .collect(),
-        numbers: judged(&total, &total_prev, loaded_cost),
+        numbers: judged(&total, &total_prev, &judge, None),
     };
     let org_rows = rows_for_months(conn, org_id, &period.months()).await?;
     let unmatched = MonthValues::other(&values.unmatched, &period);
@@ -425,9 +469,9 @@ pub async fn quarter_of_client(
     months.extend(quarter.prev().months());
     months.extend(quarter.months());
     let values = MonthValues::load(conn, org.id, &months).await?;
-    let loaded_cost = store::loaded_cost(conn, org.id).await?;
+    let judge = Judge::load(conn, org.id).await?;
     let current = org.current_month(chrono::Utc::now());
-    let view = |p: Period| period_view(&values, client_id, p, current, loaded_cost);
+    let view = |p: Period| period_view(&values, client_id, p, current, &judge);
     let mine: std::collections::HashSet<(i32, &str)> = entities
         .iter()
         .filter(|e| bucket(e) == Bucket::Client(client_id))

@@ -8,8 +8,11 @@ use crate::store::clients::{self as store, ClientRow, EntityRow, Link};
 use crate::store::lock_organization_writes;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use qbr_shared::access::AuditAction;
-use qbr_shared::clients::api::{Client, ClientsResponse, LinkChange, MatchingUpdate, VendorEntity};
-use qbr_shared::clients::LinkStatus;
+use qbr_shared::clients::api::{
+    Client, ClientThreshold, ClientThresholdUpdate, ClientThresholdsResponse, ClientsResponse,
+    LinkChange, MatchingUpdate, VendorEntity,
+};
+use qbr_shared::clients::{ClientNumber, LinkStatus};
 use qbr_shared::Vendor;
 
 /// The longest client name.
@@ -198,6 +201,99 @@ pub async fn update_matching(
         )
         .await?;
         list(conn, org).await
+    })
+    .await
+}
+
+/// The defaults and the organization's bands of the per-client numbers.
+pub async fn thresholds(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+) -> AppResult<ClientThresholdsResponse> {
+    let defaults = ClientNumber::ALL
+        .iter()
+        .filter_map(|&number| {
+            Some(ClientThreshold {
+                number,
+                client_id: None,
+                bands: number.default_bands()?,
+                updated_by: None,
+                updated_at: None,
+            })
+        })
+        .collect();
+    let overrides = store::thresholds(conn, org)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            Some(ClientThreshold {
+                number: ClientNumber::parse(&r.number)?,
+                client_id: r.client_id,
+                bands: r.bands(),
+                updated_by: Some(r.updated_by.clone()),
+                updated_at: Some(r.updated_at),
+            })
+        })
+        .collect();
+    Ok(ClientThresholdsResponse {
+        organization_id: org,
+        defaults,
+        overrides,
+    })
+}
+
+/// Sets or removes the bands of a number for every client or one; checked first,
+/// audited with what they were.
+pub async fn set_threshold(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    req: &ClientThresholdUpdate,
+    actor: Actor<'_>,
+) -> AppResult<ClientThresholdsResponse> {
+    if let Some(b) = &req.bands {
+        b.validate()
+            .map_err(|e| AppError::invalid_body(format!("{}: {e}", req.number)))?;
+    }
+    conn.transaction::<_, AppError, _>(async |conn| {
+        lock_organization_writes(conn, org).await?;
+        if let Some(id) = req.client_id {
+            store::client(conn, org, id)
+                .await?
+                .ok_or_else(|| AppError::invalid_body(format!("No client with id {id}")))?;
+        }
+        let before = thresholds(conn, org)
+            .await?
+            .overrides
+            .into_iter()
+            .find(|t| t.number == req.number && t.client_id == req.client_id);
+        let now = chrono::Utc::now();
+        store::set_threshold(
+            conn,
+            org,
+            req.client_id,
+            req.number,
+            req.bands,
+            actor.name,
+            now,
+        )
+        .await?;
+        audit::record(
+            conn,
+            AuditEvent {
+                organization_id: Some(org),
+                actor: actor.name,
+                action: AuditAction::ClientThresholdsUpdate,
+                target: Some(req.number.as_str()),
+                details: serde_json::json!({
+                    "client_id": req.client_id,
+                    "before": before.map(|t| t.bands),
+                    "after": req.bands,
+                }),
+                ip: actor.ip,
+            },
+        )
+        .await?;
+        thresholds(conn, org).await
     })
     .await
 }

@@ -484,3 +484,105 @@ pub async fn loaded_cost(conn: &mut AsyncPgConnection, org: i32) -> QueryResult<
         .await
         .map(|v| v.as_ref().map(to_f64))
 }
+
+/// Bands set for a client number: for every client (`client_id` none) or one.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::client_thresholds)]
+pub struct ThresholdRow {
+    pub client_id: Option<i64>,
+    pub number: String,
+    pub green_min: Option<BigDecimal>,
+    pub green_max: Option<BigDecimal>,
+    pub yellow_min: Option<BigDecimal>,
+    pub yellow_max: Option<BigDecimal>,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ThresholdRow {
+    pub fn bands(&self) -> qbr_shared::thresholds::Bands {
+        let f = |v: &Option<BigDecimal>| v.as_ref().map(to_f64);
+        qbr_shared::thresholds::Bands {
+            green_min: f(&self.green_min),
+            green_max: f(&self.green_max),
+            yellow_min: f(&self.yellow_min),
+            yellow_max: f(&self.yellow_max),
+        }
+    }
+}
+
+pub async fn thresholds(conn: &mut AsyncPgConnection, org: i32) -> QueryResult<Vec<ThresholdRow>> {
+    use crate::schema::client_thresholds as ct;
+    ct::table
+        .filter(ct::organization_id.eq(org))
+        .order((ct::client_id.asc().nulls_first(), ct::number))
+        .select(ThresholdRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Sets (or, with `None`, removes) the bands of `number` for `client` (none: every
+/// client).
+pub async fn set_threshold(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    client: Option<i64>,
+    number: qbr_shared::clients::ClientNumber,
+    bands: Option<qbr_shared::thresholds::Bands>,
+    by: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    use crate::schema::client_thresholds as ct;
+    let mut existing = ct::table
+        .filter(ct::organization_id.eq(org))
+        .filter(ct::number.eq(number.as_str()))
+        .into_boxed();
+    existing = match client {
+        Some(c) => existing.filter(ct::client_id.eq(c)),
+        None => existing.filter(ct::client_id.is_null()),
+    };
+    let id: Option<i64> = existing.select(ct::id).first(conn).await.optional()?;
+    let num = |v: Option<f64>| v.map(from_f64);
+    match (id, bands) {
+        (Some(id), None) => diesel::delete(
+            ct::table
+                .filter(ct::organization_id.eq(org))
+                .filter(ct::id.eq(id)),
+        )
+        .execute(conn)
+        .await
+        .map(|_| ()),
+        (None, None) => Ok(()),
+        (Some(id), Some(b)) => diesel::update(
+            ct::table
+                .filter(ct::organization_id.eq(org))
+                .filter(ct::id.eq(id)),
+        )
+        .set((
+            ct::green_min.eq(num(b.green_min)),
+            ct::green_max.eq(num(b.green_max)),
+            ct::yellow_min.eq(num(b.yellow_min)),
+            ct::yellow_max.eq(num(b.yellow_max)),
+            ct::updated_by.eq(by),
+            ct::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ()),
+        (None, Some(b)) => diesel::insert_into(ct::table)
+            .values((
+                ct::organization_id.eq(org),
+                ct::client_id.eq(client),
+                ct::number.eq(number.as_str()),
+                ct::green_min.eq(num(b.green_min)),
+                ct::green_max.eq(num(b.green_max)),
+                ct::yellow_min.eq(num(b.yellow_min)),
+                ct::yellow_max.eq(num(b.yellow_max)),
+                ct::updated_by.eq(by),
+                ct::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await
+            .map(|_| ()),
+    }
+}

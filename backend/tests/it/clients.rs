@@ -431,3 +431,95 @@ async fn client_history_is_imported_before_collection() {
     let (_, audit) = app.get("/api/qbr/audit?limit=1").await;
     assert_eq!(audit["data"]["entries"][0]["action"], "clients.import");
 }
+
+fn number(row: &Value, key: &str) -> (Option<f64>, String) {
+    let n = row["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["number"] == key)
+        .unwrap();
+    (
+        n["value"].as_f64(),
+        n["status"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn client_numbers_are_judged_by_the_client_s_bands_then_the_organization_s() {
+    let app = TestApp::spawn().await;
+    let ninja = FakeNinja::start(ninja_data()).await;
+    collect_ninja(&app, &ninja).await;
+    // Acme Dental: 3 endpoints this month; 0.9 reactive hours typed in → RHEM 0.30 h.
+    let period = this_month().to_string();
+    let csv = format!("client,month,metric,value\nAcme Dental,{period},reactive_hours,0.9\n");
+    let (status, body) = import(&app, "commit=true", "h.csv", csv.as_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    let rhem_of_acme = |ranking: &Value| {
+        let rows = ranking["data"]["rows"].as_array().unwrap();
+        number(
+            rows.iter().find(|r| r["name"] == "Acme Dental").unwrap(),
+            "rhem",
+        )
+    };
+    let ranking_path = format!("/api/qbr/clients/ranking?period={period}");
+    let (_, ranking) = app.get(&ranking_path).await;
+    let (value, status) = rhem_of_acme(&ranking);
+    assert!((value.unwrap() - 0.3).abs() < 1e-9);
+    assert_eq!(status, "yellow", "the default: green ≤ 0.20, yellow ≤ 0.30");
+
+    // The organization's band for every client: green up to 0.35.
+    let (status, body) = app
+        .put(
+            "/api/qbr/clients/thresholds",
+            &json!({"number": "rhem", "bands": {"green_max": 0.35, "yellow_max": 0.5}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["overrides"].as_array().unwrap().len(), 1);
+    assert_eq!(rhem_of_acme(&app.get(&ranking_path).await.1).1, "green");
+    // Acme's own, stricter: red.
+    let (_, clients) = app.get("/api/qbr/clients").await;
+    let acme = clients["data"]["clients"][0]["id"].as_i64().unwrap();
+    let (status, _) = app
+        .put(
+            "/api/qbr/clients/thresholds",
+            &json!({"client_id": acme, "number": "rhem", "bands": {"green_max": 0.1, "yellow_max": 0.2}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(rhem_of_acme(&app.get(&ranking_path).await.1).1, "red");
+    let (_, metrics) = app
+        .get(&format!(
+            "/api/qbr/clients/{acme}/metrics?from={period}&to={period}"
+        ))
+        .await;
+    assert_eq!(number(&metrics["data"]["months"][0], "rhem").1, "red");
+    // Bad bands or an unknown client change nothing.
+    let before = checksum(&app.db).await;
+    for body in [
+        json!({"number": "rhem", "bands": {"green_max": 0.5, "yellow_max": 0.2}}),
+        json!({"client_id": 999_999, "number": "rhem", "bands": {"green_max": 0.5}}),
+        json!({"number": "nonsense", "bands": null}),
+    ] {
+        let resp = app.put("/api/qbr/clients/thresholds", &body).await;
+        assert_error(&resp, 400, "INVALID_BODY");
+    }
+    assert_eq!(checksum(&app.db).await, before);
+    // Removing Acme's brings back the organization's.
+    let (status, body) = app
+        .put(
+            "/api/qbr/clients/thresholds",
+            &json!({"client_id": acme, "number": "rhem", "bands": null}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(rhem_of_acme(&app.get(&ranking_path).await.1).1, "green");
+    let (_, thresholds) = app.get("/api/qbr/clients/thresholds").await;
+    assert_eq!(thresholds["data"]["defaults"].as_array().unwrap().len(), 6);
+    let (_, audit) = app.get("/api/qbr/audit?limit=1").await;
+    assert_eq!(
+        audit["data"]["entries"][0]["action"],
+        "client_thresholds.update"
+    );
+}

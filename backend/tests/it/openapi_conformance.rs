@@ -964,6 +964,17 @@ async fn clients(c: &mut Conformance, app: &TestApp) {
         let url = app.url(&format!("/api/qbr/clients/{client}/report{query}"));
         c.call("get", report, app.http.get(url)).await;
     }
+    let thresholds = "/api/qbr/clients/thresholds";
+    c.call("get", thresholds, app.http.get(app.url(thresholds)))
+        .await;
+    for body in [
+        json!({"client_id": id, "number": "margin_pct", "bands": {"green_min": 0.4, "yellow_min": 0.2}}),
+        json!({"number": "margin_pct", "bands": {"green_min": 0.2, "yellow_min": 0.4}}),
+        json!({"client_id": id, "number": "margin_pct", "bands": null}),
+    ] {
+        c.call_json("put", thresholds, app.http.put(app.url(thresholds)), &body)
+            .await;
+    }
     let matching = "/api/qbr/clients/matching";
     for body in [
         json!({"changes": [{"vendor": "ninjaone", "external_id": "1", "client_id": id}]}),

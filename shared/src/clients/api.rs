@@ -1,7 +1,7 @@
 //! The request and response types of `/api/qbr/clients…`.
 use super::{ClientMetric, ClientNumber, LinkStatus};
 use crate::api::DataSource;
-use crate::thresholds::Status;
+use crate::thresholds::{Bands, Status};
 use crate::Vendor;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -181,5 +181,41 @@ api_type! {
         pub unchanged_count: u32,
         /// Clients the file names that did not exist (created with `create_clients=true`).
         pub new_clients: Vec<String>,
+    }
+}
+
+api_type! {
+    /// The bands of a per-client number: the default (no `client_id`, no author), the
+    /// organization's for every client (no `client_id`), or one client's.
+    pub struct ClientThreshold {
+        pub number: ClientNumber,
+        pub client_id: Option<i64>,
+        pub bands: Bands,
+        pub updated_by: Option<String>,
+        pub updated_at: Option<DateTime<Utc>>,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/clients/thresholds`: the built-in defaults and what the
+    /// organization set over them. A client's number is judged by its own bands, else
+    /// the organization's, else the default.
+    pub struct ClientThresholdsResponse {
+        pub organization_id: i32,
+        pub defaults: Vec<ClientThreshold>,
+        pub overrides: Vec<ClientThreshold>,
+    }
+}
+
+api_type! {
+    /// `PUT /api/qbr/clients/thresholds` (admins): set the bands of a number for every
+    /// client (no `client_id`) or one client; `bands: null` removes them (back to the
+    /// organization's or the default).
+    pub struct ClientThresholdUpdate {
+        /// Must be the request's organization when given.
+        pub organization_id: Option<i32>,
+        pub client_id: Option<i64>,
+        pub number: ClientNumber,
+        pub bands: Option<Bands>,
     }
 }
