@@ -126,6 +126,29 @@ async fn the_demo_collects_from_its_simulated_vendors() {
         }
     }
 
+    // The companies are the clients: the two Hill Country companies one client, the
+    // MSP internal, NinjaOne's organizations linked to them by name.
+    let (status, body) = app.get("/api/qbr/clients").await;
+    assert_eq!(status, 200, "{body}");
+    let clients = body["data"]["clients"].as_array().unwrap();
+    assert!(clients.len() >= 10, "{body}");
+    let hill = clients
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().starts_with("Hill Country"))
+        .unwrap();
+    let cw_links = hill["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["vendor"] == "connectwise")
+        .count();
+    assert_eq!(cw_links, 2, "{hill}");
+    assert!(body["data"]["internal"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["name"] == "Ener Systems, LLC"));
+
     // What the vendors say of each month of the window, read again without writing:
     // the demo's values, but for the late tickets.
     let report = run::run(
