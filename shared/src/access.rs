@@ -148,6 +148,8 @@ words! {
         ClientsImport = "clients.import",
         /// The bands of a per-client number were set or removed.
         ClientThresholdsUpdate = "client_thresholds.update",
+        /// A client's monthly value was typed in (or removed).
+        ClientValueUpdate = "client_value.update",
     }
 }
 

@@ -14,7 +14,7 @@ use crate::service::{client_numbers, clients as service};
 use qbr_shared::api::PaperSize;
 use qbr_shared::clients::api::{
     ClientImportResponse, ClientMetricsResponse, ClientRankingResponse, ClientThresholdUpdate,
-    ClientThresholdsResponse, ClientsResponse, MatchingUpdate,
+    ClientThresholdsResponse, ClientValueUpdate, ClientsResponse, MatchingUpdate,
 };
 use qbr_shared::clients::ClientNumber;
 use qbr_shared::openapi::TimeZoneName;
@@ -270,6 +270,37 @@ pub async fn put_client_thresholds(
         org,
         &body,
         who.actor(),
+    )
+    .await?))
+}
+
+/// Types in a client's value of a month (editors): it wins over the collected one and
+/// collection never overwrites it; `value: null` removes it. Answers the client's
+/// metrics of that month.
+#[endpoint(
+    tags("clients"),
+    request_body = ClientValueUpdate,
+    parameters(
+        ("id" = i64, Path, description = "Client id"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(errors::JsonBody, errors::BadParameter, errors::NotFound)
+)]
+pub async fn put_client_value(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> AppResult<ApiOk<ClientMetricsResponse>> {
+    let id = client_id(req)?;
+    let org = organization_id(depot, asked_organization(req)?)?;
+    let mut conn = conn(depot).await?;
+    // Another organization's client (or none) is not found, whatever the body says.
+    service::one(&mut conn, org, id).await?;
+    let body: ClientValueUpdate = params::json_body(req).await?;
+    organization_id(depot, body.organization_id)?;
+    let who = Who::of(req, depot);
+    let month = service::set_value(&mut conn, org, id, &body, who.actor()).await?;
+    Ok(ok(client_numbers::metrics(
+        &mut conn, org, id, month, month,
     )
     .await?))
 }

@@ -108,7 +108,8 @@ fn qbr_router() -> Router {
                         .put(clients::put_client_thresholds),
                 )
                 .push(Router::with_path("{id}/metrics").get(clients::get_client_metrics))
-                .push(Router::with_path("{id}/report").get(clients::get_client_report)),
+                .push(Router::with_path("{id}/report").get(clients::get_client_report))
+                .push(Router::with_path("{id}/values").put(clients::put_client_value)),
         )
         .push(Router::with_path("audit").get(definitions::get_audit))
         .push(

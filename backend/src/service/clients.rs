@@ -9,8 +9,8 @@ use crate::store::lock_organization_writes;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use qbr_shared::access::AuditAction;
 use qbr_shared::clients::api::{
-    Client, ClientThreshold, ClientThresholdUpdate, ClientThresholdsResponse, ClientsResponse,
-    LinkChange, MatchingUpdate, VendorEntity,
+    Client, ClientThreshold, ClientThresholdUpdate, ClientThresholdsResponse, ClientValueUpdate,
+    ClientsResponse, LinkChange, MatchingUpdate, VendorEntity,
 };
 use qbr_shared::clients::{ClientNumber, LinkStatus};
 use qbr_shared::Vendor;
@@ -294,6 +294,75 @@ pub async fn set_threshold(
         )
         .await?;
         thresholds(conn, org).await
+    })
+    .await
+}
+
+/// Types in (or removes) a client's value of a month; checked first, audited with the
+/// value it replaced.
+pub async fn set_value(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    client: i64,
+    req: &ClientValueUpdate,
+    actor: Actor<'_>,
+) -> AppResult<qbr_shared::Month> {
+    let month: qbr_shared::Month = req.month.parse().map_err(|_| {
+        AppError::invalid_body(format!("month: '{}' is not a month as YYYY-MM", req.month))
+    })?;
+    if let Some(v) = req.value {
+        if !v.is_finite() || !(0.0..1e14).contains(&v) {
+            return Err(AppError::invalid_body(format!(
+                "value: {v} is not a usable value (0 or more)"
+            )));
+        }
+    }
+    conn.transaction::<_, AppError, _>(async |conn| {
+        lock_organization_writes(conn, org).await?;
+        store::client(conn, org, client)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("No client with id {client}")))?;
+        let before = store::manual_in(conn, org, &[month])
+            .await?
+            .into_iter()
+            .find(|r| r.client_id == client && r.metric == req.metric.as_str())
+            .map(|r| crate::store::numeric::to_f64(&r.value));
+        let now = chrono::Utc::now();
+        match req.value {
+            Some(value) => {
+                let w = store::ManualWrite {
+                    client_id: client,
+                    month,
+                    metric: req.metric,
+                    value,
+                    source: qbr_shared::api::DataSource::Manual,
+                    actor: actor.name,
+                    now,
+                };
+                store::write_manual(conn, org, w).await?;
+            }
+            None => {
+                store::delete_manual(conn, org, client, month, req.metric).await?;
+            }
+        }
+        audit::record(
+            conn,
+            AuditEvent {
+                organization_id: Some(org),
+                actor: actor.name,
+                action: AuditAction::ClientValueUpdate,
+                target: Some(req.metric.as_str()),
+                details: serde_json::json!({
+                    "client_id": client,
+                    "month": month.to_string(),
+                    "before": before,
+                    "after": req.value,
+                }),
+                ip: actor.ip,
+            },
+        )
+        .await?;
+        Ok(month)
     })
     .await
 }

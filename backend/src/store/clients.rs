@@ -586,3 +586,23 @@ pub async fn set_threshold(
             .map(|_| ()),
     }
 }
+
+/// Removes a client's typed-in value of a month; whether there was one.
+pub async fn delete_manual(
+    conn: &mut AsyncPgConnection,
+    org: i32,
+    client: i64,
+    month: Month,
+    metric: ClientMetric,
+) -> QueryResult<bool> {
+    diesel::delete(
+        manual::table
+            .filter(manual::organization_id.eq(org))
+            .filter(manual::client_id.eq(client))
+            .filter(manual::month.eq(month.first_day()))
+            .filter(manual::metric.eq(metric.as_str())),
+    )
+    .execute(conn)
+    .await
+    .map(|n| n > 0)
+}

@@ -523,3 +523,91 @@ async fn client_numbers_are_judged_by_the_client_s_bands_then_the_organization_s
         "client_thresholds.update"
     );
 }
+
+#[tokio::test]
+async fn a_typed_value_wins_over_collection_until_removed() {
+    let app = TestApp::spawn().await;
+    let ninja = FakeNinja::start(ninja_data()).await;
+    collect_ninja(&app, &ninja).await;
+    let (_, clients) = app.get("/api/qbr/clients").await;
+    let gamma = clients["data"]["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Gamma Co")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let period = this_month().to_string();
+    let path = format!("/api/qbr/clients/{gamma}/values");
+    // Refused whole: a bad month, a negative value, an unknown client.
+    let before = checksum(&app.db).await;
+    for (p, body, status, code) in [
+        (
+            path.clone(),
+            json!({"month": "2025-13", "metric": "endpoints", "value": 1}),
+            400,
+            "INVALID_BODY",
+        ),
+        (
+            path.clone(),
+            json!({"month": period, "metric": "endpoints", "value": -1}),
+            400,
+            "INVALID_BODY",
+        ),
+        (
+            path.clone(),
+            json!({"month": period, "metric": "nope", "value": 1}),
+            400,
+            "INVALID_BODY",
+        ),
+        (
+            "/api/qbr/clients/999999/values".to_string(),
+            json!({"month": period, "metric": "endpoints", "value": 1}),
+            404,
+            "NOT_FOUND",
+        ),
+    ] {
+        let resp = app.put(&p, &body).await;
+        assert_error(&resp, status, code);
+    }
+    assert_eq!(checksum(&app.db).await, before);
+
+    // The owners know better: 1,000 endpoints, kept by the next collection.
+    let (status, body) = app
+        .put(
+            &path,
+            &json!({"month": period, "metric": "endpoints", "value": 1000}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let month = &body["data"]["months"][0];
+    assert_eq!(input(month, "endpoints"), Some(1000.0));
+    collect_ninja(&app, &ninja).await;
+    let (_, body) = app
+        .get(&format!(
+            "/api/qbr/clients/{gamma}/metrics?from={period}&to={period}"
+        ))
+        .await;
+    let month = &body["data"]["months"][0];
+    assert_eq!(input(month, "endpoints"), Some(1000.0));
+    let source = month["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["metric"] == "endpoints")
+        .unwrap()["source"]
+        .clone();
+    assert_eq!(source, "manual");
+    // Removed: the collected 1,200 again.
+    let (status, body) = app
+        .put(
+            &path,
+            &json!({"month": period, "metric": "endpoints", "value": null}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(input(&body["data"]["months"][0], "endpoints"), Some(1200.0));
+    let (_, audit) = app.get("/api/qbr/audit?limit=1").await;
+    assert_eq!(audit["data"]["entries"][0]["action"], "client_value.update");
+}

@@ -964,6 +964,24 @@ async fn clients(c: &mut Conformance, app: &TestApp) {
         let url = app.url(&format!("/api/qbr/clients/{client}/report{query}"));
         c.call("get", report, app.http.get(url)).await;
     }
+    let values = "/api/qbr/clients/{id}/values";
+    for (client, body) in [
+        (
+            id,
+            json!({"month": "2025-01", "metric": "revenue", "value": 4200.5}),
+        ),
+        (
+            id,
+            json!({"month": "2025-01", "metric": "revenue", "value": null}),
+        ),
+        (
+            id + 100,
+            json!({"month": "2025-01", "metric": "revenue", "value": 1}),
+        ),
+    ] {
+        let url = app.url(&format!("/api/qbr/clients/{client}/values"));
+        c.call_json("put", values, app.http.put(url), &body).await;
+    }
     let thresholds = "/api/qbr/clients/thresholds";
     c.call("get", thresholds, app.http.get(app.url(thresholds)))
         .await;

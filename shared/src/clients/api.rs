@@ -219,3 +219,18 @@ api_type! {
         pub bands: Option<Bands>,
     }
 }
+
+api_type! {
+    /// `PUT /api/qbr/clients/{id}/values` (editors): type in a client's value of a month
+    /// (it wins over the collected one and is never overwritten by collection), or
+    /// remove it with `value: null` (the collected value shows again).
+    pub struct ClientValueUpdate {
+        /// Must be the request's organization when given.
+        pub organization_id: Option<i32>,
+        #[cfg_attr(feature = "openapi", salvo(schema(value_type = crate::Month)))]
+        pub month: String,
+        pub metric: ClientMetric,
+        #[cfg_attr(feature = "openapi", salvo(schema(minimum = 0, exclusive_maximum = 1e14)))]
+        pub value: Option<f64>,
+    }
+}
