@@ -16,11 +16,12 @@ use std::collections::BTreeMap;
 macro_rules! api_type {
     ($(#[$meta:meta])* $vis:vis struct $name:ident { $($body:tt)* }) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
         $vis struct $name { $($body)* }
     };
 }
+pub(crate) use api_type;
 
 words! {
     /// Where a stored value came from (`qbr_metrics_monthly.data_source`).

@@ -55,6 +55,32 @@ pub enum ClientUnit {
     UsdPerHour,
 }
 
+impl ClientUnit {
+    /// The catalogue's unit it formats as (dollars per hour: dollars, with "/h").
+    pub fn catalogue_unit(self) -> crate::catalogue::Unit {
+        use crate::catalogue::Unit;
+        match self {
+            ClientUnit::Count => Unit::Count,
+            ClientUnit::Hours => Unit::Hours,
+            ClientUnit::Usd | ClientUnit::UsdPerHour => Unit::Usd,
+            ClientUnit::Share => Unit::Pct,
+        }
+    }
+
+    /// A value for people: "216.0 h", "0.30 h (18 min)", "$142/h", "23.2%".
+    pub fn format(self, v: f64) -> String {
+        use crate::format;
+        match self {
+            // Hours as inputs are sums (216.0 h): minutes only help per-endpoint numbers.
+            ClientUnit::Hours if v.abs() >= 1.0 || v == 0.0 => {
+                format!("{} h", format::grouped(v, 1))
+            }
+            ClientUnit::UsdPerHour => format!("{}/h", format::usd(v)),
+            unit => format::value(unit.catalogue_unit(), Some(v)),
+        }
+    }
+}
+
 impl ClientMetric {
     pub fn label(self) -> &'static str {
         match self {

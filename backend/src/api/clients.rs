@@ -19,8 +19,6 @@ use qbr_shared::clients::api::{
 use qbr_shared::clients::ClientNumber;
 use qbr_shared::openapi::TimeZoneName;
 use qbr_shared::{Month, Period, Quarter};
-use salvo::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
-use salvo::http::HeaderValue;
 use salvo::prelude::*;
 
 /// Every client with the vendor entities linked to it, and the entities that are no
@@ -219,17 +217,7 @@ pub async fn get_client_report(
         .await
         .map_err(|e| AppError::internal(anyhow::anyhow!("report task: {e}")))?
         .map_err(AppError::internal)?;
-    res.status_code(StatusCode::OK);
-    let headers = res.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let name = format!("qbr-{quarter}-client-{id}.pdf");
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(CONTENT_DISPOSITION, v);
-    }
-    res.write_body(pdf)
-        .map_err(|e| AppError::internal(anyhow::anyhow!("body: {e}")))?;
-    Ok(())
+    super::report::send_pdf(res, &format!("qbr-{quarter}-client-{id}.pdf"), pdf)
 }
 
 /// The bands the per-client numbers are judged by: the built-in defaults, and what the

@@ -63,11 +63,16 @@ pub async fn get_report(req: &mut Request, depot: &mut Depot, res: &mut Response
         .await
         .map_err(|e| AppError::internal(anyhow::anyhow!("report task: {e}")))?
         .map_err(AppError::internal)?;
+    send_pdf(res, &format!("qbr-{quarter}.pdf"), pdf)
+}
+
+/// Answers a PDF as an attachment named `file_name`, never cached.
+pub(crate) fn send_pdf(res: &mut Response, file_name: &str, pdf: Vec<u8>) -> AppResult<()> {
     res.status_code(StatusCode::OK);
     let headers = res.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"qbr-{quarter}.pdf\"")) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         headers.insert(CONTENT_DISPOSITION, v);
     }
     res.write_body(pdf)

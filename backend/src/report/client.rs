@@ -5,7 +5,7 @@
 //! in the internal version. Laid out with the organization report's composer.
 use super::chart::status_color;
 use super::fonts::{Fonts, Weight};
-use super::layout::{self, Align, Composer, Paper, INK, MUTED, RULE};
+use super::layout::{self, Align, Composer, Paper, INK, MUTED};
 use super::table::{self, Cell, Column, Row};
 use super::Layout;
 use qbr_shared::clients::api::{ClientNumberValue, ClientPeriod};
@@ -55,25 +55,8 @@ pub fn lay_out(data: &ClientReportData, paper: Paper) -> anyhow::Result<Layout> 
         data.msp,
         data.quarter.label()
     );
-    let generated = format!("Generated {}", data.generated_at);
     let bookmarks = std::mem::take(&mut c.bookmarks);
-    let pages = c.finish(|c, page, total| {
-        let y = c.paper.size().1 - 28.0;
-        let (l, r) = (c.left(), c.right());
-        c.hline(l, r, y - 10.0, 0.5, RULE);
-        c.text(l, y, 7.5, Weight::Regular, MUTED, Align::Left, &footer);
-        c.text(
-            (l + r) / 2.0,
-            y,
-            7.5,
-            Weight::Regular,
-            MUTED,
-            Align::Center,
-            &generated,
-        );
-        let n = format!("Page {page} of {total}");
-        c.text(r, y, 7.5, Weight::Regular, MUTED, Align::Right, &n);
-    });
+    let pages = super::finish_with_footer(c, &footer, &data.generated_at);
     Ok(Layout {
         pages,
         bookmarks,
@@ -95,18 +78,9 @@ fn input(p: &ClientPeriod, m: ClientMetric) -> Option<f64> {
     p.inputs.iter().find(|i| i.metric == m).map(|i| i.value)
 }
 
-/// A value as people read it, by its unit.
-pub fn show(unit: ClientUnit, v: Option<f64>) -> String {
-    let Some(v) = v else {
-        return "—".into();
-    };
-    match unit {
-        ClientUnit::Count => format::grouped(v, if v.fract() == 0.0 { 0 } else { 2 }),
-        ClientUnit::Hours => format!("{} h", format::grouped(v, 2)),
-        ClientUnit::Usd => format::usd(v),
-        ClientUnit::Share => format::pct(v),
-        ClientUnit::UsdPerHour => format!("{}/h", format::usd(v)),
-    }
+/// A value as people read it, by its unit (the SPA's spelling); "—" for none.
+fn show(unit: ClientUnit, v: Option<f64>) -> String {
+    v.map_or_else(|| "—".into(), |v| unit.format(v))
 }
 
 fn title(c: &mut Composer, data: &ClientReportData) {

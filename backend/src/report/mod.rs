@@ -102,32 +102,8 @@ fn compose(
     c.new_page();
     trend_charts(&mut c, data);
     let footer_left = format!("{} · QBR {}", data.organization, data.quarter.label());
-    let generated = format!("Generated {}", data.generated_at);
     let bookmarks = std::mem::take(&mut c.bookmarks);
-    let pages = c.finish(|c, page, total| {
-        let y = c.paper.size().1 - 28.0;
-        let (l, r) = (c.left(), c.right());
-        c.hline(l, r, y - 10.0, 0.5, RULE);
-        c.text(l, y, 7.5, Weight::Regular, MUTED, Align::Left, &footer_left);
-        c.text(
-            (l + r) / 2.0,
-            y,
-            7.5,
-            Weight::Regular,
-            MUTED,
-            Align::Center,
-            &generated,
-        );
-        c.text(
-            r,
-            y,
-            7.5,
-            Weight::Regular,
-            MUTED,
-            Align::Right,
-            &format!("Page {page} of {total}"),
-        );
-    });
+    let pages = finish_with_footer(c, &footer_left, &data.generated_at);
     (pages, bookmarks)
 }
 
@@ -497,4 +473,27 @@ fn trend_charts(c: &mut Composer, data: &ReportData) {
 fn short_month(p: &str) -> String {
     p.parse::<Month>()
         .map_or_else(|_| p.to_string(), Month::label)
+}
+
+/// The pages, each with the footer: `left` text, the generation time, "Page n of N".
+fn finish_with_footer(c: Composer, left: &str, generated_at: &str) -> Vec<Vec<layout::Item>> {
+    let generated = format!("Generated {generated_at}");
+    c.finish(|c, page, total| {
+        let y = c.paper.size().1 - 28.0;
+        let (l, r) = (c.left(), c.right());
+        let (size, weight) = (7.5, Weight::Regular);
+        c.hline(l, r, y - 10.0, 0.5, RULE);
+        c.text(l, y, size, weight, MUTED, Align::Left, left);
+        c.text(
+            (l + r) / 2.0,
+            y,
+            size,
+            weight,
+            MUTED,
+            Align::Center,
+            &generated,
+        );
+        let n = format!("Page {page} of {total}");
+        c.text(r, y, size, weight, MUTED, Align::Right, &n);
+    })
 }

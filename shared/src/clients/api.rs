@@ -1,19 +1,10 @@
 //! The request and response types of `/api/qbr/clients…`.
 use super::{ClientMetric, ClientNumber, LinkStatus};
+use crate::api::api_type;
 use crate::api::DataSource;
 use crate::thresholds::{Bands, Status};
 use crate::Vendor;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
-macro_rules! api_type {
-    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($body:tt)* }) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(salvo_oapi::ToSchema))]
-        $vis struct $name { $($body)* }
-    };
-}
 
 api_type! {
     /// A company, organization or customer of a vendor, as collection saw it.

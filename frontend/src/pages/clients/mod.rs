@@ -12,7 +12,6 @@ mod sort;
 
 use crate::components::status;
 use crate::Session;
-use qbr_shared::catalogue::Unit;
 use qbr_shared::clients::api::{ClientInput, ClientNumberValue};
 use qbr_shared::clients::{Better, ClientMetric, ClientNumber, ClientUnit};
 use qbr_shared::format;
@@ -30,31 +29,17 @@ pub const LIST_INPUTS: [ClientMetric; 7] = [
     ClientMetric::Revenue,
 ];
 
-/// The catalogue's unit a client unit formats as (dollars per hour: dollars, with "/h").
-fn catalogue_unit(u: ClientUnit) -> Unit {
-    match u {
-        ClientUnit::Count => Unit::Count,
-        ClientUnit::Hours => Unit::Hours,
-        ClientUnit::Usd | ClientUnit::UsdPerHour => Unit::Usd,
-        ClientUnit::Share => Unit::Pct,
-    }
-}
-
 /// A value for people: "$142/h", "23.2%", "N/A" when there is none.
 pub fn value_text(u: ClientUnit, v: Option<f64>) -> String {
-    match (u, v) {
-        // Hours as inputs are sums (216.0 h): minutes only help per-endpoint numbers.
-        (ClientUnit::Hours, Some(v)) if v.abs() >= 1.0 || v == 0.0 => {
-            format!("{} h", format::grouped(v, 1))
-        }
-        (ClientUnit::UsdPerHour, Some(v)) => format!("{}/h", format::usd(v)),
-        _ => format::value(catalogue_unit(u), v),
+    match v {
+        Some(v) => u.format(v),
+        None => format::value(u.catalogue_unit(), None),
     }
 }
 
 /// A change between two periods: "+0.12 h", "+1.2 pts".
 pub fn change_text(u: ClientUnit, delta: f64) -> String {
-    let text = format::change(catalogue_unit(u), delta);
+    let text = format::change(u.catalogue_unit(), delta);
     if u == ClientUnit::UsdPerHour {
         format!("{text}/h")
     } else {
