@@ -82,6 +82,19 @@ impl ClientUnit {
 }
 
 impl ClientMetric {
+    /// Whether `value` is one this metric can take: finite, below 10^14, and not
+    /// negative except revenue (a credit memo larger than a month's billing).
+    pub fn accepts(self, value: f64) -> Result<(), String> {
+        let floor = if self == ClientMetric::Revenue { -1e14 } else { 0.0 };
+        if value.is_finite() && value > -1e14 && value < 1e14 && value >= floor {
+            Ok(())
+        } else if self == ClientMetric::Revenue {
+            Err(format!("{value} is not a usable amount"))
+        } else {
+            Err(format!("{value} is not a usable value (0 or more)"))
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ClientMetric::ReactiveTicketsCreated => "Reactive tickets created",

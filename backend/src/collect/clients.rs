@@ -73,7 +73,8 @@ pub async fn store(
             .filter(|v| known.contains(&v.external_id))
             .cloned()
             .collect();
-        write_values(conn, cx, *vendor, &values, &mut report).await?;
+        let closed = reading.closed_through;
+        write_values(conn, cx, (*vendor, closed), &values, &mut report).await?;
         write_tickets(conn, cx, *vendor, reading).await?;
     }
     Ok(report)
@@ -128,8 +129,18 @@ async fn link_entities(
     Ok(())
 }
 
-/// Whether a stored value of `month` is final: collected after the month ended.
-fn is_final(row: &ValueRow, month: Month, org: &Org, current: Month) -> bool {
+/// Whether a stored value of `month` is final: inside the books' closed months when
+/// the vendor keeps books, else collected after the month ended.
+fn is_final(
+    row: &ValueRow,
+    month: Month,
+    org: &Org,
+    current: Month,
+    closed_through: Option<Month>,
+) -> bool {
+    if let Some(closed) = closed_through {
+        return month <= closed;
+    }
     let (_, end) = month.utc_bounds(org.timezone);
     month < current && row.collected_at >= end
 }
@@ -137,7 +148,7 @@ fn is_final(row: &ValueRow, month: Month, org: &Org, current: Month) -> bool {
 async fn write_values(
     conn: &mut AsyncPgConnection,
     cx: &Context<'_>,
-    vendor: Vendor,
+    (vendor, closed_through): (Vendor, Option<Month>),
     values: &[ClientValue],
     report: &mut ClientsReport,
 ) -> QueryResult<()> {
@@ -159,7 +170,7 @@ async fn write_values(
             now: cx.now,
         };
         match old.remove(&key(&v.external_id, v.month, v.metric.as_str())) {
-            Some(row) if !cx.force && is_final(row, v.month, cx.org, current) => {
+            Some(row) if !cx.force && is_final(row, v.month, cx.org, current, closed_through) => {
                 if (row.value() - v.value).abs() > 1e-6 {
                     store::record_drift(conn, cx.org.id, w).await?;
                     report.drift += 1;
@@ -174,7 +185,7 @@ async fn write_values(
     }
     // What the vendor no longer reports for an open month is no longer there.
     for row in old.into_values() {
-        if cx.force || !is_final(row, row.month(), cx.org, current) {
+        if cx.force || !is_final(row, row.month(), cx.org, current, closed_through) {
             store::delete_value(conn, cx.org.id, row).await?;
         }
     }

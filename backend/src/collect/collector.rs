@@ -76,6 +76,10 @@ pub struct ClientReading {
     /// Tickets of a month by board, type and priority (all of them, for the client
     /// report's categories: not only the reactive ones).
     pub tickets: Vec<TicketCount>,
+    /// The books' closing month (accounting vendors): values of months up to it are
+    /// frozen, later ones rewritten. `None`: a month is final once collected after it
+    /// ended.
+    pub closed_through: Option<Month>,
 }
 
 /// One entity's value of one month.

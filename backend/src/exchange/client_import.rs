@@ -202,9 +202,7 @@ fn read_row(
         )
     })?;
     let v = parse_number_text(value).ok_or_else(|| (3, format!("'{value}' is not a number")))?;
-    if !v.is_finite() || !(0.0..1e14).contains(&v) {
-        return Err((3, format!("{v} is not a usable value (0 or more)")));
-    }
+    metric.accepts(v).map_err(|e| (3, e))?;
     Ok((client.to_string(), month, metric, v))
 }
 

@@ -311,11 +311,9 @@ pub async fn set_value(
         AppError::invalid_body(format!("month: '{}' is not a month as YYYY-MM", req.month))
     })?;
     if let Some(v) = req.value {
-        if !v.is_finite() || !(0.0..1e14).contains(&v) {
-            return Err(AppError::invalid_body(format!(
-                "value: {v} is not a usable value (0 or more)"
-            )));
-        }
+        req.metric
+            .accepts(v)
+            .map_err(|e| AppError::invalid_body(format!("value: {e}")))?;
     }
     conn.transaction::<_, AppError, _>(async |conn| {
         lock_organization_writes(conn, org).await?;

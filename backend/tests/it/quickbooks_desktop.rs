@@ -437,6 +437,85 @@ async fn a_thirteen_month_sync_stores_every_month_exactly() {
     assert_eq!(checksum_values(&app).await, before);
 }
 
+#[tokio::test]
+async fn sales_by_customer_become_each_clients_revenue() {
+    let app = TestApp::spawn_with_extras(web_connector_extras()).await;
+    let current = current_month(&app).await;
+    let ledger = Ledger::sample(current);
+    // A client already known by another spelling: the books' "Acme Dental" joins it.
+    let acme = {
+        let mut conn = app.db.conn().await;
+        backend::store::clients::create_client(
+            &mut conn,
+            1,
+            "Acme Dental, LLC",
+            "test",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+    };
+    let session = sync(&app, &ledger, WcFaults::default()).await;
+    assert_eq!(session.percents().last(), Some(&100), "{:?}", session.calls);
+    assert!(session
+        .requests
+        .iter()
+        .any(|r| r.contains("<GeneralSummaryReportType>SalesByCustomerSummary<")));
+
+    let (status, body) = app.get("/api/qbr/clients").await;
+    assert_eq!(status, 200, "{body}");
+    let clients = body["data"]["clients"].as_array().unwrap();
+    let names: Vec<&str> = clients.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(
+        names.iter().filter(|n| n.starts_with("Acme")).count(),
+        1,
+        "no second Acme: {names:?}"
+    );
+    assert!(names.contains(&"Blue Sky Partners Inc."), "{names:?}");
+    let (from, to) = (current.add_months(-12), current);
+    let (status, body) = app
+        .get(&format!("/api/qbr/clients/{acme}/metrics?from={from}&to={to}"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for (i, row) in body["data"]["months"].as_array().unwrap().iter().enumerate() {
+        let month = from.add_months(i32::try_from(i).unwrap());
+        let want: f64 = ledger
+            .sales
+            .iter()
+            .filter(|s| Month::from_date(s.date) == month && s.customer.starts_with("Acme Dental"))
+            .map(|s| s.amount)
+            .sum();
+        let got = row["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["metric"] == "revenue")
+            .and_then(|i| i["value"].as_f64());
+        assert!(
+            got.is_some_and(|g| (g - want).abs() < 0.005),
+            "{month}: {got:?} against {want}"
+        );
+    }
+    // A credit memo larger than the month's billing makes a negative month, kept as is.
+    let blue = clients
+        .iter()
+        .find(|c| c["name"] == "Blue Sky Partners Inc.")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let m = current.add_months(-6);
+    let (_, body) = app
+        .get(&format!("/api/qbr/clients/{blue}/metrics?from={m}&to={m}"))
+        .await;
+    let revenue = body["data"]["months"][0]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["metric"] == "revenue")
+        .and_then(|i| i["value"].as_f64());
+    assert_eq!(revenue, Some(-111.67), "{body}");
+}
+
 /// A checksum of the stored values only (the audit and collection log move on).
 async fn checksum_values(app: &TestApp) -> String {
     let mut conn = app.db.conn().await;

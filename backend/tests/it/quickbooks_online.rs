@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use test_support::intuit::{Books, FakeIntuit, Group, Posting, CLIENT_ID, REALM_ID};
+use test_support::intuit::{Books, FakeIntuit, Group, Posting, Sale, CLIENT_ID, REALM_ID};
 
 const CALLBACK: &str = "/api/qbr/quickbooks/online/callback";
 const MANUAL_MRR: f64 = 12345.0;
@@ -142,9 +142,36 @@ fn ledger(current: Month) -> Books {
     }
     Books {
         postings,
+        sales: sales(current),
         active_employees: 7,
         inactive_employees: 2,
     }
+}
+
+/// Sales by customer over the same 13 months: a customer every month, one whose job
+/// (a sub-customer) bills every third month, and a credit memo.
+fn sales(current: Month) -> Vec<Sale> {
+    let mut out = Vec::new();
+    let mut sale = |m: Month, d: u32, customer: &str, amount: f64| {
+        out.push(Sale {
+            date: day(m, d),
+            customer: customer.into(),
+            amount,
+        })
+    };
+    for i in 0..13 {
+        let m = current.add_months(i - 12);
+        let f = f64::from(i);
+        sale(m, 1, "Acme Dental, LLC", 1500.0 + 10.0 * f);
+        sale(m, 2, "Blue Sky", 800.25);
+        if i % 3 == 0 {
+            sale(m, 20, "Blue Sky:Server move", 333.33);
+        }
+        if i == 4 {
+            sale(m, 25, "Acme Dental, LLC", -200.0);
+        }
+    }
+    out
 }
 
 fn cents(v: f64) -> f64 {
@@ -609,6 +636,78 @@ async fn a_sync_stores_every_month_as_the_ledger_says() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_sync_gives_each_customer_its_revenue_with_its_jobs() {
+    let q = spawn(ledger).await;
+    q.connect().await;
+    q.sync().await.unwrap();
+    // Without a PSA the books' customers are the clients.
+    let (status, body) = q.app.get("/api/qbr/clients").await;
+    assert_eq!(status, 200, "{body}");
+    let clients = body["data"]["clients"].as_array().unwrap().clone();
+    let id_of = |name: &str| {
+        clients
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {body}"))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let sales = q.fake.books.lock().unwrap().sales.clone();
+    for name in ["Acme Dental, LLC", "Blue Sky"] {
+        let id = id_of(name);
+        let (from, to) = (q.month(0), q.month(12));
+        let (status, body) = q
+            .app
+            .get(&format!("/api/qbr/clients/{id}/metrics?from={from}&to={to}"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let months = body["data"]["months"].as_array().unwrap();
+        assert_eq!(months.len(), 13);
+        for (i, row) in months.iter().enumerate() {
+            let month = q.month(i32::try_from(i).unwrap());
+            let want: f64 = sales
+                .iter()
+                .filter(|s| Month::from_date(s.date) == month)
+                .filter(|s| s.customer.split(':').next() == Some(name))
+                .map(|s| s.amount)
+                .sum();
+            let revenue = row["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["metric"] == "revenue")
+                .unwrap_or_else(|| panic!("{name} {month}: {row}"));
+            assert!(
+                (revenue["value"].as_f64().unwrap() - want).abs() < 0.005,
+                "{name} {month}: {revenue} against {want}"
+            );
+            assert_eq!(revenue["source"], "collected");
+        }
+    }
+    // The job bills in month 0: Blue Sky's revenue that month has it, and the credit
+    // memo of month 4 is off Acme's.
+    assert!(sales.iter().any(|s| s.customer == "Blue Sky:Server move"));
+    let (status, body) = q
+        .app
+        .get(&format!(
+            "/api/qbr/clients/{}/metrics?from={m}&to={m}",
+            id_of("Acme Dental, LLC"),
+            m = q.month(4)
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let acme4 = body["data"]["months"][0]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["metric"] == "revenue")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    assert!((acme4 - 1340.0).abs() < 0.005, "{acme4}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_expired_token_is_renewed_once_and_the_rotated_refresh_token_kept() {
     let q = spawn(ledger).await;
     q.connect().await;
@@ -660,8 +759,8 @@ async fn a_rate_limited_call_is_retried() {
     assert_eq!(q.fake.counters.rate_limited.load(Ordering::SeqCst), 1);
     assert_eq!(
         q.fake.counters.api_calls.load(Ordering::SeqCst),
-        3,
-        "the report twice (429, then 200) and the employee count"
+        4,
+        "the profit and loss twice (429, then 200), the sales by customer and the employee count"
     );
 }
 

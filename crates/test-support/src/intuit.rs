@@ -86,10 +86,21 @@ pub struct Posting {
     pub amount: f64,
 }
 
+/// A sale (an invoice or a sales receipt, net of credit memos) to a customer
+/// (`Customer:Job` for a sub-customer).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sale {
+    pub date: NaiveDate,
+    pub customer: String,
+    pub amount: f64,
+}
+
 /// The company's books.
 #[derive(Clone, Debug, Default)]
 pub struct Books {
     pub postings: Vec<Posting>,
+    /// What the `CustomerSales` report adds up.
+    pub sales: Vec<Sale>,
     pub active_employees: u32,
     pub inactive_employees: u32,
 }
@@ -403,7 +414,7 @@ impl IntuitHandler {
             );
         };
         match rest {
-            "reports/ProfitAndLoss" => self.report(req, res),
+            "reports/ProfitAndLoss" | "reports/CustomerSales" => self.report(req, res, rest),
             "query" => self.query(req, res),
             _ => fault(
                 res,
@@ -415,7 +426,7 @@ impl IntuitHandler {
         }
     }
 
-    fn report(&self, req: &Request, res: &mut Response) {
+    fn report(&self, req: &Request, res: &mut Response, which: &str) {
         let params: BTreeMap<String, String> = req
             .queries()
             .iter()
@@ -446,6 +457,9 @@ impl IntuitHandler {
             .cloned()
             .unwrap_or_else(|| "Accrual".into());
         let books = self.books.lock().unwrap();
+        if which == "reports/CustomerSales" {
+            return res.render(Json(customer_sales(&books, start, end, &basis)));
+        }
         res.render(Json(profit_and_loss(&books, start, end, &basis)));
     }
 
@@ -655,6 +669,72 @@ pub fn profit_and_loss(books: &Books, start: NaiveDate, end: NaiveDate, basis: &
                 {"Name": "AccountingStandard", "Value": "GAAP"},
                 {"Name": "NoReportData", "Value": empty.to_string()}
             ]
+        },
+        "Columns": {"Column": cols},
+        "Rows": {"Row": rows}
+    })
+}
+
+/// The CustomerSales report of `books` by month, `start..=end`, as Intuit writes it: a
+/// `Data` row per customer, a `Section` for a customer with sub-customers, the
+/// `GrandTotal` last.
+pub fn customer_sales(books: &Books, start: NaiveDate, end: NaiveDate, basis: &str) -> Value {
+    let columns = month_columns(start, end);
+    let n = columns.len();
+    let mut root = Node {
+        own: vec![0.0; n],
+        ..Node::default()
+    };
+    let mut next_id = 0;
+    for sale in books.sales.iter().filter(|s| s.date >= start && s.date <= end) {
+        let Some(col) = columns
+            .iter()
+            .position(|(f, l)| sale.date >= *f && sale.date <= *l)
+        else {
+            continue;
+        };
+        let mut node = &mut root;
+        for part in sale.customer.split(':') {
+            node = node.children.entry(part.to_string()).or_insert_with(|| {
+                next_id += 1;
+                Node {
+                    id: next_id,
+                    own: vec![0.0; n],
+                    ..Node::default()
+                }
+            });
+        }
+        node.own[col] += sale.amount;
+        node.posted = true;
+    }
+    let mut rows: Vec<Value> = root
+        .children
+        .iter()
+        .map(|(name, node)| account_row(name, node))
+        .collect();
+    rows.push(summary_row("TOTAL", "GrandTotal", &root.total()));
+    let mut cols = vec![json!({"ColTitle": "", "ColType": "Customer",
+        "MetaData": [{"Name": "ColKey", "Value": "customer"}]})];
+    for (first, last) in &columns {
+        let title = first.format("%b %Y").to_string();
+        cols.push(json!({"ColTitle": title, "ColType": "Money", "MetaData": [
+            {"Name": "StartDate", "Value": first.to_string()},
+            {"Name": "EndDate", "Value": last.to_string()},
+            {"Name": "ColKey", "Value": title}
+        ]}));
+    }
+    cols.push(json!({"ColTitle": "Total", "ColType": "Money",
+        "MetaData": [{"Name": "ColKey", "Value": "total"}]}));
+    json!({
+        "Header": {
+            "Time": Utc::now().to_rfc3339(),
+            "ReportName": "CustomerSales",
+            "ReportBasis": basis,
+            "StartPeriod": start.to_string(),
+            "EndPeriod": end.to_string(),
+            "SummarizeColumnsBy": "Month",
+            "Currency": "USD",
+            "Option": [{"Name": "NoReportData", "Value": books.sales.is_empty().to_string()}]
         },
         "Columns": {"Column": cols},
         "Rows": {"Row": rows}

@@ -221,7 +221,9 @@ api_type! {
         #[cfg_attr(feature = "openapi", salvo(schema(value_type = crate::Month)))]
         pub month: String,
         pub metric: ClientMetric,
-        #[cfg_attr(feature = "openapi", salvo(schema(minimum = 0, exclusive_maximum = 1e14)))]
+        /// 0 or more, except `revenue`, which may be below zero (a credit memo larger
+        /// than the month's billing).
+        #[cfg_attr(feature = "openapi", salvo(schema(exclusive_minimum = -1e14, exclusive_maximum = 1e14)))]
         pub value: Option<f64>,
     }
 }

@@ -118,6 +118,7 @@ pub fn client_reading(
             .collect(),
         values,
         tickets: ticket_breakdown(tickets, window),
+        closed_through: None,
     };
     (reading, unassigned)
 }

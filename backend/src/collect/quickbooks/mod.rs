@@ -14,6 +14,7 @@
 //!
 //! QuickBooks Online (`online`: OAuth 2.0 with Intuit, the Accounting API) has its own
 //! variables, listed there.
+pub mod customers;
 pub mod online;
 pub mod qbxml;
 pub mod qwc;

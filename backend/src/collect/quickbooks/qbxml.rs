@@ -28,6 +28,7 @@
 //!   then comes from the label and the open groups), so the full name comes out the same.
 use chrono::{Datelike, NaiveDate};
 use qbr_shared::period::Month;
+use super::customers::CustomerSales;
 use qbr_shared::quickbooks::{PnlAccount, PnlReport, Section};
 use quick_xml::escape::{escape, resolve_predefined_entity};
 use quick_xml::events::{BytesRef, BytesStart, Event};
@@ -71,6 +72,13 @@ pub enum Request {
         to: NaiveDate,
         basis: Basis,
     },
+    /// `GeneralSummaryReportQueryRq`, `SalesByCustomerSummary`, by month: revenue per
+    /// client.
+    SalesByCustomer {
+        from: NaiveDate,
+        to: NaiveDate,
+        basis: Basis,
+    },
     /// `EmployeeQueryRq`, active employees only.
     ActiveEmployees,
     /// `PreferencesQueryRq`, for the closing date.
@@ -81,7 +89,9 @@ impl Request {
     /// The request element.
     pub fn rq_name(&self) -> &'static str {
         match self {
-            Request::ProfitAndLoss { .. } => "GeneralSummaryReportQueryRq",
+            Request::ProfitAndLoss { .. } | Request::SalesByCustomer { .. } => {
+                "GeneralSummaryReportQueryRq"
+            }
             Request::ActiveEmployees => "EmployeeQueryRq",
             Request::Preferences => "PreferencesQueryRq",
         }
@@ -90,7 +100,9 @@ impl Request {
     /// The answer element.
     pub fn rs_name(&self) -> &'static str {
         match self {
-            Request::ProfitAndLoss { .. } => "GeneralSummaryReportQueryRs",
+            Request::ProfitAndLoss { .. } | Request::SalesByCustomer { .. } => {
+                "GeneralSummaryReportQueryRs"
+            }
             Request::ActiveEmployees => "EmployeeQueryRs",
             Request::Preferences => "PreferencesQueryRs",
         }
@@ -101,6 +113,7 @@ impl Request {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Answer {
     ProfitAndLoss(PnlReport),
+    CustomerSales(CustomerSales),
     ActiveEmployees(u32),
     /// The closing date of the books, when one is set.
     Preferences {
@@ -139,20 +152,10 @@ pub fn request_xml(request: &Request, request_id: &str) -> String {
     let mut body = String::new();
     match request {
         Request::ProfitAndLoss { from, to, basis } => {
-            leaf(
-                &mut body,
-                "GeneralSummaryReportType",
-                "ProfitAndLossStandard",
-            );
-            body.push_str("<ReportPeriod>");
-            leaf(&mut body, "FromReportDate", &qb_date(*from));
-            leaf(&mut body, "ToReportDate", &qb_date(*to));
-            body.push_str("</ReportPeriod>");
-            leaf(&mut body, "SummarizeColumnsBy", "Month");
-            // QuickBooks' default shows only the months with activity; every month of
-            // the window must come back, even an empty one.
-            leaf(&mut body, "ReturnColumns", "All");
-            leaf(&mut body, "ReportBasis", basis.as_str());
+            summary_report(&mut body, "ProfitAndLossStandard", (*from, *to), *basis);
+        }
+        Request::SalesByCustomer { from, to, basis } => {
+            summary_report(&mut body, "SalesByCustomerSummary", (*from, *to), *basis);
         }
         Request::ActiveEmployees => {
             leaf(&mut body, "ActiveStatus", "ActiveOnly");
@@ -169,6 +172,20 @@ pub fn request_xml(request: &Request, request_id: &str) -> String {
          </QBXMLMsgsRq></QBXML>",
         id = escape(request_id),
     )
+}
+
+/// A summary report of `report_type` by month over `from..=to`.
+fn summary_report(body: &mut String, report_type: &str, (from, to): (NaiveDate, NaiveDate), basis: Basis) {
+    leaf(body, "GeneralSummaryReportType", report_type);
+    body.push_str("<ReportPeriod>");
+    leaf(body, "FromReportDate", &qb_date(from));
+    leaf(body, "ToReportDate", &qb_date(to));
+    body.push_str("</ReportPeriod>");
+    leaf(body, "SummarizeColumnsBy", "Month");
+    // QuickBooks' default shows only the months with activity; every month of the
+    // window must come back, even an empty one.
+    leaf(body, "ReturnColumns", "All");
+    leaf(body, "ReportBasis", basis.as_str());
 }
 
 /// Appends `<name>value</name>`.
@@ -225,6 +242,9 @@ fn empty_answer(asked: &Request) -> Answer {
             months: months_between(*from, *to),
             ..PnlReport::default()
         }),
+        Request::SalesByCustomer { from, to, .. } => {
+            Answer::CustomerSales(CustomerSales::empty(months_between(*from, *to)))
+        }
         Request::ActiveEmployees => Answer::ActiveEmployees(0),
         Request::Preferences => Answer::Preferences { closing_date: None },
     }
@@ -233,9 +253,14 @@ fn empty_answer(asked: &Request) -> Answer {
 /// Reads the children of the `...Rs` element.
 fn read_data(doc: &mut Doc, asked: &Request) -> Result<Answer, QbxmlError> {
     Ok(match asked {
-        Request::ProfitAndLoss { from, to, basis } => {
-            Answer::ProfitAndLoss(read_report(doc, Period::new(*from, *to), *basis)?)
-        }
+        Request::ProfitAndLoss { from, to, basis } => Answer::ProfitAndLoss(read_report::<Builder>(
+            doc,
+            Period::new(*from, *to),
+            *basis,
+        )?),
+        Request::SalesByCustomer { from, to, basis } => Answer::CustomerSales(
+            read_report::<CustomerRows>(doc, Period::new(*from, *to), *basis)?,
+        ),
         Request::ActiveEmployees => Answer::ActiveEmployees(count_children(doc, "EmployeeRet")?),
         Request::Preferences => Answer::Preferences {
             closing_date: read_closing_date(doc)?,
@@ -429,11 +454,24 @@ impl Column {
     }
 }
 
-fn read_report(doc: &mut Doc, period: Period, basis: Basis) -> Result<PnlReport, QbxmlError> {
+/// What a report's rows are read into: the profit and loss's accounts or the
+/// customers' sales.
+trait ReportRows: Sized {
+    type Report;
+    fn new(layout: Layout) -> Self;
+    fn row(&mut self, row: Row) -> Result<(), QbxmlError>;
+    fn finish(self) -> Result<Self::Report, QbxmlError>;
+}
+
+fn read_report<R: ReportRows>(
+    doc: &mut Doc,
+    period: Period,
+    basis: Basis,
+) -> Result<R::Report, QbxmlError> {
     let mut report = None;
     while let Some(tag) = doc.next_child()? {
         if tag.name == "ReportRet" && report.is_none() {
-            report = Some(read_report_ret(doc, period, basis)?);
+            report = Some(read_report_ret::<R>(doc, period, basis)?);
         } else {
             doc.skip()?;
         }
@@ -441,31 +479,32 @@ fn read_report(doc: &mut Doc, period: Period, basis: Basis) -> Result<PnlReport,
     report.ok_or_else(|| QbxmlError::Unexpected("the answer has no ReportRet".into()))
 }
 
-fn read_report_ret(doc: &mut Doc, period: Period, basis: Basis) -> Result<PnlReport, QbxmlError> {
+fn read_report_ret<R: ReportRows>(
+    doc: &mut Doc,
+    period: Period,
+    basis: Basis,
+) -> Result<R::Report, QbxmlError> {
     let mut columns = Vec::new();
-    let mut built: Option<Builder> = None;
+    let mut built: Option<R> = None;
     while let Some(tag) = doc.next_child()? {
         match tag.name.as_str() {
             "ReportBasis" => check_basis(&doc.text()?, basis)?,
             "ColDesc" => columns.push(read_column(doc, &tag)?),
             "ReportData" => {
-                let mut builder = Builder::new(Layout::of(&columns, period)?);
+                let mut rows = R::new(Layout::of(&columns, period)?);
                 while let Some(row) = doc.next_child()? {
                     let row = read_row(doc, row)?;
-                    builder.row(row)?;
+                    rows.row(row)?;
                 }
-                built = Some(builder);
+                built = Some(rows);
             }
             _ => doc.skip()?,
         }
     }
     match built {
-        Some(builder) => Ok(builder.finish()),
-        // A report without rows: no account had activity.
-        None => Ok(PnlReport {
-            months: Layout::of(&columns, period)?.months,
-            ..PnlReport::default()
-        }),
+        Some(rows) => rows.finish(),
+        // A report without rows: nothing had activity.
+        None => R::new(Layout::of(&columns, period)?).finish(),
     }
 }
 
@@ -781,7 +820,9 @@ struct Builder {
     totals: BTreeMap<String, Vec<f64>>,
 }
 
-impl Builder {
+impl ReportRows for Builder {
+    type Report = PnlReport;
+
     fn new(layout: Layout) -> Builder {
         Builder {
             layout,
@@ -792,12 +833,12 @@ impl Builder {
         }
     }
 
-    fn finish(self) -> PnlReport {
-        PnlReport {
+    fn finish(self) -> Result<PnlReport, QbxmlError> {
+        Ok(PnlReport {
             months: self.layout.months,
             accounts: self.accounts,
             totals: self.totals,
-        }
+        })
     }
 
     fn row(&mut self, row: Row) -> Result<(), QbxmlError> {
@@ -816,7 +857,9 @@ impl Builder {
             RowKind::Other => Ok(()),
         }
     }
+}
 
+impl Builder {
     fn section(&self) -> Option<Section> {
         self.groups.iter().rev().find_map(|g| match g {
             Group::Section(s, _) => Some(*s),
@@ -967,6 +1010,89 @@ impl Builder {
             None => {}
         }
         Ok(())
+    }
+}
+
+/// The rows of a sales-by-customer report. A customer without jobs is one `DataRow`
+/// (`RowData rowType="customer" value="<full name>"`); a customer with jobs opens with a
+/// `TextRow` of its name, its jobs' `DataRow`s (full names `Customer:Job`) and its own
+/// sales (`<customer> - Other`) follow, and a `SubtotalRow` closes it; the `TotalRow`
+/// is the report's total, checked against the customers' sum.
+struct CustomerRows {
+    layout: Layout,
+    /// The customers (and jobs with jobs of their own) open around the row.
+    open: Vec<String>,
+    sales: CustomerSales,
+    total: Option<Vec<f64>>,
+}
+
+impl ReportRows for CustomerRows {
+    type Report = CustomerSales;
+
+    fn new(layout: Layout) -> CustomerRows {
+        let sales = CustomerSales::empty(layout.months.clone());
+        CustomerRows {
+            layout,
+            open: Vec::new(),
+            sales,
+            total: None,
+        }
+    }
+
+    fn row(&mut self, row: Row) -> Result<(), QbxmlError> {
+        match row.kind {
+            RowKind::Text => {
+                let name = row
+                    .value
+                    .as_deref()
+                    .or(row.row_data.as_ref().map(|(_, v)| v.as_str()))
+                    .unwrap_or_else(|| self.layout.label(&row))
+                    .trim()
+                    .to_string();
+                if !name.is_empty() {
+                    self.open.push(name);
+                }
+            }
+            RowKind::Data => {
+                let name = self.customer_of(&row);
+                let amounts = self.layout.amounts(&row.cols)?;
+                self.sales.add(&name, &amounts);
+            }
+            RowKind::Subtotal => {
+                self.open.pop();
+            }
+            RowKind::Total => self.total = Some(self.layout.amounts(&row.cols)?),
+            RowKind::Other => {}
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<CustomerSales, QbxmlError> {
+        if let Some(total) = &self.total {
+            self.sales
+                .check_total(total)
+                .map_err(|e| QbxmlError::Unexpected(e.to_string()))?;
+        }
+        Ok(self.sales)
+    }
+}
+
+impl CustomerRows {
+    /// The name of a data row's customer: its `RowData` when that is a full name
+    /// (`Customer:Job`), else the outermost open customer (a job named by its leaf, or
+    /// the customer's own sales), else the `RowData` or the label.
+    fn customer_of(&self, row: &Row) -> String {
+        let named = row
+            .row_data
+            .as_ref()
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty());
+        match (named, self.open.first()) {
+            (Some(n), _) if n.contains(':') => n.to_string(),
+            (_, Some(outer)) => outer.clone(),
+            (Some(n), None) => n.to_string(),
+            (None, None) => self.layout.label(row).to_string(),
+        }
     }
 }
 
@@ -1315,12 +1441,72 @@ mod tests {
         let ledger = Ledger::sample(month("2025-06"));
         for r in [
             first_quarter(Basis::Accrual),
+            Request::SalesByCustomer {
+                from: date("2025-01-01"),
+                to: date("2025-06-30"),
+                basis: Basis::Cash,
+            },
             Request::ActiveEmployees,
             Request::Preferences,
         ] {
             let answer = ledger.respond(&request_xml(&r, "1"));
             assert!(answer.is_ok(), "{r:?}: {answer:?}");
         }
+    }
+
+    #[test]
+    fn sales_by_customer_add_jobs_to_their_customer() {
+        let last = month("2025-06");
+        let ledger = Ledger::sample(last);
+        let asked = Request::SalesByCustomer {
+            from: date("2024-06-01"),
+            to: date("2025-06-30"),
+            basis: Basis::Accrual,
+        };
+        let xml = ledger.answer(&request_xml(&asked, "3"));
+        assert!(xml.contains("SalesByCustomerSummary") || xml.contains("Sales by Customer"));
+        let Ok(Answer::CustomerSales(sales)) = read_answer(&xml, &asked) else {
+            panic!("not read: {xml}");
+        };
+        assert_eq!(sales.months.len(), 13);
+        let names: Vec<&str> = sales.customers.keys().map(String::as_str).collect();
+        assert_eq!(names, ["Acme Dental", "Blue Sky Partners Inc.", "Gamma & Sons"]);
+        // Every sale lands on its top-level customer's month, the job's on Acme Dental.
+        for (i, m) in sales.months.iter().enumerate() {
+            for (name, amounts) in &sales.customers {
+                let expected: f64 = ledger
+                    .sales
+                    .iter()
+                    .filter(|s| Month::from_date(s.date) == *m)
+                    .filter(|s| s.customer.split(':').next() == Some(name.as_str()))
+                    .map(|s| s.amount)
+                    .sum();
+                assert!((amounts[i] - expected).abs() < 0.005, "{name} {m}");
+            }
+        }
+        // The job's months are in Acme Dental's amounts (a job sale of 950.50).
+        let with_job = sales.customers["Acme Dental"][1];
+        assert!((with_job - (4_112.50 + 950.50)).abs() < 0.005, "{with_job}");
+    }
+
+    #[test]
+    fn a_sales_report_whose_rows_miss_the_total_is_refused() {
+        let ledger = Ledger::sample(month("2025-06"));
+        let asked = Request::SalesByCustomer {
+            from: date("2024-06-01"),
+            to: date("2025-06-30"),
+            basis: Basis::Accrual,
+        };
+        let xml = ledger.answer(&request_xml(&asked, "3"));
+        // Drop the first customer's row: the rows no longer add up to TOTAL.
+        let start = xml.find("<DataRow").unwrap_or_default();
+        let end = xml[start..].find("</DataRow>").unwrap_or_default() + start + 10;
+        let broken = format!("{}{}", &xml[..start], &xml[end..]);
+        let read = read_answer(&broken, &asked);
+        assert!(
+            matches!(&read, Err(QbxmlError::Unexpected(m)) if m.contains("add up to")),
+            "{read:?}"
+        );
     }
 
     // -------------------------------------------------------------- a report as QuickBooks writes it

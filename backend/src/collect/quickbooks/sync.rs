@@ -3,6 +3,7 @@
 //! values written like every collector's (manual and imported values kept, closed
 //! months frozen with drift), with the report kept beside them, all in one transaction.
 //! A mapping change replays the stored reports the same way.
+use super::customers::CustomerSales;
 use super::QuickBooksSettings;
 use crate::collect::collector::{BooksReading, Reading};
 use crate::collect::run::{self, RunError, RunOptions, RunReport};
@@ -24,6 +25,8 @@ pub struct Delivery {
     pub raw: String,
     pub active_employees: Option<u32>,
     pub closing_date: Option<NaiveDate>,
+    /// Sales by customer over the report's months (revenue per client), when asked.
+    pub customer_sales: Option<CustomerSales>,
 }
 
 /// The last month the books have closed: the month of QuickBooks' closing date when it
@@ -137,14 +140,16 @@ pub async fn store_delivery(
         values.push((current, "employees", f64::from(n)));
     }
     let unreconciled = map_report(&delivery.report, &mappings).unreconciled;
+    let closed = closed_through(delivery.closing_date, current, settings.closed_after_months);
+    let clients = delivery
+        .customer_sales
+        .as_ref()
+        .map(|sales| sales.client_reading(current, Some(closed)));
     let reading = Reading {
         values,
         flags,
-        closed_through: Some(closed_through(
-            delivery.closing_date,
-            current,
-            settings.closed_after_months,
-        )),
+        closed_through: Some(closed),
+        clients,
         books: Some(BooksReading {
             source: delivery.source,
             report: delivery.report,

@@ -26,6 +26,7 @@ const SERVER_VERSION: &str = concat!("QBR Dashboard ", env!("CARGO_PKG_VERSION")
 enum Planned {
     Preferences,
     ProfitAndLoss { from: NaiveDate, to: NaiveDate },
+    SalesByCustomer { from: NaiveDate, to: NaiveDate },
     ActiveEmployees,
 }
 
@@ -34,6 +35,11 @@ impl Planned {
         match self {
             Planned::Preferences => Request::Preferences,
             Planned::ProfitAndLoss { from, to } => Request::ProfitAndLoss {
+                from: *from,
+                to: *to,
+                basis,
+            },
+            Planned::SalesByCustomer { from, to } => Request::SalesByCustomer {
                 from: *from,
                 to: *to,
                 basis,
@@ -146,9 +152,9 @@ impl WebConnector<'_> {
         Ok(vec![ticket, String::new()])
     }
 
-    /// The requests of a new session: the closing date, the profit and loss of the
-    /// current month and the 12 before (or from a pending backfill), and the head count
-    /// when it is collected.
+    /// The requests of a new session: the closing date, the profit and loss and the
+    /// sales by customer of the current month and the 12 before (or from a pending
+    /// backfill), and the head count when it is collected.
     async fn plan(&self, conn: &mut AsyncPgConnection) -> Result<Vec<Planned>, Failed> {
         let org = org::load(conn, self.organization_id)
             .await?
@@ -158,7 +164,11 @@ impl WebConnector<'_> {
         let current = org.current_month(Utc::now());
         let backfill = store::pending_backfill(conn, org.id).await?;
         let (from, to) = sync::report_range(current, backfill, 12);
-        let mut plan = vec![Planned::Preferences, Planned::ProfitAndLoss { from, to }];
+        let mut plan = vec![
+            Planned::Preferences,
+            Planned::ProfitAndLoss { from, to },
+            Planned::SalesByCustomer { from, to },
+        ];
         if self.settings.count_employees {
             plan.push(Planned::ActiveEmployees);
         }
@@ -368,12 +378,14 @@ fn delivery(plan: &[Planned], answers: &[String], basis: Basis) -> anyhow::Resul
     let mut raw = String::new();
     let mut closing_date = None;
     let mut active_employees = None;
+    let mut customer_sales = None;
     for (asked, xml) in plan.iter().zip(answers) {
         match qbxml::read_answer(xml, &asked.request(basis))? {
             Answer::ProfitAndLoss(r) => {
                 report = Some(r);
                 raw = xml.clone();
             }
+            Answer::CustomerSales(sales) => customer_sales = Some(sales),
             Answer::Preferences { closing_date: d } => closing_date = d,
             Answer::ActiveEmployees(n) => active_employees = Some(n),
             Answer::Error { code, message } => {
@@ -388,6 +400,7 @@ fn delivery(plan: &[Planned], answers: &[String], basis: Basis) -> anyhow::Resul
         raw,
         active_employees,
         closing_date,
+        customer_sales,
     })
 }
 

@@ -23,6 +23,7 @@ pub struct LedgerAccount {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QbRequestKind {
     ProfitAndLoss,
+    SalesByCustomer,
     Employees,
     Preferences,
 }
@@ -30,7 +31,9 @@ pub enum QbRequestKind {
 impl QbRequestKind {
     fn rs_name(self) -> &'static str {
         match self {
-            QbRequestKind::ProfitAndLoss => "GeneralSummaryReportQueryRs",
+            QbRequestKind::ProfitAndLoss | QbRequestKind::SalesByCustomer => {
+                "GeneralSummaryReportQueryRs"
+            }
             QbRequestKind::Employees => "EmployeeQueryRs",
             QbRequestKind::Preferences => "PreferencesQueryRs",
         }
@@ -125,6 +128,9 @@ pub struct Ledger {
     pub company_name: String,
     pub accounts: Vec<LedgerAccount>,
     pub employees_active: u32,
+    /// Invoices and sales receipts by customer (`Customer:Job`), for the sales by
+    /// customer report.
+    pub sales: Vec<crate::intuit::Sale>,
     /// The closing date of the books (Accounting preferences), when set.
     pub closing_date: Option<NaiveDate>,
     /// Answer with an error status instead (see [`LedgerFault`]).
@@ -134,6 +140,32 @@ pub struct Ledger {
 /// An amount in cents, as money.
 fn cents(c: i64) -> f64 {
     c as f64 / 100.0
+}
+
+/// Sales of the sample's 13 months from `first`: a customer with a job and own sales,
+/// one with a credit memo larger than a month's billing, one with sales in some months
+/// only; amounts with cents.
+fn sample_sales(first: Month) -> Vec<crate::intuit::Sale> {
+    let mut out = Vec::new();
+    for i in 0..13 {
+        let month = first.add_months(i);
+        let mut sale = |day: u32, customer: &str, c: i64| {
+            if c != 0 {
+                out.push(crate::intuit::Sale {
+                    date: month.first_day().with_day(day).unwrap_or(month.first_day()),
+                    customer: customer.into(),
+                    amount: cents(c),
+                });
+            }
+        };
+        let i = i64::from(i);
+        sale(3, "Acme Dental", 410_000 + i * 1_250);
+        sale(17, "Acme Dental:Office move", if i % 4 == 1 { 95_050 } else { 0 });
+        sale(5, "Blue Sky Partners Inc.", 288_833);
+        sale(21, "Blue Sky Partners Inc.", if i == 6 { -300_000 } else { 0 });
+        sale(9, "Gamma & Sons", if i % 2 == 0 { 12_999 + i } else { 0 });
+    }
+    out
 }
 
 impl Ledger {
@@ -217,6 +249,7 @@ impl Ledger {
             company_name: "Northwind MSP LLC".into(),
             accounts,
             employees_active: 12,
+            sales: sample_sales(first),
             closing_date: closing,
             fault: None,
         }
@@ -307,6 +340,7 @@ impl Ledger {
         }
         let (status, body) = match query {
             Query::ProfitAndLoss(p) => (Status::OK, self.report(p)),
+            Query::SalesByCustomer(p) => (Status::OK, self.sales_report(p)),
             Query::Employees(e) if self.employees_active == 0 || !e.active_only => {
                 (Status::NO_MATCH, String::new())
             }
@@ -523,6 +557,82 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// `ReportRet` of the sales by customer summary: a `DataRow` per customer
+    /// (`RowData rowType="customer"`), a customer with jobs as a `TextRow`, its jobs,
+    /// its own sales as `<name> - Other` and `Total <name>`; `TOTAL` last.
+    fn sales_report(&self, q: &PnlQuery) -> String {
+        let (from, to) = self.period(q);
+        let columns = self.columns(q, from, to);
+        let mut root = Node {
+            own: vec![0.0; columns.len()],
+            ..Node::default()
+        };
+        for sale in &self.sales {
+            let Some(col) = columns
+                .iter()
+                .position(|c| c.months.contains(&Month::from_date(sale.date)))
+            else {
+                continue;
+            };
+            if sale.date < from || sale.date > to {
+                continue;
+            }
+            let mut node = &mut root;
+            let mut full = String::new();
+            for part in sale.customer.split(':') {
+                if !full.is_empty() {
+                    full.push(':');
+                }
+                full.push_str(part);
+                node = node.children.entry(part.to_string()).or_insert_with(|| Node {
+                    leaf: part.to_string(),
+                    full: full.clone(),
+                    own: vec![0.0; columns.len()],
+                    ..Node::default()
+                });
+            }
+            node.own[col] += sale.amount;
+        }
+        let mut writer = RowWriter::new(columns.len());
+        writer.row_type = "customer";
+        for child in root.children.values().filter(|c| c.shown()) {
+            writer.account(child);
+        }
+        writer.total("TOTAL", &root.sum());
+        let mut out = String::new();
+        out.push_str("<ReportRet>\n<ReportTitle>Sales by Customer Summary</ReportTitle>\n");
+        let _ = writeln!(out, "<ReportSubtitle>{}</ReportSubtitle>", subtitle(from, to));
+        let _ = writeln!(out, "<ReportBasis>{}</ReportBasis>", q.basis);
+        let _ = writeln!(out, "<NumRows>{}</NumRows>", writer.rows);
+        let _ = writeln!(out, "<NumColumns>{}</NumColumns>", columns.len() + 2);
+        out.push_str("<NumColTitleRows>1</NumColTitleRows>\n");
+        out.push_str(
+            "<ColDesc colID=\"1\" dataType=\"STRTYPE\">\n<ColTitle titleRow=\"1\" />\n\
+             <ColType>Label</ColType>\n</ColDesc>\n",
+        );
+        for (i, c) in columns.iter().enumerate() {
+            let _ = write!(
+                out,
+                "<ColDesc colID=\"{}\" dataType=\"AMTTYPE\">\n<ColTitle titleRow=\"1\" \
+                 value=\"{}\" />\n<ColType>Amount</ColType>\n</ColDesc>\n",
+                i + 2,
+                xml_escape(&c.title)
+            );
+        }
+        let _ = write!(
+            out,
+            "<ColDesc colID=\"{}\" dataType=\"AMTTYPE\">\n<ColTitle titleRow=\"1\" \
+             value=\"TOTAL\" />\n<ColType>Total</ColType>\n</ColDesc>\n",
+            columns.len() + 2
+        );
+        out.push_str("<ReportData>\n");
+        out.push_str(&writer.out);
+        out.push_str("</ReportData>\n</ReportRet>\n");
+        out
+    }
+}
+
 /// `<?qbxml version="13.0"?>` must be there, and known.
 fn check_version(doc: &Document) -> Result<(), ComError> {
     let pi = doc
@@ -648,6 +758,8 @@ struct RowWriter {
     out: String,
     rows: usize,
     columns: usize,
+    /// `RowData`'s `rowType`: `account` in a profit and loss, `customer` in sales.
+    row_type: &'static str,
 }
 
 impl RowWriter {
@@ -656,6 +768,7 @@ impl RowWriter {
             out: String::new(),
             rows: 0,
             columns,
+            row_type: "account",
         }
     }
 
@@ -704,7 +817,8 @@ impl RowWriter {
         let cols = self.cols(label, amounts);
         let _ = write!(
             self.out,
-            "<DataRow rowNumber=\"{n}\">\n<RowData rowType=\"account\" value=\"{}\" />\n{cols}</DataRow>\n",
+            "<DataRow rowNumber=\"{n}\">\n<RowData rowType=\"{}\" value=\"{}\" />\n{cols}</DataRow>\n",
+            self.row_type,
             xml_escape(full_name)
         );
     }
@@ -715,7 +829,8 @@ impl RowWriter {
         let row_data = account
             .map(|a| {
                 format!(
-                    "<RowData rowType=\"account\" value=\"{}\" />\n",
+                    "<RowData rowType=\"{}\" value=\"{}\" />\n",
+                    self.row_type,
                     xml_escape(a)
                 )
             })
@@ -810,6 +925,7 @@ fn rs_element(
 /// A request of the message, checked against the schema.
 enum Query {
     ProfitAndLoss(PnlQuery),
+    SalesByCustomer(PnlQuery),
     Employees(EmployeeQuery),
     Preferences { request_id: Option<String> },
 }
@@ -875,7 +991,14 @@ impl Query {
         match rq.name.as_str() {
             "GeneralSummaryReportQueryRq" => {
                 in_order(rq, &SUMMARY_REPORT_ORDER)?;
-                Ok(Query::ProfitAndLoss(PnlQuery::read(rq, request_id)?))
+                let report = rq.text_at("GeneralSummaryReportType").map(str::trim);
+                let query = PnlQuery::read(rq, request_id)?;
+                // The fake knows the two reports the server asks for.
+                match report {
+                    Some("ProfitAndLossStandard") => Ok(Query::ProfitAndLoss(query)),
+                    Some("SalesByCustomerSummary") => Ok(Query::SalesByCustomer(query)),
+                    _ => Err(ComError::parse()),
+                }
             }
             "EmployeeQueryRq" => {
                 in_order(rq, &EMPLOYEE_ORDER)?;
@@ -902,6 +1025,7 @@ impl Query {
     fn kind(&self) -> QbRequestKind {
         match self {
             Query::ProfitAndLoss(_) => QbRequestKind::ProfitAndLoss,
+            Query::SalesByCustomer(_) => QbRequestKind::SalesByCustomer,
             Query::Employees(_) => QbRequestKind::Employees,
             Query::Preferences { .. } => QbRequestKind::Preferences,
         }
@@ -909,7 +1033,7 @@ impl Query {
 
     fn request_id(&self) -> Option<&str> {
         match self {
-            Query::ProfitAndLoss(p) => p.request_id.as_deref(),
+            Query::ProfitAndLoss(p) | Query::SalesByCustomer(p) => p.request_id.as_deref(),
             Query::Employees(e) => e.request_id.as_deref(),
             Query::Preferences { request_id } => request_id.as_deref(),
         }
@@ -918,11 +1042,6 @@ impl Query {
 
 impl PnlQuery {
     fn read(rq: &Element, request_id: Option<String>) -> Result<PnlQuery, ComError> {
-        let report_type = rq.text_at("GeneralSummaryReportType").map(str::trim);
-        // The fake knows the one report the server asks for.
-        if report_type != Some("ProfitAndLossStandard") {
-            return Err(ComError::parse());
-        }
         if let Some(period) = rq.child("ReportPeriod") {
             in_order(period, &["FromReportDate", "ToReportDate"])?;
         }

@@ -21,6 +21,7 @@
 //! (`super`) apply as they do to QuickBooks Desktop.
 pub mod client;
 pub mod connect;
+pub mod customer_sales;
 pub mod report;
 mod run;
 

@@ -23,8 +23,10 @@ const MAX_DEPTH: usize = 16;
 /// Why a report could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ReportError {
-    #[error("the report is not the JSON of a ProfitAndLoss report: {0}")]
+    #[error("the report is not the JSON of a report by month: {0}")]
     Json(String),
+    #[error("{0}")]
+    Unbalanced(String),
     #[error("the report has no month columns (was it asked with summarize_column_by=Month?)")]
     NoMonths,
     #[error("the report's month columns are not in order: {0}")]
@@ -36,67 +38,67 @@ pub enum ReportError {
 }
 
 #[derive(Debug, Deserialize)]
-struct Report {
+pub(super) struct Report {
     #[serde(rename = "Columns", default)]
-    columns: Columns,
+    pub(super) columns: Columns,
     #[serde(rename = "Rows", default)]
-    rows: Rows,
+    pub(super) rows: Rows,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Columns {
+pub(super) struct Columns {
     #[serde(rename = "Column", default)]
-    column: Vec<Column>,
+    pub(super) column: Vec<Column>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Column {
+pub(super) struct Column {
     #[serde(rename = "ColType", default)]
-    col_type: String,
+    pub(super) col_type: String,
     #[serde(rename = "MetaData", default)]
-    meta_data: Vec<NameValue>,
+    pub(super) meta_data: Vec<NameValue>,
 }
 
 #[derive(Debug, Deserialize)]
-struct NameValue {
+pub(super) struct NameValue {
     #[serde(rename = "Name", default)]
-    name: String,
+    pub(super) name: String,
     #[serde(rename = "Value", default)]
-    value: String,
+    pub(super) value: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Rows {
+pub(super) struct Rows {
     #[serde(rename = "Row", default)]
-    row: Vec<Row>,
+    pub(super) row: Vec<Row>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Row {
+pub(super) struct Row {
     #[serde(rename = "type", default)]
-    kind: Option<String>,
+    pub(super) kind: Option<String>,
     #[serde(default)]
-    group: Option<String>,
+    pub(super) group: Option<String>,
     #[serde(rename = "Header", default)]
-    header: Option<Cells>,
+    pub(super) header: Option<Cells>,
     #[serde(rename = "Rows", default)]
-    rows: Option<Rows>,
+    pub(super) rows: Option<Rows>,
     #[serde(rename = "Summary", default)]
-    summary: Option<Cells>,
+    pub(super) summary: Option<Cells>,
     #[serde(rename = "ColData", default)]
-    col_data: Option<Vec<Cell>>,
+    pub(super) col_data: Option<Vec<Cell>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Cells {
+pub(super) struct Cells {
     #[serde(rename = "ColData", default)]
-    col_data: Vec<Cell>,
+    pub(super) col_data: Vec<Cell>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Cell {
+pub(super) struct Cell {
     #[serde(default)]
-    value: String,
+    pub(super) value: String,
 }
 
 /// Reads the JSON of a `ProfitAndLoss` report by month.
@@ -121,7 +123,7 @@ pub fn parse(json: &str) -> Result<PnlReport, ReportError> {
 
 /// The index and month of every month column, oldest first (the `Total` column has no
 /// `StartDate`, so it is left out).
-fn month_columns(columns: &[Column]) -> Result<Vec<(usize, Month)>, ReportError> {
+pub(super) fn month_columns(columns: &[Column]) -> Result<Vec<(usize, Month)>, ReportError> {
     let mut out: Vec<(usize, Month)> = Vec::new();
     for (i, c) in columns.iter().enumerate() {
         if !c.col_type.eq_ignore_ascii_case("money") {
@@ -276,7 +278,7 @@ impl Reader<'_> {
 }
 
 /// `"1234.50"`, `"-50.00"`, `""` (zero); thousands separators tolerated.
-fn amount(text: &str) -> Option<f64> {
+pub(super) fn amount(text: &str) -> Option<f64> {
     if text.is_empty() {
         return Some(0.0);
     }

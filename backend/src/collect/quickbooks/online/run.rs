@@ -6,7 +6,7 @@
 //! per organization at a time (an advisory lock), so two never spend the same refresh
 //! token.
 use super::client::{Company, Intuit, IntuitError, TokenKeeper, Tokens};
-use super::{connect, report};
+use super::{connect, customer_sales, report};
 use crate::collect::quickbooks::sync::{self as books, Delivery};
 use crate::collect::quickbooks::QuickBooksSettings;
 use crate::collect::run::try_lock;
@@ -150,6 +150,8 @@ async fn locked_sync(
     let (from, to) = books::report_range(current, None, 12);
     let raw = company.profit_and_loss(from, to, settings.basis).await?;
     let report = report::parse(&raw).map_err(failed)?;
+    let sales_raw = company.customer_sales(from, to, settings.basis).await?;
+    let customer_sales = customer_sales::parse(&sales_raw).map_err(failed)?;
     let active_employees = if settings.count_employees {
         Some(company.active_employees().await?)
     } else {
@@ -169,6 +171,7 @@ async fn locked_sync(
         // Intuit's closing date is a company preference this app does not read:
         // months close after QUICKBOOKS_CLOSED_AFTER_MONTHS.
         closing_date: None,
+        customer_sales: Some(customer_sales),
     };
     books::store_delivery(pool, org, settings, delivery, trigger)
         .await
