@@ -30,6 +30,12 @@ words! {
         AgreementMrr = "agreement_mrr",
         /// What the client was invoiced in the month (QuickBooks sales, or typed in).
         Revenue = "revenue",
+        /// Reactive tickets entered in the month that have a first response
+        /// (`dateResponded`).
+        RespondedTickets = "responded_tickets",
+        /// Hours from entry to first response, summed over those tickets (with
+        /// `responded_tickets`, the average first response).
+        ResponseHours = "response_hours",
     }
 }
 
@@ -85,7 +91,11 @@ impl ClientMetric {
     /// Whether `value` is one this metric can take: finite, below 10^14, and not
     /// negative except revenue (a credit memo larger than a month's billing).
     pub fn accepts(self, value: f64) -> Result<(), String> {
-        let floor = if self == ClientMetric::Revenue { -1e14 } else { 0.0 };
+        let floor = if self == ClientMetric::Revenue {
+            -1e14
+        } else {
+            0.0
+        };
         if value.is_finite() && value > -1e14 && value < 1e14 && value >= floor {
             Ok(())
         } else if self == ClientMetric::Revenue {
@@ -106,6 +116,8 @@ impl ClientMetric {
             ClientMetric::Seats => "Seats",
             ClientMetric::AgreementMrr => "Agreement MRR",
             ClientMetric::Revenue => "Revenue",
+            ClientMetric::RespondedTickets => "Tickets responded to",
+            ClientMetric::ResponseHours => "Hours to first response",
         }
     }
 
@@ -122,11 +134,13 @@ impl ClientMetric {
         match self {
             ClientMetric::ReactiveTicketsCreated
             | ClientMetric::ReactiveTicketsClosed
+            | ClientMetric::RespondedTickets
             | ClientMetric::Endpoints
             | ClientMetric::Seats => ClientUnit::Count,
             ClientMetric::ReactiveHours
             | ClientMetric::ServiceHours
-            | ClientMetric::AgreementHours => ClientUnit::Hours,
+            | ClientMetric::AgreementHours
+            | ClientMetric::ResponseHours => ClientUnit::Hours,
             ClientMetric::AgreementMrr | ClientMetric::Revenue => ClientUnit::Usd,
         }
     }
@@ -180,6 +194,8 @@ words! {
         MarginPct = "margin_pct",
         /// The share of service hours charged to an agreement.
         AgreementCoverage = "agreement_coverage",
+        /// Average hours from a reactive ticket's entry to its first response.
+        FirstResponse = "first_response",
     }
 }
 
@@ -201,13 +217,16 @@ impl ClientNumber {
             ClientNumber::Margin => "Margin",
             ClientNumber::MarginPct => "Margin %",
             ClientNumber::AgreementCoverage => "Hours on agreement",
+            ClientNumber::FirstResponse => "Average first response",
         }
     }
 
     pub fn unit(self) -> ClientUnit {
         match self {
             ClientNumber::TicketsPerEndpoint => ClientUnit::Count,
-            ClientNumber::Rhem | ClientNumber::HoursPerSeat => ClientUnit::Hours,
+            ClientNumber::Rhem | ClientNumber::HoursPerSeat | ClientNumber::FirstResponse => {
+                ClientUnit::Hours
+            }
             ClientNumber::EffectiveRate => ClientUnit::UsdPerHour,
             ClientNumber::ServiceCost | ClientNumber::Margin => ClientUnit::Usd,
             ClientNumber::MarginPct | ClientNumber::AgreementCoverage => ClientUnit::Share,
@@ -219,7 +238,8 @@ impl ClientNumber {
             ClientNumber::TicketsPerEndpoint
             | ClientNumber::Rhem
             | ClientNumber::HoursPerSeat
-            | ClientNumber::ServiceCost => Better::Lower,
+            | ClientNumber::ServiceCost
+            | ClientNumber::FirstResponse => Better::Lower,
             _ => Better::Higher,
         }
     }
@@ -257,6 +277,8 @@ impl ClientNumber {
             ClientNumber::EffectiveRate => b(Some(125.0), None, Some(100.0), None),
             ClientNumber::MarginPct => b(Some(0.5), None, Some(0.3), None),
             ClientNumber::AgreementCoverage => b(Some(0.8), None, Some(0.6), None),
+            // A reactive ticket answered within the hour is green, within four yellow.
+            ClientNumber::FirstResponse => b(None, Some(1.0), None, Some(4.0)),
             ClientNumber::ServiceCost | ClientNumber::Margin => None,
         }
     }
@@ -265,7 +287,7 @@ impl ClientNumber {
 /// A period's inputs of one client: each metric's value, `None` where no month has one.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Inputs {
-    values: [Option<f64>; 9],
+    values: [Option<f64>; ClientMetric::ALL.len()],
     /// Months the period spans (1, 3 or 12): the "per month" divisor.
     pub months: u32,
 }
@@ -285,8 +307,8 @@ impl Inputs {
         month_values: impl IntoIterator<Item = &'a [(ClientMetric, f64)]>,
         months: u32,
     ) -> Inputs {
-        let mut sums = [0.0f64; 9];
-        let mut seen = [0u32; 9];
+        let mut sums = [0.0f64; ClientMetric::ALL.len()];
+        let mut seen = [0u32; ClientMetric::ALL.len()];
         for values in month_values {
             for (m, v) in values {
                 sums[m.index()] += v;
@@ -385,6 +407,10 @@ pub fn numbers(
                 ClientNumber::Margin => margin,
                 ClientNumber::MarginPct => ratio(margin, revenue),
                 ClientNumber::AgreementCoverage => ratio(inputs.get(M::AgreementHours), hours),
+                ClientNumber::FirstResponse => ratio(
+                    inputs.get(M::ResponseHours),
+                    inputs.get(M::RespondedTickets),
+                ),
             };
             let status = bands(number).map_or(Status::None, |b| b.status(value));
             NumberValue {

@@ -231,6 +231,21 @@ fn support_table(c: &mut Composer, data: &ClientReportData) {
     cells.extend(data.months.iter().map(|p| Cell::plain(ratio(p))));
     cells.push(Cell::plain(ratio(&data.current)).bold());
     rows.push(Row::Data(cells));
+    // How fast a reported problem was first answered, on average.
+    let response = |p: &ClientPeriod| {
+        let first = match (
+            input(p, ClientMetric::ResponseHours),
+            input(p, ClientMetric::RespondedTickets),
+        ) {
+            (Some(hours), Some(n)) if n > 0.0 => Some(hours / n),
+            _ => None,
+        };
+        show(ClientUnit::Hours, first)
+    };
+    let mut cells = vec![Cell::plain("Average first response")];
+    cells.extend(data.months.iter().map(|p| Cell::plain(response(p))));
+    cells.push(Cell::plain(response(&data.current)).bold());
+    rows.push(Row::Data(cells));
     table::draw(c, &columns, &rows, 17.0);
     c.y += 10.0;
 }

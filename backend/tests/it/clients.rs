@@ -345,7 +345,7 @@ async fn client_history_is_imported_before_collection() {
         .unwrap()
         .contains("'Delta Vet'"));
     // A bad row names its place; nothing changes.
-    let bad = "client,month,metric,value\nAcme Dental,2024-11,revenue,-1\n";
+    let bad = "client,month,metric,value\nAcme Dental,2024-11,service_hours,-1\n";
     let resp = import(&app, "commit=true", "bad.csv", bad.as_bytes()).await;
     assert_error(&resp, 400, "INVALID_BODY");
     assert!(resp.1["error"]["message"]
@@ -516,7 +516,8 @@ async fn client_numbers_are_judged_by_the_client_s_bands_then_the_organization_s
     assert_eq!(status, 200, "{body}");
     assert_eq!(rhem_of_acme(&app.get(&ranking_path).await.1).1, "green");
     let (_, thresholds) = app.get("/api/qbr/clients/thresholds").await;
-    assert_eq!(thresholds["data"]["defaults"].as_array().unwrap().len(), 6);
+    // Every number with default bands: service cost and margin in dollars have none.
+    assert_eq!(thresholds["data"]["defaults"].as_array().unwrap().len(), 7);
     let (_, audit) = app.get("/api/qbr/audit?limit=1").await;
     assert_eq!(
         audit["data"]["entries"][0]["action"],

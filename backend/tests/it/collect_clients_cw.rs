@@ -64,6 +64,12 @@ fn tk(
     for_company(row, company, name(company))
 }
 
+/// The ticket with its first response at `at`.
+fn responded(mut row: Value, at: &str) -> Value {
+    row["dateResponded"] = json!(at);
+    row
+}
+
 fn entry(id: i64, company: i64, ticket: i64, hours: f64, at: &str) -> Value {
     for_company(time_entry(id, ticket, hours, t(at)), company, name(company))
 }
@@ -90,46 +96,57 @@ fn data() -> CwData {
     let hd = "Help Desk";
     let tickets = vec![
         // Feb 28 23:59:59 CST → February; closed Mar 1 00:00:00 CST → March.
-        classified(
-            tk(
-                1,
-                ACME,
-                hd,
-                ">Closed",
-                None,
-                "2025-03-01T05:59:59Z",
-                Some("2025-03-01T06:00:00Z"),
+        // First response 1.5 h later, in March: counts in February, its entry month.
+        responded(
+            classified(
+                tk(
+                    1,
+                    ACME,
+                    hd,
+                    ">Closed",
+                    None,
+                    "2025-03-01T05:59:59Z",
+                    Some("2025-03-01T06:00:00Z"),
+                ),
+                "Incident",
+                "Priority 2 - High",
             ),
-            "Incident",
-            "Priority 2 - High",
+            "2025-03-01T07:29:59Z",
         ),
         // Mar 1 00:00:00 CST → March; closed Mar 31 23:59:59 CDT → March.
-        classified(
-            tk(
-                2,
-                ACME,
-                hd,
-                "Closed",
-                None,
-                "2025-03-01T06:00:00Z",
-                Some("2025-04-01T04:59:59Z"),
+        responded(
+            classified(
+                tk(
+                    2,
+                    ACME,
+                    hd,
+                    "Closed",
+                    None,
+                    "2025-03-01T06:00:00Z",
+                    Some("2025-04-01T04:59:59Z"),
+                ),
+                "Request",
+                "Priority 3 - Medium",
             ),
-            "Request",
-            "Priority 3 - Medium",
+            "2025-03-01T06:15:00Z",
         ),
         // Another board: in the breakdown, not reactive.
-        classified(
-            tk(
-                3,
-                ACME,
-                "Projects",
-                ">Closed",
-                None,
-                "2025-03-10T15:00:00Z",
-                Some("2025-03-11T15:00:00Z"),
+        // Not reactive: its response does not count.
+        responded(
+            classified(
+                tk(
+                    3,
+                    ACME,
+                    "Projects",
+                    ">Closed",
+                    None,
+                    "2025-03-10T15:00:00Z",
+                    Some("2025-03-11T15:00:00Z"),
+                ),
+                "Project",
+                "Priority 3 - Medium",
             ),
-            "Project",
-            "Priority 3 - Medium",
+            "2025-03-10T16:00:00Z",
         ),
         tk(4, BLUE_SKY, hd, "New", None, "2025-02-10T15:00:00Z", None),
         // "Completed" is not a closed status.
@@ -198,8 +215,11 @@ fn data() -> CwData {
             "2025-05-01T05:00:00Z",
             None,
         ),
-        // Apr 30 23:59:59 CDT → April.
-        tk(12, LAKESIDE, hd, "New", None, "2025-05-01T04:59:59Z", None),
+        // Apr 30 23:59:59 CDT → April; a response dated before the entry counts as 0 h.
+        responded(
+            tk(12, LAKESIDE, hd, "New", None, "2025-05-01T04:59:59Z", None),
+            "2025-05-01T04:49:59Z",
+        ),
         // No company at all (should not happen): counts for the organization only.
         ticket(13, "Projects", "New", None, t("2025-03-03T15:00:00Z"), None),
     ];
@@ -365,12 +385,20 @@ async fn per_company_values_are_exact_on_month_boundaries() {
             (ACME, [2500.0, 2500.0, 2500.0]), (BLUE_SKY, [0.0, 1200.0, 1200.0]),
             (BLUE_SKY_INC, [150.0, 150.0, 0.0]), (LAKESIDE, [300.0, 0.0, 0.0]), (ENER, [0.0, 0.0, 0.0]),
         ]),
+        (RespondedTickets, vec![
+            (ACME, [1.0, 1.0, 0.0]), (BLUE_SKY, [0.0, 0.0, 0.0]), (BLUE_SKY_INC, [0.0, 0.0, 0.0]),
+            (LAKESIDE, [0.0, 0.0, 1.0]), (ENER, [0.0, 0.0, 0.0]),
+        ]),
+        (ResponseHours, vec![
+            (ACME, [1.5, 0.25, 0.0]), (BLUE_SKY, [0.0, 0.0, 0.0]), (BLUE_SKY_INC, [0.0, 0.0, 0.0]),
+            (LAKESIDE, [0.0, 0.0, 0.0]), (ENER, [0.0, 0.0, 0.0]),
+        ]),
     ];
     for (metric, rows) in expected {
         assert_eq!(table(c, metric), rows, "{metric:?}");
     }
-    // Nothing else: the six metrics of three months of five companies.
-    assert_eq!(c.values.len(), 6 * 3 * 5);
+    // Nothing else: the eight metrics of three months of five companies.
+    assert_eq!(c.values.len(), 8 * 3 * 5);
 }
 
 #[tokio::test]
@@ -644,6 +672,7 @@ async fn a_stored_run_links_clients_and_reconciles() {
         "Support by month",
         "Reactive tickets created",
         "Closed per ticket opened",
+        "Average first response",
         "Hours on agreement",
         "RHEM",
     ] {

@@ -71,6 +71,10 @@ pub struct Ticket {
     pub date_entered: DateTime<Utc>,
     #[serde(default)]
     pub closed_date: Option<DateTime<Utc>>,
+    /// The first response (ConnectWise sets it when the ticket first leaves its new
+    /// status or a technician first replies).
+    #[serde(default)]
+    pub date_responded: Option<DateTime<Utc>>,
 }
 
 /// An agreement (`/finance/agreements`), only the fields we read.
@@ -102,7 +106,7 @@ pub struct Agreement {
 
 /// The fields of a ticket listing (what [`Ticket`] reads).
 const TICKET_FIELDS: &str = "id,company/id,company/name,board/name,type/name,priority/name,\
-status/name,dateEntered,closedDate";
+status/name,dateEntered,closedDate,dateResponded";
 /// The fields of a time entry listing (what [`TimeEntry`] reads).
 const ENTRY_FIELDS: &str =
     "id,chargeToId,actualHours,dateEntered,company/id,company/name,agreement/id";

@@ -11,6 +11,9 @@
 //! - Reactive hours: the time entries the organization's `reactive_time_spent`
 //!   counts (the same `is_reactive` test), by the entry's company. Service hours: every
 //!   service-ticket entry. Agreement hours: the entries charged to an agreement.
+//! - First response: of the reactive tickets entered in the month, those with a
+//!   `dateResponded`, and the hours from `dateEntered` to it summed over them (a
+//!   response dated before the entry counts as 0).
 //! - Tickets by board, type and priority: tickets (not children) entered in the month,
 //!   every board; a missing category is [`NONE`].
 //! - Agreement MRR: the monthly equivalent of each agreement's bill amount
@@ -35,13 +38,15 @@ use std::collections::BTreeMap;
 pub const NONE: &str = "(none)";
 
 /// The metrics this module reads, in the order values are listed.
-pub const METRICS: [ClientMetric; 6] = [
+pub const METRICS: [ClientMetric; 8] = [
     ClientMetric::ReactiveTicketsCreated,
     ClientMetric::ReactiveTicketsClosed,
     ClientMetric::ReactiveHours,
     ClientMetric::ServiceHours,
     ClientMetric::AgreementHours,
     ClientMetric::AgreementMrr,
+    ClientMetric::RespondedTickets,
+    ClientMetric::ResponseHours,
 ];
 
 /// Which tickets are reactive and closed (the collector's settings).
@@ -81,6 +86,7 @@ pub fn client_reading(
     unassigned.entries = entries.iter().filter(|e| e.company.is_none()).count();
     unassigned.agreements = agreements.iter().filter(|a| a.company.is_none()).count();
     let (created, closed) = reactive_tickets(tickets, window, rules);
+    let (responded, response) = first_responses(tickets, window, rules);
     let [reactive, service, agreement] = hours(entries, window, is_reactive_entry);
     let (mrr, not_recurring) = agreement_mrr(agreements, window);
     unassigned.agreements_not_recurring = not_recurring;
@@ -97,6 +103,8 @@ pub fn client_reading(
                 micro(&service, &k),
                 micro(&agreement, &k),
                 micro(&mrr, &k),
+                counted(&responded, &k),
+                micro(&response, &k),
             ];
             values.extend(
                 METRICS
@@ -174,6 +182,36 @@ pub fn reactive_tickets(
         }
     }
     (created, closed)
+}
+
+/// Reactive tickets entered in each month that have a first response, and the hours
+/// to it summed (in millionths), per company.
+pub fn first_responses(
+    tickets: &[Ticket],
+    window: &Window,
+    rules: &Rules<'_>,
+) -> (BTreeMap<Key, u32>, BTreeMap<Key, Micro>) {
+    let (mut responded, mut hours) = (BTreeMap::new(), BTreeMap::new());
+    for t in tickets {
+        let (Some(company), Some(at)) = (&t.company, t.date_responded) else {
+            continue;
+        };
+        if !named(t.board.as_ref(), rules.reactive_boards) {
+            continue;
+        }
+        let Some(m) = window.month_of(t.date_entered) else {
+            continue;
+        };
+        let seconds = (at - t.date_entered).num_seconds().max(0);
+        *responded.entry((company.id, m)).or_default() += 1;
+        *hours.entry((company.id, m)).or_default() += seconds;
+    }
+    // Seconds to millionths of an hour once per month, so a month's value does not
+    // depend on how many tickets the rounding met.
+    for total in hours.values_mut() {
+        *total = *total * 1_000_000 / 3600;
+    }
+    (responded, hours)
 }
 
 /// Tickets entered in each month per company by board, type and priority.

@@ -66,6 +66,7 @@ pub fn short_label(n: ClientNumber) -> &'static str {
         ClientNumber::Margin => "Margin",
         ClientNumber::MarginPct => "Margin %",
         ClientNumber::AgreementCoverage => "On agreement",
+        ClientNumber::FirstResponse => "First response",
     }
 }
 
