@@ -13,6 +13,7 @@ pub mod collection;
 pub mod error;
 pub mod expr;
 pub mod format;
+pub mod insight;
 pub mod notify;
 #[cfg(feature = "openapi")]
 pub mod openapi;
