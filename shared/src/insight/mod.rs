@@ -12,6 +12,7 @@
 use crate::catalogue::metric_def;
 use crate::smartnumbers::{smartnumber_def, SmartNumberDef};
 
+pub mod api;
 pub mod goals;
 pub mod health;
 pub mod summary;
