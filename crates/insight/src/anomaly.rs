@@ -247,7 +247,8 @@ pub(crate) fn median(values: &[f64]) -> f64 {
 /// `None` for derived metrics (recompute them from run-rated inputs) and when no part of
 /// the month has elapsed (`elapsed_fraction` must be in `(0, 1]`).
 pub fn run_rate(partial: f64, elapsed_fraction: f64, aggregation: Aggregation) -> Option<f64> {
-    if !(elapsed_fraction > 0.0 && elapsed_fraction <= 1.0) || !partial.is_finite() {
+    let valid = elapsed_fraction > 0.0 && elapsed_fraction <= 1.0 && partial.is_finite();
+    if !valid {
         return None;
     }
     match aggregation {
