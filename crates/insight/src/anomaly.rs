@@ -27,7 +27,9 @@
 //! `√((1 + ½) / (1 − ½)) = √3`, else a perfectly normal month would score as an anomaly.
 //!
 //! # Flat and zero series
-//! A constant series has MAD 0. The scale is never below [`RELATIVE_FLOOR`] of the
+//! When more than half the months are equal (a count that is mostly 0 or 1) the MAD is 0
+//! and, as Iglewicz and Hoaglin suggest, 1.2533 × the mean absolute deviation stands in.
+//! A constant series has both 0. The scale is never below [`RELATIVE_FLOOR`] of the
 //! median's magnitude (nor [`ABSOLUTE_FLOOR`]), so a constant series scores its own value
 //! 0 (never NaN, never flagged), and a departure from a flat series is judged in
 //! proportion to its level.
@@ -61,6 +63,8 @@ pub const ABSOLUTE_FLOOR: f64 = 1e-9;
 
 /// Scales the MAD to the standard deviation of normal noise.
 const MAD_TO_SIGMA: f64 = 1.4826;
+/// Scales the mean absolute deviation to the standard deviation of normal noise.
+const MEAN_AD_TO_SIGMA: f64 = 1.253_314;
 
 /// Which side of the typical value a month lies on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +186,15 @@ impl Baseline {
         let deviations: Vec<f64> = residuals.iter().map(|r| (r - center).abs()).collect();
         // With a component estimated from two years, see the module doc: √3.
         let inflation = if seasonal.is_some() { 3f64.sqrt() } else { 1.0 };
-        let sigma = MAD_TO_SIGMA * median(&deviations) * inflation;
+        let mad = median(&deviations);
+        // Iglewicz–Hoaglin: with MAD 0 (over half the months equal, e.g. a count that is
+        // mostly 0 or 1) the mean absolute deviation stands in for it.
+        let spread = if mad > 0.0 {
+            MAD_TO_SIGMA * mad
+        } else {
+            MEAN_AD_TO_SIGMA * deviations.iter().sum::<f64>() / deviations.len().max(1) as f64
+        };
+        let sigma = spread * inflation;
         let scale = sigma.max(RELATIVE_FLOOR * center.abs()).max(ABSOLUTE_FLOOR);
         Baseline {
             center,
@@ -352,6 +364,16 @@ mod tests {
             .iter()
             .filter(|s| s.seasonal)
             .all(|s| !s.is_anomaly));
+    }
+
+    #[test]
+    fn a_mostly_zero_count_is_judged_by_its_mean_deviation() {
+        // One new agreement in a quarter of the months: another one is not an anomaly.
+        let series: Vec<(Month, f64)> = (0..20)
+            .map(|i| (m(i), if i % 4 == 0 { 1.0 } else { 0.0 }))
+            .collect();
+        assert!(!score_series(&series, m(20), 1.0).unwrap().is_anomaly);
+        assert!(score_series(&series, m(20), 5.0).unwrap().is_anomaly);
     }
 
     #[test]
