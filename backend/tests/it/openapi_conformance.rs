@@ -1023,6 +1023,40 @@ async fn clients(c: &mut Conformance, app: &TestApp) {
     }
 }
 
+/// Insight: anomalies, forecast, health score, summary, goals (on the reference
+/// quarter `writes` stored).
+async fn insight(c: &mut Conformance, app: &TestApp) {
+    let reads: &[(&str, &str)] = &[
+        ("/api/qbr/anomalies", "?from=2025-01&to=2025-03"),
+        ("/api/qbr/anomalies", ""),
+        ("/api/qbr/forecast", ""),
+        ("/api/qbr/forecast", "?period=2025-Q1"),
+        ("/api/qbr/health-score", "?from=2025-01&to=2025-03"),
+        ("/api/qbr/summary", "?period=2025-Q1"),
+        ("/api/qbr/summary", "?period=2025-02"),
+        ("/api/qbr/anomalies", "?from=2025-03&to=2025-01"),
+        ("/api/qbr/forecast", "?period=2999-Q1"),
+        ("/api/qbr/forecast", "?period=2025-01"),
+        ("/api/qbr/health-score", "?from=2020-01&to=2025-03"),
+        ("/api/qbr/summary", "?period=2025-Q7"),
+    ];
+    for (path, query) in reads {
+        let url = app.url(&format!("{path}{query}"));
+        c.call("get", path, app.http.get(url)).await;
+    }
+    let goals = "/api/qbr/goals";
+    for body in [
+        json!({"key": "net_profit_pct", "period": "2025-Q1", "target": 0.2}),
+        json!({"key": "net_profit_pct", "period": "2025-01", "target": 0.2}),
+        json!({"key": "net_profit_pct", "period": "2025-Q1", "target": null}),
+    ] {
+        c.call_json("put", goals, app.http.put(app.url(goals)), &body)
+            .await;
+    }
+    c.call("get", goals, app.http.get(app.url(goals))).await;
+    c.call("get", goals, app.anon.get(app.url(goals))).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_operation_answers_as_documented() {
     let smtp = FakeSmtp::start().await;
@@ -1054,6 +1088,7 @@ async fn every_operation_answers_as_documented() {
     notifications(&mut c, &app, &hooks).await;
     assert_eq!(smtp.received().len(), 2, "the two tests' mails");
     clients(&mut c, &app).await;
+    insight(&mut c, &app).await;
     rate_limits(&mut c).await;
     for (op, statuses) in &c.seen {
         println!("{} {}: {statuses:?}", op.0.to_uppercase(), op.1);
