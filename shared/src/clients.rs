@@ -85,7 +85,11 @@ impl ClientMetric {
     /// Whether `value` is one this metric can take: finite, below 10^14, and not
     /// negative except revenue (a credit memo larger than a month's billing).
     pub fn accepts(self, value: f64) -> Result<(), String> {
-        let floor = if self == ClientMetric::Revenue { -1e14 } else { 0.0 };
+        let floor = if self == ClientMetric::Revenue {
+            -1e14
+        } else {
+            0.0
+        };
         if value.is_finite() && value > -1e14 && value < 1e14 && value >= floor {
             Ok(())
         } else if self == ClientMetric::Revenue {

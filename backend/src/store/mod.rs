@@ -6,6 +6,7 @@ pub mod clients;
 pub mod collection;
 pub mod devices;
 pub mod login_states;
+pub mod logo;
 pub mod members;
 pub mod metrics;
 pub mod notifications;

@@ -32,6 +32,7 @@ mod hosting_cli;
 mod io_cli;
 mod io_roundtrip;
 mod layers;
+mod logo;
 mod notifications;
 mod observability;
 mod openapi_conformance;

@@ -474,10 +474,17 @@ async fn sales_by_customer_become_each_clients_revenue() {
     assert!(names.contains(&"Blue Sky Partners Inc."), "{names:?}");
     let (from, to) = (current.add_months(-12), current);
     let (status, body) = app
-        .get(&format!("/api/qbr/clients/{acme}/metrics?from={from}&to={to}"))
+        .get(&format!(
+            "/api/qbr/clients/{acme}/metrics?from={from}&to={to}"
+        ))
         .await;
     assert_eq!(status, 200, "{body}");
-    for (i, row) in body["data"]["months"].as_array().unwrap().iter().enumerate() {
+    for (i, row) in body["data"]["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         let month = from.add_months(i32::try_from(i).unwrap());
         let want: f64 = ledger
             .sales

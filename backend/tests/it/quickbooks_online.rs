@@ -658,7 +658,9 @@ async fn a_sync_gives_each_customer_its_revenue_with_its_jobs() {
         let (from, to) = (q.month(0), q.month(12));
         let (status, body) = q
             .app
-            .get(&format!("/api/qbr/clients/{id}/metrics?from={from}&to={to}"))
+            .get(&format!(
+                "/api/qbr/clients/{id}/metrics?from={from}&to={to}"
+            ))
             .await;
         assert_eq!(status, 200, "{body}");
         let months = body["data"]["months"].as_array().unwrap();

@@ -686,7 +686,11 @@ pub fn customer_sales(books: &Books, start: NaiveDate, end: NaiveDate, basis: &s
         ..Node::default()
     };
     let mut next_id = 0;
-    for sale in books.sales.iter().filter(|s| s.date >= start && s.date <= end) {
+    for sale in books
+        .sales
+        .iter()
+        .filter(|s| s.date >= start && s.date <= end)
+    {
         let Some(col) = columns
             .iter()
             .position(|(f, l)| sale.date >= *f && sale.date <= *l)

@@ -29,7 +29,9 @@ const CENTS: f64 = 0.015;
 /// Why a report's customers could not be taken.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CustomerSalesError {
-    #[error("the customers' sales of {month} add up to {sum:.2}, the report's total is {total:.2}")]
+    #[error(
+        "the customers' sales of {month} add up to {sum:.2}, the report's total is {total:.2}"
+    )]
     Unbalanced { month: Month, sum: f64, total: f64 },
 }
 
@@ -146,7 +148,10 @@ mod tests {
         let mut sales = CustomerSales::empty(vec![month("2026-01"), month("2026-02")]);
         sales.add("Acme Dental", &[100.004, 0.0]);
         let r = sales.client_reading(month("2026-01"), Some(month("2025-12")));
-        assert_eq!(r.entities, vec![("Acme Dental".into(), "Acme Dental".into())]);
+        assert_eq!(
+            r.entities,
+            vec![("Acme Dental".into(), "Acme Dental".into())]
+        );
         assert_eq!(r.values.len(), 1);
         assert_eq!(r.values[0].value, 100.0);
         assert_eq!(r.closed_through, Some(month("2025-12")));

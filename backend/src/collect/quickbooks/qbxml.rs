@@ -26,9 +26,9 @@
 //!   `<parent> - Other`. Section subtotals (`Total Income`, `Total COGS`, ...) carry no
 //!   `RowData`. The reader also accepts leaf names in `RowData`, or none at all (the name
 //!   then comes from the label and the open groups), so the full name comes out the same.
+use super::customers::CustomerSales;
 use chrono::{Datelike, NaiveDate};
 use qbr_shared::period::Month;
-use super::customers::CustomerSales;
 use qbr_shared::quickbooks::{PnlAccount, PnlReport, Section};
 use quick_xml::escape::{escape, resolve_predefined_entity};
 use quick_xml::events::{BytesRef, BytesStart, Event};
@@ -175,7 +175,12 @@ pub fn request_xml(request: &Request, request_id: &str) -> String {
 }
 
 /// A summary report of `report_type` by month over `from..=to`.
-fn summary_report(body: &mut String, report_type: &str, (from, to): (NaiveDate, NaiveDate), basis: Basis) {
+fn summary_report(
+    body: &mut String,
+    report_type: &str,
+    (from, to): (NaiveDate, NaiveDate),
+    basis: Basis,
+) {
     leaf(body, "GeneralSummaryReportType", report_type);
     body.push_str("<ReportPeriod>");
     leaf(body, "FromReportDate", &qb_date(from));
@@ -253,14 +258,16 @@ fn empty_answer(asked: &Request) -> Answer {
 /// Reads the children of the `...Rs` element.
 fn read_data(doc: &mut Doc, asked: &Request) -> Result<Answer, QbxmlError> {
     Ok(match asked {
-        Request::ProfitAndLoss { from, to, basis } => Answer::ProfitAndLoss(read_report::<Builder>(
-            doc,
-            Period::new(*from, *to),
-            *basis,
-        )?),
-        Request::SalesByCustomer { from, to, basis } => Answer::CustomerSales(
-            read_report::<CustomerRows>(doc, Period::new(*from, *to), *basis)?,
+        Request::ProfitAndLoss { from, to, basis } => Answer::ProfitAndLoss(
+            read_report::<Builder>(doc, Period::new(*from, *to), *basis)?,
         ),
+        Request::SalesByCustomer { from, to, basis } => {
+            Answer::CustomerSales(read_report::<CustomerRows>(
+                doc,
+                Period::new(*from, *to),
+                *basis,
+            )?)
+        }
         Request::ActiveEmployees => Answer::ActiveEmployees(count_children(doc, "EmployeeRet")?),
         Request::Preferences => Answer::Preferences {
             closing_date: read_closing_date(doc)?,
@@ -1470,7 +1477,10 @@ mod tests {
         };
         assert_eq!(sales.months.len(), 13);
         let names: Vec<&str> = sales.customers.keys().map(String::as_str).collect();
-        assert_eq!(names, ["Acme Dental", "Blue Sky Partners Inc.", "Gamma & Sons"]);
+        assert_eq!(
+            names,
+            ["Acme Dental", "Blue Sky Partners Inc.", "Gamma & Sons"]
+        );
         // Every sale lands on its top-level customer's month, the job's on Acme Dental.
         for (i, m) in sales.months.iter().enumerate() {
             for (name, amounts) in &sales.customers {

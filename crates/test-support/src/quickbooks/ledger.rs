@@ -160,9 +160,17 @@ fn sample_sales(first: Month) -> Vec<crate::intuit::Sale> {
         };
         let i = i64::from(i);
         sale(3, "Acme Dental", 410_000 + i * 1_250);
-        sale(17, "Acme Dental:Office move", if i % 4 == 1 { 95_050 } else { 0 });
+        sale(
+            17,
+            "Acme Dental:Office move",
+            if i % 4 == 1 { 95_050 } else { 0 },
+        );
         sale(5, "Blue Sky Partners Inc.", 288_833);
-        sale(21, "Blue Sky Partners Inc.", if i == 6 { -300_000 } else { 0 });
+        sale(
+            21,
+            "Blue Sky Partners Inc.",
+            if i == 6 { -300_000 } else { 0 },
+        );
         sale(9, "Gamma & Sons", if i % 2 == 0 { 12_999 + i } else { 0 });
     }
     out
@@ -585,12 +593,15 @@ impl Ledger {
                     full.push(':');
                 }
                 full.push_str(part);
-                node = node.children.entry(part.to_string()).or_insert_with(|| Node {
-                    leaf: part.to_string(),
-                    full: full.clone(),
-                    own: vec![0.0; columns.len()],
-                    ..Node::default()
-                });
+                node = node
+                    .children
+                    .entry(part.to_string())
+                    .or_insert_with(|| Node {
+                        leaf: part.to_string(),
+                        full: full.clone(),
+                        own: vec![0.0; columns.len()],
+                        ..Node::default()
+                    });
             }
             node.own[col] += sale.amount;
         }
@@ -602,7 +613,11 @@ impl Ledger {
         writer.total("TOTAL", &root.sum());
         let mut out = String::new();
         out.push_str("<ReportRet>\n<ReportTitle>Sales by Customer Summary</ReportTitle>\n");
-        let _ = writeln!(out, "<ReportSubtitle>{}</ReportSubtitle>", subtitle(from, to));
+        let _ = writeln!(
+            out,
+            "<ReportSubtitle>{}</ReportSubtitle>",
+            subtitle(from, to)
+        );
         let _ = writeln!(out, "<ReportBasis>{}</ReportBasis>", q.basis);
         let _ = writeln!(out, "<NumRows>{}</NumRows>", writer.rows);
         let _ = writeln!(out, "<NumColumns>{}</NumColumns>", columns.len() + 2);

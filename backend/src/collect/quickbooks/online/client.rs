@@ -398,4 +398,3 @@ mod tests {
         assert!(client.to_string().contains("QBO_CLIENT_ID"));
     }
 }
-

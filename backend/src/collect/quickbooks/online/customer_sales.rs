@@ -131,7 +131,10 @@ mod tests {
 
     #[test]
     fn a_total_that_does_not_add_up_is_refused() {
-        let wrong = REPORT.replace(r#"{"value": "TOTAL"}, {"value": "1510.50"}"#, r#"{"value": "TOTAL"}, {"value": "1500.50"}"#);
+        let wrong = REPORT.replace(
+            r#"{"value": "TOTAL"}, {"value": "1510.50"}"#,
+            r#"{"value": "TOTAL"}, {"value": "1500.50"}"#,
+        );
         assert!(parse(&wrong).is_err());
     }
 }
