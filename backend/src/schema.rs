@@ -525,3 +525,17 @@ diesel::table! {
         set_at -> Timestamptz,
     }
 }
+
+// The MSP's logo for client reports (migration `organization_logo`).
+diesel::table! {
+    organization_logos (organization_id) {
+        organization_id -> Int4,
+        content_type -> Varchar,
+        image -> Bytea,
+        width -> Int4,
+        height -> Int4,
+        sha256 -> Text,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamptz,
+    }
+}

@@ -340,6 +340,38 @@ pub async fn update_settings(
     put(SETTINGS, req).await
 }
 
+pub const LOGO: &str = "/api/qbr/settings/logo";
+
+/// The logo's address for an `<img>`; `version` changes the URL after an upload or a
+/// removal, so the browser asks again (it revalidates by ETag anyway).
+pub fn logo_url(version: f64) -> String {
+    let path = scoped(LOGO);
+    let sep = if path.contains('?') { '&' } else { '?' };
+    url(&format!("{path}{sep}v={version}"))
+}
+
+/// Uploads `file` as the logo (admins): its bytes as the body, typed by the file's
+/// media type (the server reads the image and refuses what is not a PNG or JPEG).
+pub async fn upload_logo(file: &web_sys::File) -> Result<LogoInfo, ApiError> {
+    let media_type = match file.type_() {
+        t if t.is_empty() => "application/octet-stream".to_string(),
+        t => t,
+    };
+    let res = builder(Method::Put, LOGO)
+        .header("Content-Type", &media_type)
+        .body(file.clone())
+        .map_err(ApiError::network)?
+        .send()
+        .await
+        .map_err(ApiError::network)?;
+    decode(res).await
+}
+
+/// Removes the logo (admins).
+pub async fn remove_logo() -> Result<LogoInfo, ApiError> {
+    send(Method::Delete, LOGO, None).await
+}
+
 // --- Notifications and report delivery (admins) --------------------------------------
 
 pub const NOTIFICATIONS: &str = "/api/qbr/settings/notifications";

@@ -135,6 +135,10 @@ words! {
         /// The organization's settings changed (name, time zone, working hours,
         /// excluded device organizations, collection schedule).
         SettingsUpdate = "settings.update",
+        /// The logo for client reports was uploaded (or replaced) or removed; the entry
+        /// names its size and SHA-256, never holds the image.
+        LogoUpdate = "logo.update",
+        LogoRemove = "logo.remove",
         /// The notification recipients and their events were replaced (webhook URLs
         /// are recorded by their hint only).
         NotificationsUpdate = "notifications.update",
@@ -192,6 +196,8 @@ mod tests {
             assert_eq!(required_role(path, true), Role::Admin, "{path}");
         }
         assert_eq!(required_role("/api/qbr/settings", true), Role::Admin);
+        assert_eq!(required_role("/api/qbr/settings/logo", true), Role::Admin);
+        assert_eq!(required_role("/api/qbr/settings/logo", false), Role::Viewer);
     }
 
     #[test]

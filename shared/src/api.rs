@@ -1008,6 +1008,35 @@ api_type! {
     }
 }
 
+// ---------------------------------------------------------------- logo
+
+words! {
+    /// What a logo may be (`organization_logos.content_type`): the media type of its
+    /// upload and download. PNG and JPEG are what a PDF embeds without converting.
+    pub enum LogoFormat {
+        Png = "image/png",
+        Jpeg = "image/jpeg",
+    }
+}
+
+api_type! {
+    /// The MSP's logo for client reports (`PUT` and `DELETE /api/qbr/settings/logo`):
+    /// what is stored, not the image (`GET /api/qbr/settings/logo` sends that).
+    pub struct LogoInfo {
+        /// What the image is, read from its bytes (the Content-Type of the download).
+        pub content_type: LogoFormat,
+        /// Pixels.
+        pub width: u32,
+        pub height: u32,
+        /// Size of the file in bytes.
+        pub bytes: u32,
+        /// Hex SHA-256 of the file: the download's ETag.
+        pub sha256: String,
+        pub uploaded_by: String,
+        pub uploaded_at: DateTime<Utc>,
+    }
+}
+
 // ---------------------------------------------------------------- notifications
 
 api_type! {

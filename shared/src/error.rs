@@ -34,11 +34,14 @@ pub enum ErrorCode {
     UnknownEvent,
     /// The server lacks a setting this needs (`SMTP_URL`, `QBR_SECRET_KEY`).
     NotConfigured,
+    /// An uploaded image (the logo) that is not a PNG or JPEG the server can read, or is
+    /// too large in pixels.
+    InvalidImage,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::InvalidPeriod,
         ErrorCode::InvalidParameter,
         ErrorCode::InvalidBody,
@@ -60,6 +63,7 @@ impl ErrorCode {
         ErrorCode::InvalidWebhookUrl,
         ErrorCode::UnknownEvent,
         ErrorCode::NotConfigured,
+        ErrorCode::InvalidImage,
     ];
 
     /// The HTTP status a code is normally sent with (a few call sites pick another,
@@ -75,7 +79,8 @@ impl ErrorCode {
             | ErrorCode::InvalidEmail
             | ErrorCode::InvalidWebhookUrl
             | ErrorCode::UnknownEvent
-            | ErrorCode::NotConfigured => 400,
+            | ErrorCode::NotConfigured
+            | ErrorCode::InvalidImage => 400,
             ErrorCode::Unauthenticated => 401,
             ErrorCode::Forbidden | ErrorCode::CsrfRejected => 403,
             ErrorCode::NoData | ErrorCode::NotFound => 404,
@@ -112,6 +117,7 @@ impl ErrorCode {
             ErrorCode::InvalidWebhookUrl => "INVALID_WEBHOOK_URL",
             ErrorCode::UnknownEvent => "UNKNOWN_EVENT",
             ErrorCode::NotConfigured => "NOT_CONFIGURED",
+            ErrorCode::InvalidImage => "INVALID_IMAGE",
         }
     }
 }

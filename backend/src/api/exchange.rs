@@ -74,7 +74,7 @@ pub async fn get_export(req: &mut Request, depot: &mut Depot, res: &mut Response
 /// sending, gets the 413 instead of a broken pipe.
 const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
 
-async fn drain(req: &mut Request) {
+pub(crate) async fn drain(req: &mut Request) {
     use futures::StreamExt;
     let mut body = req.take_body();
     let mut seen = 0usize;

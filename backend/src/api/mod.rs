@@ -9,6 +9,7 @@ pub mod definitions;
 pub mod exchange;
 pub mod health;
 pub mod insight;
+pub mod logo;
 pub mod metrics;
 pub mod notifications;
 pub mod organizations;
@@ -126,6 +127,12 @@ fn qbr_router() -> Router {
             Router::with_path("settings")
                 .get(settings::get_settings)
                 .put(settings::put_settings),
+        )
+        .push(
+            Router::with_path("settings/logo")
+                .get(logo::get_logo)
+                .put(logo::put_logo)
+                .delete(logo::delete_logo),
         )
         .push(
             Router::with_path("users")

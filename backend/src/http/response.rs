@@ -340,6 +340,40 @@ pub mod errors {
         }
     }
 
+    /// A logo upload: not an image the server reads, too large, or not sent as one.
+    pub struct LogoUpload;
+
+    impl ToResponses for LogoUpload {
+        fn to_responses(components: &mut Components) -> Responses {
+            let mut responses = one(
+                components,
+                "400",
+                "INVALID_IMAGE: not a whole PNG or JPEG, or over 4000×4000 pixels",
+            );
+            responses.insert(
+                "413",
+                error_response(components, "PAYLOAD_TOO_LARGE: the file exceeds 512 KiB"),
+            );
+            responses.insert(
+                "415",
+                error_response(
+                    components,
+                    "INVALID_IMAGE: the Content-Type is not image/png or image/jpeg",
+                ),
+            );
+            responses
+        }
+    }
+
+    /// No logo uploaded.
+    pub struct NoLogo;
+
+    impl ToResponses for NoLogo {
+        fn to_responses(components: &mut Components) -> Responses {
+            one(components, "404", "NOT_FOUND: the organization has no logo")
+        }
+    }
+
     fn body_limits(components: &mut Components, media_type: &str) -> Responses {
         let mut responses = one(
             components,

@@ -5,7 +5,8 @@
 //! in the internal version. Laid out with the organization report's composer.
 use super::chart::status_color;
 use super::fonts::{Fonts, Weight};
-use super::layout::{self, Align, Composer, Paper, INK, MUTED};
+use super::layout::{self, Align, Composer, Item, Paper, INK, MUTED};
+use super::logo::Logo;
 use super::table::{self, Cell, Column, Row};
 use super::Layout;
 use qbr_shared::clients::api::{ClientNumberValue, ClientPeriod};
@@ -26,6 +27,8 @@ pub struct CategoryRow {
 pub struct ClientReportData {
     /// The MSP (the organization).
     pub msp: String,
+    /// The MSP's logo, top right of the first page (uploaded on Settings).
+    pub logo: Option<Logo>,
     pub client: String,
     pub quarter: Quarter,
     /// When it was made, in the reader's zone.
@@ -83,11 +86,14 @@ fn show(unit: ClientUnit, v: Option<f64>) -> String {
     v.map_or_else(|| "—".into(), |v| unit.format(v))
 }
 
+/// The first page's header: the title, and the quarter top right; with a logo, the logo
+/// takes the top right and the quarter moves down to the client's line.
 fn title(c: &mut Composer, data: &ClientReportData) {
     let (l, r) = (c.left(), c.right());
+    let top = c.y;
     c.text(
         l,
-        c.y + 20.0,
+        top + 20.0,
         20.0,
         Weight::Bold,
         INK,
@@ -95,16 +101,33 @@ fn title(c: &mut Composer, data: &ClientReportData) {
         "Quarterly Business Review",
     );
     let q = data.quarter.label();
-    c.text(
-        r,
-        c.y + 20.0,
-        20.0,
-        Weight::Bold,
-        layout::ACCENT,
-        Align::Right,
-        &q,
-    );
-    c.y += 36.0;
+    match &data.logo {
+        Some(logo) => {
+            let (w, h) = logo.size();
+            c.push(Item::Image {
+                x: r - w,
+                y: top,
+                w,
+                h,
+                logo: logo.clone(),
+            });
+            // Below the logo's box, whatever its height.
+            c.y = top + super::logo::HEIGHT + 16.0;
+            c.text(r, c.y, 14.0, Weight::Bold, layout::ACCENT, Align::Right, &q);
+        }
+        None => {
+            c.text(
+                r,
+                top + 20.0,
+                20.0,
+                Weight::Bold,
+                layout::ACCENT,
+                Align::Right,
+                &q,
+            );
+            c.y = top + 36.0;
+        }
+    }
     c.text(l, c.y, 14.0, Weight::Bold, INK, Align::Left, &data.client);
     c.y += 16.0;
     let [first, _, last] = data.quarter.months();

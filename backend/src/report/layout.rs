@@ -75,6 +75,14 @@ pub enum Item {
     },
     /// A filled circle.
     Dot { x: f32, y: f32, r: f32, fill: Rgb },
+    /// The logo, stretched to the box whose top-left corner is `x`, `y`.
+    Image {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        logo: super::logo::Logo,
+    },
 }
 
 /// Page margins, in points.

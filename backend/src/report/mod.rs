@@ -7,6 +7,7 @@ mod chart;
 pub mod client;
 mod fonts;
 mod layout;
+pub mod logo;
 mod pdf;
 mod table;
 

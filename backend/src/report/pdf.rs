@@ -1,10 +1,10 @@
 //! Writes laid-out pages as a PDF with krilla: text in the embedded (subset) fonts,
-//! rectangles, lines and dots as vector paths.
+//! rectangles, lines and dots as vector paths, the logo as an image.
 use super::fonts::{Fonts, Weight};
 use super::layout::{Bookmark, Item, Paper, Rgb};
 use krilla::color::rgb;
 use krilla::destination::XyzDestination;
-use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
 use krilla::metadata::Metadata;
 use krilla::outline::{Outline, OutlineNode};
 use krilla::page::PageSettings;
@@ -43,7 +43,7 @@ struct Faces {
     bold: Font,
 }
 
-fn draw_item(surface: &mut Surface, faces: &Faces, item: &Item) {
+fn draw_item(surface: &mut Surface, faces: &Faces, item: &Item) -> anyhow::Result<()> {
     match item {
         Item::Text {
             x,
@@ -120,7 +120,16 @@ fn draw_item(surface: &mut Surface, faces: &Faces, item: &Item) {
                 surface.draw_path(&path);
             }
         }
+        Item::Image { x, y, w, h, logo } => {
+            let image = logo.to_krilla().map_err(|e| anyhow::anyhow!("logo: {e}"))?;
+            if let Some(size) = Size::from_wh(*w, *h) {
+                surface.push_transform(&Transform::from_translate(*x, *y));
+                surface.draw_image(image, size);
+                surface.pop();
+            }
+        }
     }
+    Ok(())
 }
 
 /// The PDF file of `pages`, with `title` in its metadata and the bookmarks as its
@@ -157,7 +166,7 @@ pub fn write(
         let mut page = document.start_page_with(settings()?);
         let mut surface = page.surface();
         for item in items {
-            draw_item(&mut surface, &faces, item);
+            draw_item(&mut surface, &faces, item)?;
         }
         surface.finish();
         page.finish();

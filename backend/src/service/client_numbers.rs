@@ -527,8 +527,10 @@ pub async fn report_data(
     internal: bool,
 ) -> AppResult<crate::report::client::ClientReportData> {
     let q = quarter_of_client(conn, org, id, quarter).await?;
+    let logo = super::logo::for_report(conn, org.id).await?;
     Ok(crate::report::client::ClientReportData {
         msp: org.name.clone(),
+        logo,
         client: q.client.name,
         quarter,
         generated_at: chrono::Utc::now()

@@ -16,6 +16,7 @@ pub mod collection;
 pub mod definitions;
 pub mod entry;
 pub mod insight;
+pub mod logo;
 pub mod metrics;
 pub mod notifications;
 pub mod periods;

@@ -7,6 +7,7 @@ pub mod collection;
 pub mod devices;
 pub mod goals;
 pub mod login_states;
+pub mod logo;
 pub mod members;
 pub mod metrics;
 pub mod notifications;

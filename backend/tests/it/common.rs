@@ -466,6 +466,7 @@ pub async fn checksum(db: &TestDb) -> String {
         "qbr_smartnumbers",
         "qbr_thresholds",
         "audit_log",
+        "organization_logos",
     ];
     let mut out = String::new();
     for t in tables {

@@ -33,6 +33,7 @@ mod insight;
 mod io_cli;
 mod io_roundtrip;
 mod layers;
+mod logo;
 mod notifications;
 mod observability;
 mod openapi_conformance;

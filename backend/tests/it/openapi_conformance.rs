@@ -853,6 +853,38 @@ async fn settings(c: &mut Conformance, app: &TestApp) {
     }
 }
 
+/// The logo: none (404), uploaded (200), refused (400, 413, 415), read (200, then 304
+/// by its ETag), removed (200), removed again (404).
+async fn logo(c: &mut Conformance, app: &TestApp) {
+    let path = "/api/qbr/settings/logo";
+    c.call("get", path, app.http.get(app.url(path))).await;
+    let image = crate::logo::png(12, 6);
+    for (content_type, bytes) in [
+        ("image/png", image.clone()),
+        ("image/png", b"no image".to_vec()),
+        ("image/gif", b"GIF89a".to_vec()),
+        ("image/jpeg", vec![0xff; 600 * 1024]),
+    ] {
+        let req = app
+            .http
+            .put(app.url(path))
+            .header("content-type", content_type)
+            .body(bytes);
+        c.call("put", path, req).await;
+    }
+    let read = c.call("get", path, app.http.get(app.url(path))).await;
+    let etag = read.headers.get("etag").cloned();
+    let mut again = app.http.get(app.url(path));
+    if let Some(etag) = etag {
+        again = again.header("if-none-match", etag);
+    }
+    let again = c.call("get", path, again).await;
+    assert_eq!(again.status, 304, "the ETag revalidates");
+    for _ in 0..2 {
+        c.call("delete", path, app.http.delete(app.url(path))).await;
+    }
+}
+
 /// Collect now against the fake vendors (slow, so the run can be seen and cancelled):
 /// started (202), refused while it runs (409), followed, cancelled, refused again.
 async fn collect_now(c: &mut Conformance) {
@@ -1083,6 +1115,7 @@ async fn every_operation_answers_as_documented() {
     api_keys(&mut c, &app).await;
     tenants(&mut c, &app).await;
     settings(&mut c, &app).await;
+    logo(&mut c, &app).await;
     collect_now(&mut c).await;
     quickbooks(&mut c, &app).await;
     notifications(&mut c, &app, &hooks).await;

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Runs a poppler tool; fails the test with a clear message if it is not installed.
-fn poppler(tool: &str, args: &[&str]) -> String {
+pub(crate) fn poppler(tool: &str, args: &[&str]) -> String {
     let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
         panic!("{tool} not runnable ({e}): install poppler-utils (scripts/install-deps.sh does)")
     });

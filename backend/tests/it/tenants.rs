@@ -16,7 +16,7 @@ async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
 }
 
 /// A client signed in as `email` (a session made in the database) from the app's origin.
-async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
+pub(crate) async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
     let token = create_session(&app.db, email, 8).await;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("cookie", format!("qbr_session={token}").parse().unwrap());

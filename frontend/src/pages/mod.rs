@@ -10,6 +10,7 @@ pub mod import;
 pub mod login;
 pub mod not_found;
 pub mod notifications;
+pub mod org_logo;
 pub mod org_settings;
 pub mod organizations;
 pub mod quickbooks;
@@ -52,6 +53,12 @@ pub fn event_value(e: &yew::Event) -> String {
     } else {
         String::new()
     }
+}
+
+/// The `<input>` that fired an event (a file input's files, its value reset).
+pub fn input_of(e: &yew::Event) -> Option<web_sys::HtmlInputElement> {
+    use wasm_bindgen::JsCast;
+    e.target().and_then(|t| t.dyn_into().ok())
 }
 
 /// Whether an `<input type=checkbox>` that fired an event is checked.

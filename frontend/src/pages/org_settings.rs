@@ -1,7 +1,8 @@
 //! Settings › Organization: name, time zone, working hours per technician, the NinjaOne
 //! organizations that are not clients, and the nightly collection's schedule. Admins
 //! change them (the server checks every field and says what a change meant); other
-//! roles read them.
+//! roles read them. Below, the logo for client reports (`org_logo`).
+use super::org_logo::OrgLogo;
 use super::{event_checked, event_value};
 use crate::api::{self, ApiError};
 use crate::components::fetch::{use_fetch, view_fetch};
@@ -234,6 +235,7 @@ pub fn org_settings() -> Html {
                 <Toast notice={n.clone()} id="settings-notice" />
             }
             { form }
+            <OrgLogo editable={session.as_ref().is_some_and(|s| s.may_write(api::LOGO))} />
         </div>
     }
 }
