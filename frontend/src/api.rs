@@ -333,12 +333,7 @@ pub async fn range(from: &str, to: &str) -> Result<RangeResponse, ApiError> {
 
 /// The unusual values of the months `from..=to` (`YYYY-MM`), strongest first.
 pub async fn anomalies(from: &str, to: &str) -> Result<AnomaliesResponse, ApiError> {
-    get(&format!(
-        "/api/qbr/anomalies?from={}&to={}",
-        q(from),
-        q(to)
-    ))
-    .await
+    get(&format!("/api/qbr/anomalies?from={}&to={}", q(from), q(to))).await
 }
 
 /// Where each SmartNumber is expected to end the quarter `period` (`YYYY-Qn`).

@@ -155,10 +155,7 @@ fn sections_view(health: &HealthScore) -> Html {
 #[function_component(HealthBlock)]
 pub fn health_block(props: &HealthProps) -> Html {
     let period = props.period.to_string();
-    let trend: &[PeriodHealth] = props
-        .history
-        .as_ref()
-        .map_or(&[], |h| trend_of(&period, h));
+    let trend: &[PeriodHealth] = props.history.as_ref().map_or(&[], |h| trend_of(&period, h));
     // The period's score: the summary's, else the trend's entry for it.
     let from_trend = trend.iter().position(|p| p.period == period);
     let health = props
@@ -177,7 +174,11 @@ pub fn health_block(props: &HealthProps) -> Html {
         return html! {};
     };
     let previous = props.summary.as_ref().map_or_else(
-        || from_trend.and_then(|i| i.checked_sub(1)).and_then(|i| trend[i].health.score),
+        || {
+            from_trend
+                .and_then(|i| i.checked_sub(1))
+                .and_then(|i| trend[i].health.score)
+        },
         |s| s.previous_score,
     );
     let previous_period = period
