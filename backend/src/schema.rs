@@ -18,6 +18,7 @@ diesel::table! {
         collection_time -> Nullable<Text>,
         collection_timezone -> Nullable<Text>,
         loaded_cost_per_hour -> Nullable<Numeric>,
+        health_weights -> Nullable<Jsonb>,
     }
 }
 
@@ -511,5 +512,16 @@ diesel::table! {
         yellow_max -> Nullable<Numeric>,
         updated_by -> Text,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    goals (organization_id, smartnumber, period) {
+        organization_id -> Int4,
+        smartnumber -> Varchar,
+        period -> Varchar,
+        target -> Numeric,
+        set_by -> Text,
+        set_at -> Timestamptz,
     }
 }

@@ -959,6 +959,10 @@ api_type! {
         /// clients' service cost and margin are computed with it. `null`: not set.
         #[serde(default)]
         pub loaded_cost_per_hour: Option<f64>,
+        /// How much each section counts in the health score (the defaults unless
+        /// changed).
+        #[serde(default)]
+        pub health_weights: crate::insight::health::HealthWeights,
         /// The server's own schedule, which `collection.time = null` follows, in words
         /// ("0 30 22 * * * in America/Chicago"; "off" when the server runs none).
         pub server_schedule: String,
@@ -985,6 +989,9 @@ api_type! {
         /// Labour cost of one service hour, 1–10,000 dollars; 0 removes it.
         #[serde(default)]
         pub loaded_cost_per_hour: Option<f64>,
+        /// The health score's section weights, 0–100 each, not all 0.
+        #[serde(default)]
+        pub health_weights: Option<crate::insight::health::HealthWeights>,
     }
 }
 

@@ -15,6 +15,7 @@ use qbr_shared::access::AuditAction;
 use qbr_shared::api::{
     CollectionSchedule, OrganizationSettings, SettingsUpdateRequest, SettingsUpdateResponse,
 };
+use qbr_shared::insight::health::HealthWeights;
 use qbr_shared::{text, Period};
 use std::collections::BTreeSet;
 
@@ -55,7 +56,16 @@ fn view(row: SettingsRow, server_schedule: &str) -> OrganizationSettings {
         },
         server_schedule: server_schedule.to_string(),
         loaded_cost_per_hour: row.loaded_cost_per_hour.as_ref().map(numeric::to_f64),
+        health_weights: weights_of(row.health_weights),
     }
+}
+
+/// The stored health weights, or the defaults (none stored, or stored by an older
+/// shape that no longer reads).
+pub fn weights_of(stored: Option<serde_json::Value>) -> HealthWeights {
+    stored
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
 }
 
 /// Changes the settings `req` gives, all or nothing.
@@ -70,7 +80,8 @@ pub async fn update(
     if change.is_empty() {
         return Err(AppError::invalid_body(
             "nothing to change: give name, timezone, working_hours_per_tech, \
-             excluded_device_organizations, collection or loaded_cost_per_hour",
+             excluded_device_organizations, collection, loaded_cost_per_hour or \
+             health_weights",
         ));
     }
     conn.transaction::<_, AppError, _>(async |conn| {
@@ -160,6 +171,12 @@ fn checked(req: &SettingsUpdateRequest) -> AppResult<SettingsChange> {
     }
     if let Some(cost) = req.loaded_cost_per_hour {
         change.loaded_cost_per_hour = Some(check_loaded_cost(cost)?);
+    }
+    if let Some(weights) = &req.health_weights {
+        weights
+            .validate()
+            .map_err(|e| AppError::invalid_body(format!("health_weights: {e}")))?;
+        change.health_weights = Some(serde_json::json!(weights));
     }
     if let Some(names) = &req.excluded_device_organizations {
         change.excluded_device_orgs = Some(check_excluded(names)?);

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod clients;
 pub mod collection;
 pub mod devices;
+pub mod goals;
 pub mod login_states;
 pub mod members;
 pub mod metrics;

@@ -199,6 +199,7 @@ pub struct SettingsRow {
     pub collection_timezone: Option<String>,
     pub archived: bool,
     pub loaded_cost_per_hour: Option<bigdecimal::BigDecimal>,
+    pub health_weights: Option<serde_json::Value>,
 }
 
 type SettingsColumns = (
@@ -213,6 +214,7 @@ type SettingsColumns = (
     organization::collection_timezone,
     diesel::dsl::IsNotNull<organization::archived_at>,
     organization::loaded_cost_per_hour,
+    organization::health_weights,
 );
 
 fn settings_columns() -> SettingsColumns {
@@ -228,6 +230,7 @@ fn settings_columns() -> SettingsColumns {
         organization::collection_timezone,
         organization::archived_at.is_not_null(),
         organization::loaded_cost_per_hour,
+        organization::health_weights,
     )
 }
 
@@ -261,6 +264,7 @@ pub struct SettingsChange {
     pub collection_time: Option<Option<String>>,
     pub collection_timezone: Option<Option<String>>,
     pub loaded_cost_per_hour: Option<Option<bigdecimal::BigDecimal>>,
+    pub health_weights: Option<serde_json::Value>,
 }
 
 impl SettingsChange {
@@ -274,6 +278,7 @@ impl SettingsChange {
             && self.collection_time.is_none()
             && self.collection_timezone.is_none()
             && self.loaded_cost_per_hour.is_none()
+            && self.health_weights.is_none()
     }
 }
 
@@ -305,6 +310,9 @@ pub async fn update_settings(
             change
                 .loaded_cost_per_hour
                 .map(|v| organization::loaded_cost_per_hour.eq(v)),
+            change
+                .health_weights
+                .map(|v| organization::health_weights.eq(Some(v))),
             organization::updated_at.eq(chrono::Utc::now()),
         ))
         .returning(settings_columns())

@@ -1,0 +1,2 @@
+DROP TABLE goals;
+ALTER TABLE organization DROP COLUMN health_weights;
