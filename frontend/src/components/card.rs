@@ -31,13 +31,22 @@ fn short(unit: Unit, v: f64) -> String {
     }
 }
 
-/// "On track for 0.31 h (0.28–0.34 h), yellow".
+/// A range's end without its unit where the expected value just before says it.
+fn bare(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Hours => format::grouped(v, 2),
+        Unit::Pct => format::grouped(v * 100.0, 1),
+        _ => format::value(unit, Some(v)),
+    }
+}
+
+/// "On track for 0.31 h (0.28–0.34), yellow".
 fn forecast_line(f: &NumberForecast) -> Html {
     let Some(expected) = f.expected else {
         return html! {};
     };
     let range = match (f.low, f.high) {
-        (Some(lo), Some(hi)) => format!(" ({}–{})", short(f.unit, lo), short(f.unit, hi)),
+        (Some(lo), Some(hi)) => format!(" ({}–{})", bare(f.unit, lo), bare(f.unit, hi)),
         _ => String::new(),
     };
     let so_far = f
