@@ -135,6 +135,10 @@ pub struct Caches {
     pub thresholds: AnswerCache<i32, ThresholdsResponse>,
     /// Every history row is written with a change of a monthly value.
     pub history: AnswerCache<HistoryKey, HistoryResponse>,
+    /// The forecast of a quarter, as of a day in the organization's zone (the month in
+    /// progress counts at its run rate, which moves with the day).
+    pub forecast:
+        AnswerCache<(i32, Quarter, chrono::NaiveDate), qbr_shared::insight::api::ForecastResponse>,
     /// The latest month with data (the default period of most reads).
     pub latest_month: VersionedCache<i32, Option<Month>>,
 }

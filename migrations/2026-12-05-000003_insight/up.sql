@@ -24,3 +24,15 @@ ALTER TABLE goals ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON goals
     USING (organization_id = qbr_current_organization())
     WITH CHECK (organization_id = qbr_current_organization());
+
+-- Answers built from goals (the summary, the cards' progress) are cached by the
+-- organization's data version, as those built from thresholds are.
+CREATE TRIGGER goals_inserted AFTER INSERT ON goals
+    REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION qbr_bump_data_version();
+CREATE TRIGGER goals_updated AFTER UPDATE ON goals
+    REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION qbr_bump_data_version();
+CREATE TRIGGER goals_deleted AFTER DELETE ON goals
+    REFERENCING OLD TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION qbr_bump_data_version();

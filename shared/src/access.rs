@@ -57,6 +57,8 @@ pub fn required_role(path: &str, write: bool) -> Role {
     const ADMIN_WRITES: &[&str] = &[
         "/api/qbr/thresholds",
         "/api/qbr/clients/thresholds",
+        // The owners' targets.
+        "/api/qbr/goals",
         "/api/qbr/quickbooks/mappings",
         "/api/qbr/settings",
     ];
@@ -150,6 +152,8 @@ words! {
         ClientThresholdsUpdate = "client_thresholds.update",
         /// A client's monthly value was typed in (or removed).
         ClientValueUpdate = "client_value.update",
+        /// A goal on a SmartNumber was set, changed or removed.
+        GoalsUpdate = "goals.update",
     }
 }
 

@@ -8,6 +8,7 @@ pub mod collection;
 pub mod definitions;
 pub mod exchange;
 pub mod health;
+pub mod insight;
 pub mod metrics;
 pub mod notifications;
 pub mod organizations;
@@ -112,6 +113,15 @@ fn qbr_router() -> Router {
                 .push(Router::with_path("{id}/values").put(clients::put_client_value)),
         )
         .push(Router::with_path("audit").get(definitions::get_audit))
+        .push(Router::with_path("anomalies").get(insight::get_anomalies))
+        .push(Router::with_path("forecast").get(insight::get_forecast))
+        .push(Router::with_path("health-score").get(insight::get_health_score))
+        .push(Router::with_path("summary").get(insight::get_summary))
+        .push(
+            Router::with_path("goals")
+                .get(insight::get_goals)
+                .put(insight::put_goals),
+        )
         .push(
             Router::with_path("settings")
                 .get(settings::get_settings)

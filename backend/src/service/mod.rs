@@ -15,6 +15,7 @@ pub mod clients;
 pub mod collection;
 pub mod definitions;
 pub mod entry;
+pub mod insight;
 pub mod metrics;
 pub mod notifications;
 pub mod periods;

@@ -30,6 +30,7 @@ mod durability;
 mod hardening;
 mod hosting;
 mod hosting_cli;
+mod insight;
 mod io_cli;
 mod io_roundtrip;
 mod layers;

@@ -1,0 +1,163 @@
+//! `GET /api/qbr/anomalies`: the months of a range whose inputs or SmartNumbers are far
+//! from what is typical for them (the `insight` crate's robust score against the
+//! trailing 24 months, seasonality removed where two years exist). The month in
+//! progress is judged on its run rate once half of it has passed.
+use super::{in_progress, input_keys, inputs, run_rate_inputs, RUN_RATE_FROM};
+use crate::error::{AppError, AppResult};
+use crate::store::org::Org;
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use insight::AnomalyScore;
+use qbr_shared::catalogue::{metric_def, Unit};
+use qbr_shared::expr::Values;
+use qbr_shared::insight::api::{AnomaliesResponse, Anomaly, Direction, SeriesKind};
+use qbr_shared::smartnumbers::{compute, smartnumber_def, SMARTNUMBERS};
+use qbr_shared::thresholds::Bands;
+use qbr_shared::values::with_derived;
+use qbr_shared::{format, Month};
+use std::collections::BTreeMap;
+
+/// Most months one answer covers.
+pub const MAX_MONTHS: usize = 36;
+
+/// Every series' monthly values over the history and the range: inputs and the 18
+/// SmartNumbers (computed per month from the month's inputs, the month in progress from
+/// its run rate).
+struct Series {
+    /// By (kind's word, key): ordered, so answers list ties the same way every time.
+    values: BTreeMap<(&'static str, &'static str), Vec<(Month, f64)>>,
+    run_rate_month: Option<Month>,
+}
+
+/// The anomalies of the months `from..=to`, strongest first.
+pub async fn anomalies(
+    conn: &mut AsyncPgConnection,
+    org: &Org,
+    from: Month,
+    to: Month,
+    now: DateTime<Utc>,
+) -> AppResult<AnomaliesResponse> {
+    let months = Month::range(from, to, MAX_MONTHS)
+        .map_err(|e| AppError::invalid_parameter(format!("from/to: {e}")))?;
+    let history_from = from.add_months(-super::HISTORY_MONTHS);
+    let inputs = inputs(conn, org.id, history_from, to).await?;
+    let series = series(&inputs, org, now);
+    let mut found: Vec<Anomaly> = Vec::new();
+    for ((kind, key), values) in &series.values {
+        let Some(kind) = SeriesKind::parse(kind) else {
+            continue;
+        };
+        for (month, value) in values.iter().filter(|(m, _)| months.contains(m)) {
+            let history: Vec<(Month, f64)> =
+                values.iter().filter(|(m, _)| m < month).copied().collect();
+            let Some(score) = insight::score_series(&history, *month, *value) else {
+                continue;
+            };
+            if score.is_anomaly {
+                let run_rate = series.run_rate_month == Some(*month);
+                found.extend(anomaly(kind, key, &score, run_rate));
+            }
+        }
+    }
+    found.sort_by(|a, b| b.score.abs().total_cmp(&a.score.abs()));
+    Ok(AnomaliesResponse {
+        organization_id: org.id,
+        from: from.to_string(),
+        to: to.to_string(),
+        threshold: insight::anomaly::THRESHOLD,
+        anomalies: found,
+    })
+}
+
+fn series(inputs: &BTreeMap<Month, Values>, org: &Org, now: DateTime<Utc>) -> Series {
+    let (current, elapsed) = in_progress(org, now);
+    let mut out = Series {
+        values: BTreeMap::new(),
+        run_rate_month: None,
+    };
+    for (month, values) in inputs {
+        let values = if *month == current {
+            if elapsed < RUN_RATE_FROM {
+                continue;
+            }
+            out.run_rate_month = Some(current);
+            run_rate_inputs(values, elapsed)
+        } else if *month > current {
+            continue;
+        } else {
+            values.clone()
+        };
+        for key in input_keys() {
+            if let Some(v) = values.get(key) {
+                out.values
+                    .entry((SeriesKind::Input.as_str(), key))
+                    .or_default()
+                    .push((*month, *v));
+            }
+        }
+        let all = with_derived(&values, None);
+        for n in compute(&all, 1, org.working_hours) {
+            if let (Some(v), Some(def)) = (n.value, smartnumber_def(n.key)) {
+                if !def.quarters_only {
+                    out.values
+                        .entry((SeriesKind::SmartNumber.as_str(), def.key))
+                        .or_default()
+                        .push((*month, v));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The answer's entry for a scored month, with its explanation.
+fn anomaly(kind: SeriesKind, key: &str, s: &AnomalyScore, run_rate: bool) -> Option<Anomaly> {
+    let (label, unit) = match kind {
+        SeriesKind::Input => metric_def(key).map(|d| (d.label, d.unit))?,
+        SeriesKind::SmartNumber => SMARTNUMBERS
+            .iter()
+            .find(|d| d.key == key)
+            .map(|d| (d.label, d.unit))?,
+    };
+    let direction = if s.score >= 0.0 {
+        Direction::Above
+    } else {
+        Direction::Below
+    };
+    Some(Anomaly {
+        key: key.to_string(),
+        kind,
+        label: label.to_string(),
+        unit,
+        month: s.month.to_string(),
+        value: s.value,
+        run_rate,
+        score: s.score,
+        typical_low: s.typical.low,
+        typical_high: s.typical.high,
+        direction,
+        explanation: explanation(label, unit, s, run_rate),
+    })
+}
+
+/// "Total Time on Reactive Tickets in Oct 2025: 542.0 h, typical 250.0 h – 420.0 h for
+/// October."
+fn explanation(label: &str, unit: Unit, s: &AnomalyScore, run_rate: bool) -> String {
+    let fmt = |v: f64| format::value(unit, Some(v));
+    let typical = Bands::describe(Some(s.typical.low), Some(s.typical.high), &fmt);
+    let season = if s.seasonal {
+        format!(" for {}", s.month.long_name())
+    } else {
+        String::new()
+    };
+    let pace = if run_rate {
+        " (at its pace so far)"
+    } else {
+        ""
+    };
+    format!(
+        "{label} in {}: {}{pace}, typical {typical}{season}.",
+        s.month.label(),
+        fmt(s.value)
+    )
+}

@@ -1,0 +1,274 @@
+//! Insight over real HTTP on the demo's two years of data: the deliberate incident
+//! found as an anomaly, the forecast of the quarter in progress and of an ended quarter,
+//! the health score falling when a number's bands put it in the red, goals (audited,
+//! admins only, bad ones refused changing nothing) and the summary in words.
+use crate::common::*;
+use qbr_shared::Month;
+use serde_json::{json, Value};
+
+/// The server with the demo's data loaded; its month in progress.
+async fn demo_app() -> (TestApp, Month) {
+    let app = TestApp::spawn().await;
+    let mut conn = app.db.conn().await;
+    let written = backend::demo::load::load_if_empty(&mut conn, 1)
+        .await
+        .unwrap();
+    assert!(written > 0);
+    let current = {
+        let org = backend::store::org::load(&mut conn, 1)
+            .await
+            .unwrap()
+            .unwrap();
+        org.current_month(chrono::Utc::now())
+    };
+    (app, current)
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[tokio::test]
+async fn the_demos_incident_is_an_anomaly_with_its_typical_range() {
+    let (app, current) = demo_app().await;
+    // The demo's ransomware clean-up: five months back, reactive hours 70 % up.
+    let incident = current.add_months(-5);
+    let (from, to) = (current.add_months(-8), current.add_months(-1));
+    let (status, body) = app
+        .get(&format!("/api/qbr/anomalies?from={from}&to={to}"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let list = body["data"]["anomalies"].as_array().unwrap();
+    let hours = list
+        .iter()
+        .find(|a| a["key"] == "reactive_time_spent" && a["month"] == incident.to_string())
+        .unwrap_or_else(|| panic!("the incident is not found: {body}"));
+    assert_eq!(hours["kind"], "input");
+    assert_eq!(hours["direction"], "above");
+    assert!(f(&hours["score"]) > f(&body["data"]["threshold"]));
+    assert!(f(&hours["value"]) > f(&hours["typical_high"]));
+    let text = hours["explanation"].as_str().unwrap();
+    assert!(text.contains(&incident.label()), "{text}");
+    assert!(text.contains("typical"), "{text}");
+    // Strongest first.
+    let scores: Vec<f64> = list.iter().map(|a| f(&a["score"]).abs()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    // The month before the incident is ordinary for reactive hours.
+    let before = incident.add_months(-1).to_string();
+    assert!(!list
+        .iter()
+        .any(|a| a["key"] == "reactive_time_spent" && a["month"] == before));
+    // Bad ranges are refused.
+    let resp = app
+        .get(&format!("/api/qbr/anomalies?from={to}&to={from}"))
+        .await;
+    assert_error(&resp, 400, "INVALID_PARAMETER");
+    let resp = app.get("/api/qbr/anomalies?from=2019-01&to=2026-01").await;
+    assert_error(&resp, 400, "INVALID_PARAMETER");
+}
+
+#[tokio::test]
+async fn the_quarter_in_progress_is_forecast_and_an_ended_one_is_its_actuals() {
+    let (app, current) = demo_app().await;
+    let (status, body) = app.get("/api/qbr/forecast").await;
+    assert_eq!(status, 200, "{body}");
+    let data = &body["data"];
+    assert_eq!(data["period"], current.quarter().to_string());
+    let numbers = data["numbers"].as_array().unwrap();
+    assert_eq!(numbers.len(), 18);
+    let forecast: Vec<&Value> = numbers
+        .iter()
+        .filter(|n| !n["expected"].is_null())
+        .collect();
+    assert!(forecast.len() >= 12, "{body}");
+    for n in &forecast {
+        let (low, mid, high) = (f(&n["low"]), f(&n["expected"]), f(&n["high"]));
+        assert!(low <= mid + 1e-9 && mid <= high + 1e-9, "{n}");
+    }
+    // The quarter before has ended: its forecast is what it was.
+    let ended = current.quarter().prev();
+    let (status, body) = app.get(&format!("/api/qbr/forecast?period={ended}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["months_elapsed"], 3);
+    for n in body["data"]["numbers"].as_array().unwrap() {
+        let (Some(expected), Some(actual)) = (n["expected"].as_f64(), n["so_far"].as_f64()) else {
+            continue;
+        };
+        assert!(
+            (expected - actual).abs() <= 1e-6 * actual.abs().max(1.0),
+            "{n}"
+        );
+        assert!((f(&n["high"]) - f(&n["low"])).abs() < 1e-9, "{n}");
+    }
+    // A quarter that has not started, or a month, is refused.
+    let next = current.quarter().next();
+    let resp = app.get(&format!("/api/qbr/forecast?period={next}")).await;
+    assert_error(&resp, 400, "INVALID_PARAMETER");
+    let resp = app
+        .get(&format!("/api/qbr/forecast?period={current}"))
+        .await;
+    assert_error(&resp, 400, "INVALID_PARAMETER");
+}
+
+#[tokio::test]
+async fn the_health_score_falls_when_a_number_turns_red() {
+    let (app, current) = demo_app().await;
+    let quarter = current.quarter().prev();
+    let last = quarter.months()[2];
+    let score = |body: &Value| {
+        body["data"]["quarters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["period"] == quarter.to_string())
+            .map(|q| q["health"]["score"].as_f64())
+            .unwrap()
+    };
+    let path = format!(
+        "/api/qbr/health-score?from={}&to={last}",
+        last.add_months(-11)
+    );
+    let (status, before) = app.get(&path).await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(before["data"]["months"].as_array().unwrap().len(), 12);
+    let s0 = score(&before).unwrap();
+    assert!((0.0..=100.0).contains(&s0), "{s0}");
+    assert!(before["data"]["definition"].as_str().unwrap().len() > 40);
+    // Net profit % judged against a bar it cannot reach: red, and the score drops.
+    let bands = json!({"metric_name": "net_profit_pct",
+        "green_min": 0.9, "green_max": null, "yellow_min": 0.8, "yellow_max": null});
+    let (status, body) = app.post("/api/qbr/thresholds", &bands).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, after) = app.get(&path).await;
+    let s1 = score(&after).unwrap();
+    assert!(s1 < s0, "{s1} not below {s0}");
+    let section = |body: &Value, name: &str| {
+        let q = body["data"]["quarters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["period"] == quarter.to_string())
+            .unwrap()
+            .clone();
+        q["health"]["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["category"] == name)
+            .unwrap()["score"]
+            .as_f64()
+    };
+    assert!(section(&after, "Profit").unwrap() < section(&before, "Profit").unwrap());
+    assert_eq!(
+        section(&after, "Operations"),
+        section(&before, "Operations")
+    );
+    // Weights are a setting: all on Operations, the score is that section's.
+    let weights = json!({"health_weights": {"operations": 100, "profit": 0, "revenue": 0, "leverage": 0, "sales": 0}});
+    let (status, body) = app.put("/api/qbr/settings", &weights).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, only_operations) = app.get(&path).await;
+    let q = only_operations["data"]["quarters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["period"] == quarter.to_string())
+        .unwrap()
+        .clone();
+    let operations = section(&only_operations, "Operations").unwrap();
+    assert!((f(&q["health"]["score"]) - operations).abs() < 1e-9, "{q}");
+    let before = checksum(&app.db).await;
+    let zero = json!({"health_weights": {"operations": 0, "profit": 0, "revenue": 0, "leverage": 0, "sales": 0}});
+    let resp = app.put("/api/qbr/settings", &zero).await;
+    assert_error(&resp, 400, "INVALID_BODY");
+    assert_eq!(checksum(&app.db).await, before);
+}
+
+#[tokio::test]
+async fn goals_are_set_by_admins_checked_audited_and_shown_with_progress() {
+    let (app, current) = demo_app().await;
+    let year = current.year().to_string();
+    let goal = json!({"key": "net_profit_pct", "period": year, "target": 0.5});
+    let (status, body) = app.put("/api/qbr/goals", &goal).await;
+    assert_eq!(status, 200, "{body}");
+    let g = &body["data"]["goals"][0];
+    assert_eq!(g["key"], "net_profit_pct");
+    assert_eq!(g["period"], year);
+    assert_eq!(f(&g["target"]), 0.5);
+    // The demo's profit is far below 50 %: not met, a positive gap, a sentence.
+    assert_eq!(g["progress"]["met"], false, "{g}");
+    assert!(f(&g["progress"]["gap"]) > 0.0);
+    assert!(g["sentence"].as_str().unwrap().contains("goal"), "{g}");
+    let (_, audit) = app.get("/api/qbr/audit?limit=1").await;
+    assert_eq!(audit["data"]["entries"][0]["action"], "goals.update");
+
+    // Bad goals change nothing.
+    let key = create_api_key(&app.db, "writer", "write").await;
+    let before = checksum(&app.db).await;
+    for bad in [
+        json!({"key": "nope", "period": year, "target": 1.0}),
+        json!({"key": "tickets_per_tech_per_month", "period": year, "target": 40.0}),
+        json!({"key": "net_profit_pct", "period": current.to_string(), "target": 0.2}),
+        json!({"key": "net_profit_pct", "period": "2026-Q9", "target": 0.2}),
+        json!({"key": "net_profit_pct", "period": year, "target": 1e21}),
+        json!({"key": "rhem", "period": year, "target": -1.0}),
+    ] {
+        let resp = app.put("/api/qbr/goals", &bad).await;
+        assert_error(&resp, 400, "INVALID_BODY");
+    }
+    // An editor's key may not set goals.
+    let res = reqwest::Client::new()
+        .put(app.url("/api/qbr/goals"))
+        .header("x-api-key", &key)
+        .json(&goal)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(checksum(&app.db).await, before);
+
+    // Removed with a null target; removing again is not found.
+    let off = json!({"key": "net_profit_pct", "period": year, "target": null});
+    let (status, body) = app.put("/api/qbr/goals", &off).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["goals"].as_array().unwrap().is_empty());
+    let resp = app.put("/api/qbr/goals", &off).await;
+    assert_error(&resp, 404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn the_summary_names_the_score_the_incident_and_the_goals() {
+    let (app, current) = demo_app().await;
+    let incident = current.add_months(-5);
+    let goal =
+        json!({"key": "net_profit_pct", "period": incident.quarter().to_string(), "target": 0.5});
+    assert_eq!(app.put("/api/qbr/goals", &goal).await.0, 200);
+    let (status, body) = app
+        .get(&format!("/api/qbr/summary?period={incident}"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let data = &body["data"];
+    let sentences: Vec<&str> = data["summary"]["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let score = f(&data["health"]["score"]).round();
+    assert!(
+        sentences[0].starts_with("The health score is")
+            && sentences[0].contains(&format!("{score}")),
+        "{sentences:?}"
+    );
+    let text = data["summary"]["text"].as_str().unwrap();
+    assert!(
+        text.contains(&incident.label()) && text.contains("typical"),
+        "{text}"
+    );
+    assert!(text.to_lowercase().contains("goal"), "{text}");
+    // The same data gives the same words.
+    let (_, again) = app
+        .get(&format!("/api/qbr/summary?period={incident}"))
+        .await;
+    assert_eq!(again["data"]["summary"], data["summary"]);
+}
