@@ -45,16 +45,16 @@ async fn load(period: String) -> Result<Loaded, ApiError> {
 // The insight extras load beside the numbers, each on its own: the cards never wait
 // for them, and one that fails (no data, an older server) leaves only its part out.
 
-/// The health trend's range: the last 8 quarters, or 12 months for a month.
+/// The health trend's range in months (`from`/`to` are months): the last 12 months
+/// for a month, else the 8 quarters up to the period's last (the year's two years).
 fn health_range(p: &Period) -> (String, String) {
-    match *p {
-        Period::Month(m) => (m.add_months(-11).to_string(), m.to_string()),
-        Period::Quarter(q) => {
-            let first = (0..7).fold(q, |q, _| q.prev());
-            (first.to_string(), q.to_string())
-        }
-        Period::Year(y) => (format!("{}-Q1", y - 1), format!("{y}-Q4")),
-    }
+    let last = p.last_month();
+    let first = match *p {
+        Period::Month(m) => m.add_months(-11),
+        Period::Quarter(q) => (0..7).fold(q, |q, _| q.prev()).months()[0],
+        Period::Year(y) => Period::Year(y - 1).first_month(),
+    };
+    (first.to_string(), last.to_string())
 }
 
 fn parse(period: &str) -> Result<Period, ApiError> {
