@@ -172,5 +172,10 @@ async fn browser_insight_health_summary_forecast_unusual_and_goals() {
     let goal = b.text("[data-goal=\"net_profit_pct\"]").await;
     assert!(goal.contains("Goal 15.0%"), "{goal}");
     assert!(goal.ends_with("to go") || goal.ends_with("met"), "{goal}");
+    b.screenshot_of("insight-goal-card-1280x800", "#sec-Profit")
+        .await;
+    b.resize(800, 1100).await;
+    b.screenshot_of("insight-goal-card-800x1100", "#sec-Profit")
+        .await;
     b.close().await;
 }
