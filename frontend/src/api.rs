@@ -11,6 +11,10 @@ use qbr_shared::clients::api::{
 };
 use qbr_shared::clients::ClientNumber;
 use qbr_shared::error::{Envelope, ErrorEnvelope};
+use qbr_shared::insight::api::{
+    AnomaliesResponse, ForecastResponse, GoalUpdate, GoalsResponse, HealthScoreResponse,
+    SummaryResponse,
+};
 use qbr_shared::quickbooks::api::{
     BackfillRequest, MappingsUpdateRequest, MappingsUpdateResponse, QuickBooksAccountsResponse,
     QuickBooksStatus,
@@ -323,6 +327,45 @@ pub async fn range(from: &str, to: &str) -> Result<RangeResponse, ApiError> {
         q(to)
     ))
     .await
+}
+
+// --- Insight: anomalies, forecast, health score, summary, goals -----------------------
+
+/// The unusual values of the months `from..=to` (`YYYY-MM`), strongest first.
+pub async fn anomalies(from: &str, to: &str) -> Result<AnomaliesResponse, ApiError> {
+    get(&format!("/api/qbr/anomalies?from={}&to={}", q(from), q(to))).await
+}
+
+/// Where each SmartNumber is expected to end the quarter `period` (`YYYY-Qn`).
+pub async fn forecast(period: &str) -> Result<ForecastResponse, ApiError> {
+    get(&format!("/api/qbr/forecast?period={}", q(period))).await
+}
+
+/// The health score of every month and quarter of `from..=to`.
+pub async fn health_score(from: &str, to: &str) -> Result<HealthScoreResponse, ApiError> {
+    get(&format!(
+        "/api/qbr/health-score?from={}&to={}",
+        q(from),
+        q(to)
+    ))
+    .await
+}
+
+/// The written summary of a period, with its health score.
+pub async fn summary(period: &str) -> Result<SummaryResponse, ApiError> {
+    get(&format!("/api/qbr/summary?period={}", q(period))).await
+}
+
+/// Goals: everyone reads them, admins set them.
+pub const GOALS: &str = "/api/qbr/goals";
+
+pub async fn goals() -> Result<GoalsResponse, ApiError> {
+    get(GOALS).await
+}
+
+/// Sets a goal, or removes it (`target: None`).
+pub async fn save_goal(req: &GoalUpdate) -> Result<serde_json::Value, ApiError> {
+    put(GOALS, req).await
 }
 
 /// Manual entry (the data-entry page, the review table's cells).

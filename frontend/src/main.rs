@@ -33,6 +33,7 @@ fn switch(route: Route) -> Html {
         Route::Review { .. } => html! { <review::Review /> },
         Route::Entry { .. } => html! { <entry::Entry /> },
         Route::Thresholds { .. } => html! { <thresholds::Thresholds /> },
+        Route::Goals { .. } => html! { <goals::Goals /> },
         Route::Collection { .. } => html! { <collection::Collection /> },
         Route::Settings { .. } => html! { <org_settings::OrgSettings /> },
         Route::ApiKeys { .. } => html! { <api_keys::ApiKeys /> },

@@ -25,6 +25,8 @@ pub enum Route {
     Entry { org: String },
     #[at("/o/:org/thresholds")]
     Thresholds { org: String },
+    #[at("/o/:org/goals")]
+    Goals { org: String },
     #[at("/o/:org/collection")]
     Collection { org: String },
     #[at("/o/:org/settings")]
@@ -69,6 +71,7 @@ impl Route {
             | Route::Review { org }
             | Route::Entry { org }
             | Route::Thresholds { org }
+            | Route::Goals { org }
             | Route::Collection { org }
             | Route::Settings { org }
             | Route::ApiKeys { org }

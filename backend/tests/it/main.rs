@@ -15,6 +15,7 @@ mod auth_microsoft;
 mod browser;
 mod browser_clients;
 mod browser_harness;
+mod browser_insight;
 mod browser_notify;
 mod browser_tenants;
 mod clients;

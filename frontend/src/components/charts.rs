@@ -1,10 +1,13 @@
-//! Chart definitions (charming) for SmartNumber trends, with threshold bands.
+//! Chart definitions (charming) for SmartNumber trends, with threshold bands, and the
+//! drill-down's overlay: the quarter's forecast (a dashed segment with its 80 % band)
+//! and unusual values (marked points whose name explains them in the tooltip).
 use charming::component::{Axis, Grid, Legend};
+use charming::datatype::{CompositeValue, DataPoint};
 use charming::element::{
-    AxisLabel, AxisType, ItemStyle, LineStyle, LineStyleType, MarkArea, MarkAreaData, Tooltip,
-    Trigger,
+    AreaStyle, AxisLabel, AxisType, ItemStyle, LineStyle, LineStyleType, MarkArea, MarkAreaData,
+    Symbol, Tooltip, Trigger,
 };
-use charming::series::Line;
+use charming::series::{Line, Scatter};
 use charming::Chart;
 use qbr_shared::catalogue::Unit;
 use qbr_shared::thresholds::Bands;
@@ -15,6 +18,50 @@ pub struct SeriesData {
     pub values: Vec<Option<f64>>,
     /// Dashed (e.g. the previous year's overlay).
     pub dashed: bool,
+}
+
+/// Where a period still in progress is expected to end: a dashed segment from the last
+/// actual point (`from`, its value `start`) to `expected` at `to`, in a light band from
+/// `low` to `high` (values in the number's unit).
+pub struct ForecastMark {
+    pub from: usize,
+    pub start: f64,
+    pub to: usize,
+    pub expected: f64,
+    pub low: f64,
+    pub high: f64,
+    /// The series' name, read in the tooltip ("Forecast (80 %: 0.28–0.34 h)").
+    pub name: String,
+}
+
+/// An unusual value: a marked point at label `index`, explained by `text`.
+pub struct UnusualMark {
+    pub index: usize,
+    pub value: f64,
+    pub text: String,
+}
+
+/// What a chart draws over its lines.
+#[derive(Default)]
+pub struct Overlay {
+    pub forecast: Option<ForecastMark>,
+    pub unusual: Vec<UnusualMark>,
+}
+
+/// The forecast's colour (the first line's, from ECharts' palette) and its band's.
+const FORECAST_COLOR: &str = "#5470c6";
+const FORECAST_BAND: &str = "rgba(84, 112, 198, 0.16)";
+const UNUSUAL_COLOR: &str = "#e8590c";
+
+/// A line of `len` points, empty but at `at`.
+fn sparse(len: usize, at: &[(usize, f64)]) -> Vec<Option<f64>> {
+    let mut v = vec![None; len];
+    for (i, x) in at {
+        if let Some(slot) = v.get_mut(*i) {
+            *slot = Some(*x);
+        }
+    }
+    v
 }
 
 /// Values as drawn: percentages in percent, the rest as they are.
@@ -40,9 +87,28 @@ pub fn trend_chart(
     series: Vec<SeriesData>,
     bands: Option<&Bands>,
 ) -> Chart {
+    trend_chart_with(labels, unit, series, bands, Overlay::default())
+}
+
+/// [`trend_chart`] with an overlay drawn on top (the axis covers it too).
+pub fn trend_chart_with(
+    labels: &[String],
+    unit: Unit,
+    series: Vec<SeriesData>,
+    bands: Option<&Bands>,
+    overlay: Overlay,
+) -> Chart {
+    let overlay_values: Vec<f64> = overlay
+        .forecast
+        .iter()
+        .flat_map(|f| [f.start, f.expected, f.low, f.high])
+        .chain(overlay.unusual.iter().map(|u| u.value))
+        .collect();
     let all: Vec<f64> = series
         .iter()
-        .flat_map(|s| s.values.iter().flatten().map(|v| scale(unit, *v)))
+        .flat_map(|s| s.values.iter().flatten().copied())
+        .chain(overlay_values)
+        .map(|v| scale(unit, v))
         .collect();
     let band_values: Vec<f64> = bands
         .map(|b| {
@@ -180,6 +246,87 @@ pub fn trend_chart(
     // Added last so the real lines keep the palette's first colours.
     if let Some(b) = band_series {
         chart = chart.series(b);
+    }
+    if let Some(f) = overlay.forecast {
+        let n = labels.len();
+        let hidden = || LineStyle::new().opacity(0.0);
+        // The band: an invisible base at `low`, and the stretch up to `high` stacked on
+        // it and filled. Neither is listed in the tooltip (the forecast's name says it).
+        chart = chart
+            .series(
+                Line::new()
+                    .name("80 % low")
+                    .stack("forecast-band")
+                    .show_symbol(false)
+                    .line_style(hidden())
+                    .tooltip(Tooltip::new().trigger(Trigger::None))
+                    .data(sparse(
+                        n,
+                        &[(f.from, scale(unit, f.start)), (f.to, scale(unit, f.low))],
+                    )),
+            )
+            .series(
+                Line::new()
+                    .name("80 % range")
+                    .stack("forecast-band")
+                    .show_symbol(false)
+                    .line_style(hidden())
+                    .area_style(AreaStyle::new().color(FORECAST_BAND))
+                    .tooltip(Tooltip::new().trigger(Trigger::None))
+                    .data(sparse(
+                        n,
+                        &[
+                            (f.from, 0.0),
+                            (f.to, scale(unit, f.high) - scale(unit, f.low)),
+                        ],
+                    )),
+            )
+            .series(
+                Line::new()
+                    .name(f.name)
+                    .connect_nulls(true)
+                    .symbol(Symbol::Circle)
+                    .symbol_size(7)
+                    .show_symbol(true)
+                    .item_style(ItemStyle::new().color(FORECAST_COLOR))
+                    .line_style(
+                        LineStyle::new()
+                            .type_(LineStyleType::Dashed)
+                            .width(2)
+                            .color(FORECAST_COLOR),
+                    )
+                    .data(sparse(
+                        n,
+                        &[
+                            (f.from, scale(unit, f.start)),
+                            (f.to, scale(unit, f.expected)),
+                        ],
+                    )),
+            );
+    }
+    // One series per unusual value, named by its explanation: the axis tooltip lists it
+    // with the value at its period (and nowhere else).
+    for u in overlay.unusual {
+        let Some(label) = labels.get(u.index) else {
+            continue;
+        };
+        let point = DataPoint::Value(CompositeValue::Array(vec![
+            CompositeValue::String(label.clone()),
+            CompositeValue::from(scale(unit, u.value)),
+        ]));
+        chart = chart.series(
+            Scatter::new()
+                .name(u.text)
+                .symbol(Symbol::Diamond)
+                .symbol_size(15)
+                .item_style(
+                    ItemStyle::new()
+                        .color(UNUSUAL_COLOR)
+                        .border_color("#ffffff")
+                        .border_width(1),
+                )
+                .data(vec![point]),
+        );
     }
     chart
 }

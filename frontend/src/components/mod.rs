@@ -5,6 +5,7 @@ pub mod charts;
 pub mod choice;
 pub mod downloads;
 pub mod fetch;
+pub mod health;
 pub mod layout;
 pub mod nav;
 pub mod notice;

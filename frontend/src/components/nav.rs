@@ -97,6 +97,12 @@ pub const GROUPS: [Group; 5] = [
                 api: api::THRESHOLDS,
                 write: false,
             },
+            Page {
+                label: "Goals",
+                route: |org| Route::Goals { org },
+                api: api::GOALS,
+                write: false,
+            },
         ],
     },
     Group {

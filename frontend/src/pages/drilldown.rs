@@ -1,15 +1,18 @@
 //! Drill-down of one SmartNumber: the formula with the period's numbers filled in, the
-//! monthly inputs behind it (source, who, when), and its trend with threshold bands.
+//! monthly inputs behind it (source, who, when), and its trend with threshold bands;
+//! for a quarter in progress, where it is expected to end (a dashed segment in its
+//! 80 % band), and its unusual months marked on the trend.
 use super::period_label;
 use crate::api::{self, ApiError};
 use crate::components::chart::{ChartSpec, EChart};
-use crate::components::charts::{trend_chart, SeriesData};
+use crate::components::charts::{trend_chart_with, ForecastMark, Overlay, SeriesData, UnusualMark};
 use crate::components::fetch::{use_fetch, view_fetch};
 use crate::components::status::StatusPill;
 use crate::{time, Route, Session};
 use qbr_shared::api::{Granularity, MetricValue, SmartNumber, SmartNumbersResponse, TrendResponse};
 use qbr_shared::catalogue::metric_def;
 use qbr_shared::expr::{EvalContext, Values};
+use qbr_shared::insight::api::{Anomaly, ForecastResponse, NumberForecast, SeriesKind};
 use qbr_shared::smartnumbers::smartnumber_def;
 use qbr_shared::thresholds::Bands;
 use qbr_shared::{format, Period};
@@ -30,6 +33,10 @@ struct Loaded {
     /// Each month's stored values.
     months: Vec<(String, Vec<MetricValue>)>,
     trend: Option<TrendResponse>,
+    /// The quarter's forecast, while it is in progress.
+    forecast: Option<ForecastResponse>,
+    /// The unusual months of the trend's range (every series; the view picks its own).
+    anomalies: Vec<Anomaly>,
 }
 
 async fn load((key, period): (String, String)) -> Result<Loaded, ApiError> {
@@ -90,11 +97,29 @@ async fn load((key, period): (String, String)) -> Result<Loaded, ApiError> {
     let trend = api::trend(&from, &to, granularity, std::slice::from_ref(&key))
         .await
         .ok();
+    // The extras: the chart is drawn without them when they fail.
+    let forecast = match parsed {
+        Period::Quarter(_) => api::forecast(&period)
+            .await
+            .ok()
+            .filter(|f| f.months_elapsed < 3),
+        _ => None,
+    };
+    let first_month = |p: &str| p.parse::<Period>().ok().map(|p| p.first_month());
+    let anomalies = match (first_month(&from), parsed.last_month()) {
+        (Some(a), b) => api::anomalies(&a.to_string(), &b.to_string())
+            .await
+            .map(|r| r.anomalies)
+            .unwrap_or_default(),
+        (None, _) => Vec::new(),
+    };
     Ok(Loaded {
         numbers,
         values,
         months,
         trend,
+        forecast,
+        anomalies,
     })
 }
 
@@ -184,22 +209,112 @@ fn inputs_view(n: &SmartNumber, l: &Loaded) -> Html {
     }
 }
 
-fn trend_view(n: &SmartNumber, l: &Loaded) -> Html {
+/// The forecast of the quarter shown, as the chart draws it: from the last complete
+/// quarter's value to the expected one. The quarter's value so far leaves the solid
+/// line (it is not where the quarter ends).
+fn forecast_mark(
+    f: &NumberForecast,
+    periods: &[String],
+    values: &mut [Option<f64>],
+    period: &str,
+) -> Option<ForecastMark> {
+    let (expected, low, high) = (f.expected?, f.low?, f.high?);
+    let to = periods.iter().position(|p| p == period)?;
+    values[to] = None;
+    let (from, start) = (0..to)
+        .rev()
+        .find_map(|i| values[i].map(|v| (i, v)))
+        .unwrap_or((to, expected));
+    let short = |v: f64| match f.unit {
+        qbr_shared::catalogue::Unit::Hours => format!("{} h", format::grouped(v, 2)),
+        u => format::value(u, Some(v)),
+    };
+    Some(ForecastMark {
+        from,
+        start,
+        to,
+        expected,
+        low,
+        high,
+        name: format!("Forecast (80 %: {}–{})", short(low), short(high)),
+    })
+}
+
+/// The number's unusual months, at their month (or their quarter on a quarterly chart).
+fn unusual_marks(
+    key: &str,
+    anomalies: &[Anomaly],
+    periods: &[String],
+    values: &[Option<f64>],
+    granularity: Granularity,
+) -> Vec<UnusualMark> {
+    anomalies
+        .iter()
+        .filter(|a| a.kind == SeriesKind::SmartNumber && a.key == key)
+        .filter_map(|a| {
+            let at = match granularity {
+                Granularity::Month => a.month.clone(),
+                Granularity::Quarter => match a.month.parse::<Period>().ok()? {
+                    Period::Month(m) => m.quarter().to_string(),
+                    _ => return None,
+                },
+            };
+            let index = periods.iter().position(|p| *p == at)?;
+            let value = match granularity {
+                Granularity::Month => a.value,
+                Granularity::Quarter => values[index].unwrap_or(a.value),
+            };
+            Some(UnusualMark {
+                index,
+                value,
+                text: format!("Unusual: {}", a.explanation),
+            })
+        })
+        .collect()
+}
+
+fn trend_view(n: &SmartNumber, l: &Loaded, period: &str) -> Html {
     let Some(t) = &l.trend else { return html! {} };
     let Some(s) = t.series.first() else {
         return html! {};
     };
     let labels: Vec<String> = t.periods.iter().map(|p| period_label(p)).collect();
     let bands: Option<Bands> = s.threshold.or(n.threshold);
-    let spec = ChartSpec::new(trend_chart(
+    let mut values = s.values.clone();
+    let number_forecast = l
+        .forecast
+        .as_ref()
+        .and_then(|f| f.numbers.iter().find(|x| x.key == n.key));
+    let forecast = number_forecast
+        .filter(|_| t.granularity == Granularity::Quarter)
+        .and_then(|f| forecast_mark(f, &t.periods, &mut values, period));
+    let unusual = unusual_marks(&n.key, &l.anomalies, &t.periods, &values, t.granularity);
+    let notes: Vec<String> = unusual.iter().map(|u| u.text.clone()).collect();
+    let forecast_note = forecast.as_ref().zip(number_forecast).map(|(m, f)| {
+        let so_far = f
+            .so_far
+            .map(|v| format!(" So far {}.", format::value(f.unit, Some(v))))
+            .unwrap_or_default();
+        format!(
+            "Expected at the end of {}: {} ({}), {}.{so_far}",
+            period_label(period),
+            format::value(f.unit, Some(m.expected)),
+            m.name
+                .trim_start_matches("Forecast (")
+                .trim_end_matches(')'),
+            crate::components::status::text(f.status).to_lowercase()
+        )
+    });
+    let spec = ChartSpec::new(trend_chart_with(
         &labels,
         s.unit,
         vec![SeriesData {
             name: s.label.clone(),
-            values: s.values.clone(),
+            values,
             dashed: false,
         }],
         bands.as_ref(),
+        Overlay { forecast, unusual },
     ));
     let title = match t.granularity {
         Granularity::Month => "Last 13 months",
@@ -212,7 +327,15 @@ fn trend_view(n: &SmartNumber, l: &Loaded) -> Html {
             <div class="legend-note small muted">
                 <span class="swatch green"></span>{ "green band " }
                 <span class="swatch yellow"></span>{ "yellow band" }
+                if forecast_note.is_some() { <span class="swatch forecast"></span>{ "forecast, 80 % range" } }
+                if !notes.is_empty() { <span class="swatch unusual"></span>{ "unusual" } }
             </div>
+            if let Some(text) = forecast_note { <p class="small drill-forecast" id="drill-forecast">{ text }</p> }
+            if !notes.is_empty() {
+                <ul class="small drill-unusual" id="drill-unusual">
+                    { for notes.iter().map(|t| html! { <li>{ t.trim_start_matches("Unusual: ") }</li> }) }
+                </ul>
+            }
         </div>
     }
 }
@@ -246,7 +369,7 @@ pub fn drilldown(props: &DrilldownProps) -> Html {
                         </div>
                         <div class="grid-2">
                             { formula_view(n, l) }
-                            { trend_view(n, l) }
+                            { trend_view(n, l, &period) }
                         </div>
                         { inputs_view(n, l) }
                     </>

@@ -6,6 +6,7 @@ pub mod collection;
 pub mod dashboard;
 pub mod drilldown;
 pub mod entry;
+pub mod goals;
 pub mod import;
 pub mod login;
 pub mod not_found;

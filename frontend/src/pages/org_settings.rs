@@ -1,5 +1,6 @@
 //! Settings › Organization: name, time zone, working hours per technician, the NinjaOne
-//! organizations that are not clients, and the nightly collection's schedule. Admins
+//! organizations that are not clients, the nightly collection's schedule, and the
+//! weights of the health score's five sections. Admins
 //! change them (the server checks every field and says what a change meant); other
 //! roles read them. Below, the logo for client reports (`org_logo`).
 use super::org_logo::OrgLogo;
@@ -9,6 +10,8 @@ use crate::components::fetch::{use_fetch, view_fetch};
 use crate::components::notice::{Notice, RoleNote, Toast};
 use crate::Session;
 use qbr_shared::api::{CollectionSchedule, OrganizationSettings, SettingsUpdateRequest};
+use qbr_shared::insight::health::HealthWeights;
+use qbr_shared::smartnumbers::SmartCategory;
 use yew::prelude::*;
 
 async fn load(_reload: u32) -> Result<OrganizationSettings, ApiError> {
@@ -26,6 +29,34 @@ struct Draft {
     time: String,
     zone: String,
     loaded_cost: String,
+    /// The section weights, in `SmartCategory::ALL` order.
+    weights: [String; 5],
+}
+
+/// Reads the five weights as typed.
+fn parse_weights(typed: &[String; 5]) -> Result<HealthWeights, String> {
+    let mut w = [0u32; 5];
+    for ((slot, text), category) in w.iter_mut().zip(typed).zip(SmartCategory::ALL) {
+        *slot = text.trim().parse().map_err(|_| {
+            format!(
+                "{} weight: '{}' is not a whole number from 0 to 100.",
+                category.label(),
+                text
+            )
+        })?;
+    }
+    let [operations, profit, revenue, leverage, sales] = w;
+    let weights = HealthWeights {
+        operations,
+        profit,
+        revenue,
+        leverage,
+        sales,
+    };
+    weights
+        .validate()
+        .map_err(|e| format!("Health weights: {e}."))?;
+    Ok(weights)
 }
 
 impl Draft {
@@ -42,6 +73,7 @@ impl Draft {
                 .loaded_cost_per_hour
                 .map(qbr_shared::format::plain_number)
                 .unwrap_or_default(),
+            weights: SmartCategory::ALL.map(|c| s.health_weights.get(c).to_string()),
         }
     }
 
@@ -82,6 +114,7 @@ impl Draft {
                 timezone: optional(&self.zone),
             }),
             loaded_cost_per_hour: Some(loaded_cost),
+            health_weights: Some(parse_weights(&self.weights)?),
         })
     }
 }
@@ -192,6 +225,26 @@ fn settings_form(props: &FormProps) -> Html {
                     </label>
                 </div>
                 <p class="muted small" id="s-server-schedule">{ format!("The server's schedule: {}.", s.server_schedule) }</p>
+            </div>
+            <div class="panel">
+                <h2>{ "Health score weights" }</h2>
+                <p class="muted small">{ "How much each section counts in the dashboard's business health score, 0–100 each. They are relative: they need not add up to 100, and a section without numbers to judge is left out." }</p>
+                <div class="weights-grid" id="s-weights">
+                    { for SmartCategory::ALL.iter().enumerate().map(|(i, c)| {
+                        let draft = draft.clone();
+                        let oninput = Callback::from(move |e: InputEvent| {
+                            let mut d = (*draft).clone();
+                            d.weights[i] = event_value(&e);
+                            draft.set(d);
+                        });
+                        html! {
+                            <label class="field"><span>{ c.label() }</span>
+                                <input id={format!("s-weight-{}", c.label().to_lowercase())} type="number" min="0" max="100" step="1"
+                                    value={d.weights[i].clone()} {oninput} readonly={ro} />
+                            </label>
+                        }
+                    }) }
+                </div>
             </div>
             if props.editable {
                 <div class="actions">
