@@ -132,9 +132,14 @@ pub async fn get_summary(
     let mut r = reader(req, depot).await?;
     let period = periods::default_period(&mut r.conn, &r.caches, &r.org, asked).await?;
     let Reader { conn, caches, org } = &mut r;
-    Ok(ok(
-        summary::summary(conn, caches, org, period, Utc::now()).await?
-    ))
+    Ok(ok(summary::summary(
+        conn,
+        Some(caches),
+        org,
+        period,
+        Utc::now(),
+    )
+    .await?))
 }
 
 /// The organization's goals (a target for a SmartNumber over a quarter or a year) with

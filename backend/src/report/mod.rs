@@ -46,6 +46,12 @@ pub struct ReportData {
     pub review: Vec<ReviewRow>,
     pub trend_periods: Vec<String>,
     pub trends: Vec<TrendSeries>,
+    /// The quarter in words (`insight::summary`): the report's first section.
+    pub summary: Vec<String>,
+    /// The business health score, 0–100, when a section has numbers to judge.
+    pub health_score: Option<f64>,
+    /// The goals of the quarter and its year, one sentence each.
+    pub goals: Vec<String>,
 }
 
 /// The report laid out in pages, ready to be written.
@@ -95,6 +101,7 @@ fn compose(
 ) -> (Vec<Vec<layout::Item>>, Vec<layout::Bookmark>) {
     let mut c = Composer::new(fonts, paper);
     title_block(&mut c, data);
+    summary_section(&mut c, data);
     smartnumbers_table(&mut c, data);
     status_changes(&mut c, data);
     missing_notes(&mut c, data);
@@ -146,6 +153,27 @@ fn title_block(c: &mut Composer, data: &ReportData) {
     c.text(l, c.y, 8.0, Weight::Regular, MUTED, Align::Left, &counted);
     c.y += 14.0;
     status_summary(c, &data.numbers);
+    c.y += 8.0;
+}
+
+/// The quarter in words, with the health score and the goals: what the owners read
+/// aloud first.
+fn summary_section(c: &mut Composer, data: &ReportData) {
+    if data.summary.is_empty() && data.health_score.is_none() {
+        return;
+    }
+    let heading = match data.health_score {
+        Some(score) => format!("Summary · health score {score:.0} of 100"),
+        None => "Summary".to_string(),
+    };
+    c.heading(&heading, 60.0);
+    if !data.summary.is_empty() {
+        c.paragraph(&data.summary.join(" "), 9.5, INK);
+    }
+    for goal in &data.goals {
+        c.y += 2.0;
+        c.paragraph(&format!("Goal: {goal}"), 9.0, MUTED);
+    }
     c.y += 8.0;
 }
 

@@ -1,6 +1,7 @@
 //! What the printable QBR report of a quarter shows, gathered from the same sources as
 //! the JSON reads: the quarter's SmartNumbers, its Monthly Business Review columns and
 //! eight quarters of trends. `crate::report` draws it.
+use super::insight::{goals, summary};
 use super::metrics::QuarterInputs;
 use super::smartnumbers::{build_number, load_rows, trend_series};
 use crate::error::{AppError, AppResult};
@@ -62,6 +63,14 @@ pub async fn gather(
     let defs: Vec<&SmartNumberDef> = SMARTNUMBERS.iter().collect();
     let trends = trend_series(&defs, &periods, &rows, &bands);
     let inputs = QuarterInputs::load(conn, org.id, quarter).await?;
+    let words = summary::summary(conn, None, org, period, Utc::now()).await?;
+    let goals = goals::list(conn, org)
+        .await?
+        .goals
+        .into_iter()
+        .filter(|g| g.period == period.to_string() || g.period == quarter.year().to_string())
+        .filter_map(|g| g.sentence)
+        .collect();
     Ok(ReportData {
         organization: org.name.clone(),
         quarter,
@@ -75,6 +84,9 @@ pub async fn gather(
         review: review_rows(&inputs),
         trend_periods: periods.iter().map(Period::to_string).collect(),
         trends,
+        summary: words.summary.sentences,
+        health_score: words.health.score,
+        goals,
     })
 }
 

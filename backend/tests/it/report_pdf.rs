@@ -123,6 +123,16 @@ async fn the_report_shows_the_worked_example_on_letter_and_a4() {
     assert!(text.contains("January – March 2025"), "quarter span");
     assert!(text.contains("JST"), "generation time in the asked zone");
     assert!(text.contains(&format!("Page {pages} of {pages}")));
+    // The first section: the quarter in words with its health score, as the API says.
+    let (_, summary) = app.get("/api/qbr/summary?period=2025-Q1").await;
+    let score = summary["data"]["health"]["score"].as_f64().unwrap();
+    assert!(
+        text.contains(&format!("Summary · health score {score:.0} of 100")),
+        "{text}"
+    );
+    let first = summary["data"]["summary"]["sentences"][0].as_str().unwrap();
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(first), "'{first}' not in the report");
     // Every SmartNumber's value, formatted as the dashboard formats it.
     for (key, q1, _) in WORKED_EXAMPLE {
         let def = smartnumber_def(key).unwrap();

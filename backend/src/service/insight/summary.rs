@@ -18,10 +18,11 @@ use qbr_shared::insight::summary::{
 use qbr_shared::smartnumbers::SMARTNUMBERS;
 use qbr_shared::{Month, Period};
 
-/// The summary of `period`.
+/// The summary of `period` (`caches`: the server's, when it has them: the forecast is
+/// kept there).
 pub async fn summary(
     conn: &mut AsyncPgConnection,
-    caches: &Caches,
+    caches: Option<&Caches>,
     org: &Org,
     period: Period,
     now: DateTime<Utc>,
@@ -102,7 +103,7 @@ async fn anomaly_notes(
 /// The forecast of the quarter in progress, when `period` is it or one of its months.
 async fn forecast_notes(
     conn: &mut AsyncPgConnection,
-    caches: &Caches,
+    caches: Option<&Caches>,
     org: &Org,
     period: &Period,
     now: DateTime<Utc>,
@@ -116,8 +117,13 @@ async fn forecast_notes(
     {
         return Ok(Vec::new());
     }
-    let answer = forecast::cached(conn, caches, org, current, now).await?;
-    let forecast = answer.value();
+    let forecast = match caches {
+        Some(caches) => forecast::cached(conn, caches, org, current, now)
+            .await?
+            .value()
+            .clone(),
+        None => forecast::forecast(conn, org, current, now).await?,
+    };
     if forecast.months_elapsed >= 3 {
         return Ok(Vec::new());
     }

@@ -106,6 +106,16 @@ fn synthetic(quarter: Quarter) -> ReportData {
         review,
         trend_periods: periods.iter().map(Quarter::to_string).collect(),
         trends,
+        summary: vec![
+            "The health score is 74, up 6 points from Q4 2024.".to_string(),
+            "RHEM rose from 0.22 h to 0.31 h because reactive hours grew 40% while \
+             endpoints stayed flat."
+                .to_string(),
+        ],
+        health_score: Some(74.0),
+        goals: vec![
+            "Net Profit % is 12.4% against a goal of 15.0% for 2025: 2.6 points to go.".to_string(),
+        ],
     }
 }
 
