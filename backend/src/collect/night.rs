@@ -190,6 +190,7 @@ mod tests {
             collection_timezone: zone.map(String::from),
             archived: false,
             loaded_cost_per_hour: None,
+            health_weights: None,
         }
     }
 

@@ -341,6 +341,7 @@ mod tests {
             excluded_device_organizations: None,
             collection: None,
             loaded_cost_per_hour: None,
+            health_weights: None,
         }
     }
 

@@ -389,6 +389,7 @@ mod tests {
             status: name(status),
             date_entered: t(entered),
             closed_date: closed.map(t),
+            date_responded: None,
         }
     }
 
