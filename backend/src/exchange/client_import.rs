@@ -396,7 +396,7 @@ mod tests {
                    2024-13,Acme Dental,revenue,1\n\
                    2024-02,,revenue,1\n\
                    2024-02,Acme,tickets,1\n\
-                   2024-02,Acme,revenue,-5\n";
+                   2024-02,Acme,service_hours,-5\n";
         let f = parse_client_file(Some("history.csv"), csv.as_bytes());
         assert_eq!(f.format, "csv");
         assert_eq!(f.values.len(), 2);

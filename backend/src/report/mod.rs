@@ -52,6 +52,10 @@ pub struct ReportData {
     pub health_score: Option<f64>,
     /// The goals of the quarter and its year, one sentence each.
     pub goals: Vec<String>,
+    /// The quarter's most unusual values, explained (strongest first).
+    pub unusual: Vec<String>,
+    /// While the quarter is in progress: where each number is heading.
+    pub forecast: Vec<String>,
 }
 
 /// The report laid out in pages, ready to be written.
@@ -173,6 +177,19 @@ fn summary_section(c: &mut Composer, data: &ReportData) {
     for goal in &data.goals {
         c.y += 2.0;
         c.paragraph(&format!("Goal: {goal}"), 9.0, MUTED);
+    }
+    for (title, lines) in [
+        ("Unusual values", &data.unusual),
+        ("Where the quarter is heading", &data.forecast),
+    ] {
+        if lines.is_empty() {
+            continue;
+        }
+        c.y += 4.0;
+        subheading(c, title);
+        for line in lines {
+            c.paragraph(&format!("• {line}"), 9.0, INK);
+        }
     }
     c.y += 8.0;
 }

@@ -1,7 +1,7 @@
 //! What the printable QBR report of a quarter shows, gathered from the same sources as
 //! the JSON reads: the quarter's SmartNumbers, its Monthly Business Review columns and
 //! eight quarters of trends. `crate::report` draws it.
-use super::insight::{goals, summary};
+use super::insight::{anomalies, forecast, goals, summary};
 use super::metrics::QuarterInputs;
 use super::smartnumbers::{build_number, load_rows, trend_series};
 use crate::error::{AppError, AppResult};
@@ -11,7 +11,9 @@ use crate::store::thresholds;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use qbr_shared::catalogue::METRICS;
+use qbr_shared::insight::api::ForecastResponse;
 use qbr_shared::smartnumbers::{SmartNumberDef, SMARTNUMBERS};
+use qbr_shared::thresholds::Status;
 use qbr_shared::{ErrorCode, Period, Quarter};
 
 /// Quarters shown in the trend charts, the report's quarter last.
@@ -71,6 +73,20 @@ pub async fn gather(
         .filter(|g| g.period == period.to_string() || g.period == quarter.year().to_string())
         .filter_map(|g| g.sentence)
         .collect();
+    let now = Utc::now();
+    let [first, _, last] = quarter.months();
+    let unusual = anomalies::anomalies(conn, org, first, last, now)
+        .await?
+        .anomalies
+        .into_iter()
+        .take(MAX_UNUSUAL)
+        .map(|a| a.explanation)
+        .collect();
+    let forecast = if org.current_month(now).quarter() == quarter {
+        heading(&forecast::forecast(conn, org, quarter, now).await?)
+    } else {
+        Vec::new()
+    };
     Ok(ReportData {
         organization: org.name.clone(),
         quarter,
@@ -87,7 +103,35 @@ pub async fn gather(
         summary: words.summary.sentences,
         health_score: words.health.score,
         goals,
+        unusual,
+        forecast,
     })
+}
+
+/// How many unusual values the report lists.
+const MAX_UNUSUAL: usize = 5;
+
+/// "Tickets / Endpoint / Month: on track for 0.31 (0.28 – 0.34), yellow" per number
+/// with a forecast.
+fn heading(f: &ForecastResponse) -> Vec<String> {
+    f.numbers
+        .iter()
+        .filter_map(|n| {
+            let fmt = |v: f64| qbr_shared::format::value(n.unit, Some(v));
+            let (mid, low, high) = (n.expected?, n.low?, n.high?);
+            let status = match n.status {
+                Status::None => String::new(),
+                s => format!(", {}", s.label()),
+            };
+            Some(format!(
+                "{}: on track for {} ({} – {}){status}",
+                n.label,
+                fmt(mid),
+                fmt(low),
+                fmt(high)
+            ))
+        })
+        .collect()
 }
 
 /// Every catalogue metric's three months and quarter value.

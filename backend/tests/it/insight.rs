@@ -271,4 +271,42 @@ async fn the_summary_names_the_score_the_incident_and_the_goals() {
         .get(&format!("/api/qbr/summary?period={incident}"))
         .await;
     assert_eq!(again["data"]["summary"], data["summary"]);
+
+    // The printable report of the incident's quarter opens with them, and lists the
+    // unusual values; the quarter in progress's says where each number is heading.
+    let text = report_text(&app, incident.quarter(), "insight-report").await;
+    assert!(text.contains("Summary · health score"), "{text}");
+    assert!(text.contains("Unusual values"), "{text}");
+    let text = report_text(&app, current.quarter(), "insight-report-in-progress").await;
+    assert!(text.contains("Where the quarter is heading"), "{text}");
+    assert!(text.contains("on track for"), "{text}");
+}
+
+/// The organization's report of `quarter` as text; its first page rendered into
+/// `target/screenshots/{name}-1.png` to be looked at.
+async fn report_text(app: &TestApp, quarter: qbr_shared::Quarter, name: &str) -> String {
+    let res = app
+        .http
+        .get(app.url(&format!("/api/qbr/report?period={quarter}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let pdf = res.bytes().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.pdf"));
+    std::fs::write(&path, &pdf).unwrap();
+    let _ = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-f", "1", "-l", "1"])
+        .arg(&path)
+        .arg(dir.join(name))
+        .status();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -116,6 +116,11 @@ fn synthetic(quarter: Quarter) -> ReportData {
         goals: vec![
             "Net Profit % is 12.4% against a goal of 15.0% for 2025: 2.6 points to go.".to_string(),
         ],
+        unusual: vec![
+            "Total Time on Reactive Tickets in Feb 2025: 218.6 h, typical 112.1 h – 159.7 h."
+                .to_string(),
+        ],
+        forecast: Vec::new(),
     }
 }
 
