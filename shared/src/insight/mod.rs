@@ -41,6 +41,19 @@ impl Noun {
     }
 }
 
+/// A typical range as text, "250.0 h – 420.0 h". A count's ends are the whole numbers
+/// inside it ("24 – 34", not "23.81 – 34.19"): a count is never fractional, and those
+/// are the values that would not have been flagged.
+pub fn typical_range(unit: crate::catalogue::Unit, low: f64, high: f64) -> String {
+    let (low, high) = match unit {
+        crate::catalogue::Unit::Count if low.ceil() <= high.floor() => (low.ceil(), high.floor()),
+        crate::catalogue::Unit::Count => (low.round(), high.round()),
+        _ => (low, high),
+    };
+    let fmt = |v: f64| crate::format::value(unit, Some(v));
+    crate::thresholds::Bands::describe(Some(low), Some(high), &fmt)
+}
+
 /// The words people use in a review for the inputs of the SmartNumbers' formulas:
 /// the catalogue's labels are column headings ("Total Time on Reactive Tickets"), too
 /// long and too formal for a sentence. Keys not listed fall back to the label.

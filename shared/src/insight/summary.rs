@@ -399,7 +399,7 @@ fn anomaly_sentence(anomalies: &[AnomalyNote]) -> Option<String> {
         a.month.label(),
         subject.was(),
         fmt(a.value),
-        Bands::describe(Some(a.typical_low), Some(a.typical_high), &fmt)
+        super::typical_range(*unit, a.typical_low, a.typical_high)
     ))
 }
 

@@ -11,8 +11,8 @@ use insight::AnomalyScore;
 use qbr_shared::catalogue::{metric_def, Unit};
 use qbr_shared::expr::Values;
 use qbr_shared::insight::api::{AnomaliesResponse, Anomaly, Direction, SeriesKind};
+use qbr_shared::insight::typical_range;
 use qbr_shared::smartnumbers::{compute, smartnumber_def, SMARTNUMBERS};
-use qbr_shared::thresholds::Bands;
 use qbr_shared::values::with_derived;
 use qbr_shared::{format, Month};
 use std::collections::BTreeMap;
@@ -144,7 +144,7 @@ fn anomaly(kind: SeriesKind, key: &str, s: &AnomalyScore, run_rate: bool) -> Opt
 /// October."
 fn explanation(label: &str, unit: Unit, s: &AnomalyScore, run_rate: bool) -> String {
     let fmt = |v: f64| format::value(unit, Some(v));
-    let typical = Bands::describe(Some(s.typical.low), Some(s.typical.high), &fmt);
+    let typical = typical_range(unit, s.typical.low, s.typical.high);
     let season = if s.seasonal {
         format!(" for {}", s.month.long_name())
     } else {
