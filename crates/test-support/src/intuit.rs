@@ -643,18 +643,7 @@ pub fn profit_and_loss(books: &Books, start: NaiveDate, end: NaiveDate, basis: &
     rows.extend(part(Group::OtherExpenses));
     rows.push(summary_row("Net Other Income", "NetOtherIncome", &other));
     rows.push(summary_row("Net Income", "NetIncome", &net));
-    let mut cols = vec![json!({"ColTitle": "", "ColType": "Account",
-        "MetaData": [{"Name": "ColKey", "Value": "account"}]})];
-    for (first, last) in &columns {
-        let title = first.format("%b %Y").to_string();
-        cols.push(json!({"ColTitle": title, "ColType": "Money", "MetaData": [
-            {"Name": "StartDate", "Value": first.to_string()},
-            {"Name": "EndDate", "Value": last.to_string()},
-            {"Name": "ColKey", "Value": title}
-        ]}));
-    }
-    cols.push(json!({"ColTitle": "Total", "ColType": "Money",
-        "MetaData": [{"Name": "ColKey", "Value": "total"}]}));
+    let cols = report_columns("Account", &columns);
     let empty = groups.is_empty();
     json!({
         "Header": {
@@ -673,6 +662,24 @@ pub fn profit_and_loss(books: &Books, start: NaiveDate, end: NaiveDate, basis: &
         "Columns": {"Column": cols},
         "Rows": {"Row": rows}
     })
+}
+
+/// A report's `Columns`: the label column of `kind`, a `Money` column per month with
+/// its dates, and `Total`.
+fn report_columns(kind: &str, columns: &[(NaiveDate, NaiveDate)]) -> Vec<Value> {
+    let mut cols = vec![json!({"ColTitle": "", "ColType": kind,
+        "MetaData": [{"Name": "ColKey", "Value": kind.to_lowercase()}]})];
+    for (first, last) in columns {
+        let title = first.format("%b %Y").to_string();
+        cols.push(json!({"ColTitle": title, "ColType": "Money", "MetaData": [
+            {"Name": "StartDate", "Value": first.to_string()},
+            {"Name": "EndDate", "Value": last.to_string()},
+            {"Name": "ColKey", "Value": title}
+        ]}));
+    }
+    cols.push(json!({"ColTitle": "Total", "ColType": "Money",
+        "MetaData": [{"Name": "ColKey", "Value": "total"}]}));
+    cols
 }
 
 /// The CustomerSales report of `books` by month, `start..=end`, as Intuit writes it: a
@@ -717,18 +724,7 @@ pub fn customer_sales(books: &Books, start: NaiveDate, end: NaiveDate, basis: &s
         .map(|(name, node)| account_row(name, node))
         .collect();
     rows.push(summary_row("TOTAL", "GrandTotal", &root.total()));
-    let mut cols = vec![json!({"ColTitle": "", "ColType": "Customer",
-        "MetaData": [{"Name": "ColKey", "Value": "customer"}]})];
-    for (first, last) in &columns {
-        let title = first.format("%b %Y").to_string();
-        cols.push(json!({"ColTitle": title, "ColType": "Money", "MetaData": [
-            {"Name": "StartDate", "Value": first.to_string()},
-            {"Name": "EndDate", "Value": last.to_string()},
-            {"Name": "ColKey", "Value": title}
-        ]}));
-    }
-    cols.push(json!({"ColTitle": "Total", "ColType": "Money",
-        "MetaData": [{"Name": "ColKey", "Value": "total"}]}));
+    let cols = report_columns("Customer", &columns);
     json!({
         "Header": {
             "Time": Utc::now().to_rfc3339(),

@@ -451,40 +451,7 @@ impl Ledger {
             writer.subtotal(None, "Net Other Income", &net_other);
         }
         writer.total("Net Income", &plus(&net_ordinary, &net_other));
-        let mut out = String::new();
-        out.push_str("<ReportRet>\n<ReportTitle>Profit &amp; Loss</ReportTitle>\n");
-        let _ = writeln!(
-            out,
-            "<ReportSubtitle>{}</ReportSubtitle>",
-            subtitle(from, to)
-        );
-        let _ = writeln!(out, "<ReportBasis>{}</ReportBasis>", q.basis);
-        let _ = writeln!(out, "<NumRows>{}</NumRows>", writer.rows);
-        let _ = writeln!(out, "<NumColumns>{}</NumColumns>", columns.len() + 2);
-        out.push_str("<NumColTitleRows>1</NumColTitleRows>\n");
-        out.push_str(
-            "<ColDesc colID=\"1\" dataType=\"STRTYPE\">\n<ColTitle titleRow=\"1\" />\n\
-             <ColType>Label</ColType>\n</ColDesc>\n",
-        );
-        for (i, c) in columns.iter().enumerate() {
-            let _ = write!(
-                out,
-                "<ColDesc colID=\"{}\" dataType=\"AMTTYPE\">\n<ColTitle titleRow=\"1\" \
-                 value=\"{}\" />\n<ColType>Amount</ColType>\n</ColDesc>\n",
-                i + 2,
-                xml_escape(&c.title)
-            );
-        }
-        let _ = write!(
-            out,
-            "<ColDesc colID=\"{}\" dataType=\"AMTTYPE\">\n<ColTitle titleRow=\"1\" \
-             value=\"TOTAL\" />\n<ColType>Total</ColType>\n</ColDesc>\n",
-            columns.len() + 2
-        );
-        out.push_str("<ReportData>\n");
-        out.push_str(&writer.out);
-        out.push_str("</ReportData>\n</ReportRet>\n");
-        out
+        report_ret("Profit & Loss", q, (from, to), &columns, &writer)
     }
 
     /// The report's dates: as asked, else the ledger's months.
@@ -611,41 +578,60 @@ impl Ledger {
             writer.account(child);
         }
         writer.total("TOTAL", &root.sum());
-        let mut out = String::new();
-        out.push_str("<ReportRet>\n<ReportTitle>Sales by Customer Summary</ReportTitle>\n");
-        let _ = writeln!(
-            out,
-            "<ReportSubtitle>{}</ReportSubtitle>",
-            subtitle(from, to)
-        );
-        let _ = writeln!(out, "<ReportBasis>{}</ReportBasis>", q.basis);
-        let _ = writeln!(out, "<NumRows>{}</NumRows>", writer.rows);
-        let _ = writeln!(out, "<NumColumns>{}</NumColumns>", columns.len() + 2);
-        out.push_str("<NumColTitleRows>1</NumColTitleRows>\n");
-        out.push_str(
-            "<ColDesc colID=\"1\" dataType=\"STRTYPE\">\n<ColTitle titleRow=\"1\" />\n\
-             <ColType>Label</ColType>\n</ColDesc>\n",
-        );
-        for (i, c) in columns.iter().enumerate() {
-            let _ = write!(
-                out,
-                "<ColDesc colID=\"{}\" dataType=\"AMTTYPE\">\n<ColTitle titleRow=\"1\" \
-                 value=\"{}\" />\n<ColType>Amount</ColType>\n</ColDesc>\n",
-                i + 2,
-                xml_escape(&c.title)
-            );
-        }
+        report_ret(
+            "Sales by Customer Summary",
+            q,
+            (from, to),
+            &columns,
+            &writer,
+        )
+    }
+}
+
+/// A `ReportRet` of `title`: subtitle, basis, row and column counts, the label column,
+/// a column per month (`columns`), `TOTAL`, and `writer`'s rows.
+fn report_ret(
+    title: &str,
+    q: &PnlQuery,
+    (from, to): (NaiveDate, NaiveDate),
+    columns: &[ReportColumn],
+    writer: &RowWriter,
+) -> String {
+    let mut out = String::new();
+    out.push_str("<ReportRet>\n");
+    let _ = writeln!(out, "<ReportTitle>{}</ReportTitle>", xml_escape(title));
+    let _ = writeln!(
+        out,
+        "<ReportSubtitle>{}</ReportSubtitle>",
+        subtitle(from, to)
+    );
+    let _ = writeln!(out, "<ReportBasis>{}</ReportBasis>", q.basis);
+    let _ = writeln!(out, "<NumRows>{}</NumRows>", writer.rows);
+    let _ = writeln!(out, "<NumColumns>{}</NumColumns>", columns.len() + 2);
+    out.push_str("<NumColTitleRows>1</NumColTitleRows>\n");
+    out.push_str(
+        "<ColDesc colID=\"1\" dataType=\"STRTYPE\">\n<ColTitle titleRow=\"1\" />\n\
+         <ColType>Label</ColType>\n</ColDesc>\n",
+    );
+    for (i, c) in columns.iter().enumerate() {
         let _ = write!(
             out,
             "<ColDesc colID=\"{}\" dataType=\"AMTTYPE\">\n<ColTitle titleRow=\"1\" \
-             value=\"TOTAL\" />\n<ColType>Total</ColType>\n</ColDesc>\n",
-            columns.len() + 2
+         value=\"{}\" />\n<ColType>Amount</ColType>\n</ColDesc>\n",
+            i + 2,
+            xml_escape(&c.title)
         );
-        out.push_str("<ReportData>\n");
-        out.push_str(&writer.out);
-        out.push_str("</ReportData>\n</ReportRet>\n");
-        out
     }
+    let _ = write!(
+        out,
+        "<ColDesc colID=\"{}\" dataType=\"AMTTYPE\">\n<ColTitle titleRow=\"1\" \
+         value=\"TOTAL\" />\n<ColType>Total</ColType>\n</ColDesc>\n",
+        columns.len() + 2
+    );
+    out.push_str("<ReportData>\n");
+    out.push_str(&writer.out);
+    out.push_str("</ReportData>\n</ReportRet>\n");
+    out
 }
 
 /// `<?qbxml version="13.0"?>` must be there, and known.

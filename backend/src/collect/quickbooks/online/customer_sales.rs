@@ -7,7 +7,7 @@
 //! whose `Header` names it (its own sales on the header's cells), whose `Rows` are the
 //! jobs and whose `Summary` is its total; the last row is the `GrandTotal` section,
 //! checked against the customers' sum.
-use super::report::{amount, month_columns, Cell, Report, ReportError, Row};
+use super::report::{amounts, month_columns, Cell, Report, ReportError, Row};
 use crate::collect::quickbooks::customers::CustomerSales;
 use crate::collect::quickbooks::online::report::Rows;
 
@@ -80,18 +80,8 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// The amounts of `cells` in the month columns (a blank cell is zero).
     fn amounts(&self, cells: &[Cell], row: &str) -> Result<Vec<f64>, ReportError> {
-        self.columns
-            .iter()
-            .map(|(i, _)| {
-                let text = cells.get(*i).map_or("", |c| c.value.trim());
-                amount(text).ok_or_else(|| ReportError::Amount {
-                    row: row.to_string(),
-                    value: text.to_string(),
-                })
-            })
-            .collect()
+        amounts(self.columns, cells, row)
     }
 }
 

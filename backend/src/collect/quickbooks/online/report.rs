@@ -262,19 +262,28 @@ impl Reader<'_> {
         });
     }
 
-    /// The amounts of `cells` in the month columns (a blank cell is zero).
     fn amounts(&self, cells: &[Cell], row: &str) -> Result<Vec<f64>, ReportError> {
-        self.columns
-            .iter()
-            .map(|(i, _)| {
-                let text = cells.get(*i).map_or("", |c| c.value.trim());
-                amount(text).ok_or_else(|| ReportError::Amount {
-                    row: row.to_string(),
-                    value: text.to_string(),
-                })
-            })
-            .collect()
+        amounts(self.columns, cells, row)
     }
+}
+
+/// The amounts of `cells` in the month `columns` (a blank cell is zero); `row` names
+/// the row in the error.
+pub(super) fn amounts(
+    columns: &[(usize, Month)],
+    cells: &[Cell],
+    row: &str,
+) -> Result<Vec<f64>, ReportError> {
+    columns
+        .iter()
+        .map(|(i, _)| {
+            let text = cells.get(*i).map_or("", |c| c.value.trim());
+            amount(text).ok_or_else(|| ReportError::Amount {
+                row: row.to_string(),
+                value: text.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// `"1234.50"`, `"-50.00"`, `""` (zero); thousands separators tolerated.
