@@ -63,7 +63,7 @@ pub async fn put_matching(
     .await?))
 }
 
-fn client_id(req: &Request) -> AppResult<i64> {
+pub(super) fn client_id(req: &Request) -> AppResult<i64> {
     req.param::<String>("id")
         .and_then(|v| v.parse::<i64>().ok())
         .filter(|id| *id > 0)

@@ -1,16 +1,17 @@
-//! Insight: `GET /api/qbr/anomalies`, `/forecast`, `/health-score`, `/summary`, and
-//! `GET/PUT /api/qbr/goals`.
+//! Insight: `GET /api/qbr/anomalies`, `/clients/anomalies`, `/clients/{id}/anomalies`,
+//! `/forecast`, `/health-score`, `/summary`, and `GET/PUT /api/qbr/goals`.
 use crate::error::{AppError, AppResult};
 use crate::http::context::{conn, organization, reader, Reader, Who};
 use crate::http::response::errors;
 use crate::http::{ok, params, ApiOk, Cached};
-use crate::service::insight::{anomalies, forecast, goals, health, summary};
+use crate::service::clients as client_service;
+use crate::service::insight::{anomalies, client_anomalies, forecast, goals, health, summary};
 use crate::service::periods;
 use crate::store::org::Org;
 use chrono::Utc;
 use qbr_shared::insight::api::{
-    AnomaliesResponse, ForecastResponse, GoalUpdate, GoalsResponse, HealthScoreResponse,
-    SummaryResponse,
+    AnomaliesResponse, ClientAnomaliesResponse, ForecastResponse, GoalUpdate, GoalsResponse,
+    HealthScoreResponse, SummaryResponse,
 };
 use qbr_shared::{Month, Period, Quarter};
 use salvo::prelude::*;
@@ -56,6 +57,66 @@ pub async fn get_anomalies(
     Ok(ok(anomalies::anomalies(
         &mut r.conn,
         &r.org,
+        from,
+        to,
+        Utc::now(),
+    )
+    .await?))
+}
+
+/// Every client's unusual months of the range (each client's inputs and numbers against
+/// that client's own history, chance noise of small counts allowed for), strongest
+/// first.
+#[endpoint(
+    tags("insight"),
+    parameters(
+        ("from" = Option<Month>, Query, description = "First month (YYYY-MM); default: two months before `to`"),
+        ("to" = Option<Month>, Query, description = "Last month (YYYY-MM); default: the latest month with data"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(errors::BadParameter, errors::NotFound)
+)]
+pub async fn get_clients_anomalies(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> AppResult<ApiOk<ClientAnomaliesResponse>> {
+    let mut r = reader(req, depot).await?;
+    let (from, to) = months(&mut r, req, 3).await?;
+    Ok(ok(client_anomalies::client_anomalies(
+        &mut r.conn,
+        &r.org,
+        None,
+        from,
+        to,
+        Utc::now(),
+    )
+    .await?))
+}
+
+/// One client's unusual months of the range.
+#[endpoint(
+    tags("insight"),
+    parameters(
+        ("id" = i64, Path, description = "Client id"),
+        ("from" = Option<Month>, Query, description = "First month (YYYY-MM); default: 11 months before `to`"),
+        ("to" = Option<Month>, Query, description = "Last month (YYYY-MM); default: the latest month with data"),
+        ("organization_id" = Option<i32>, Query, minimum = 1, maximum = 2147483647, description = "Organization (default 1)"),
+    ),
+    responses(errors::BadParameter, errors::NotFound)
+)]
+pub async fn get_client_anomalies(
+    req: &mut Request,
+    depot: &mut Depot,
+) -> AppResult<ApiOk<ClientAnomaliesResponse>> {
+    let id = super::clients::client_id(req)?;
+    let mut r = reader(req, depot).await?;
+    // Another organization's client (or none) is not found, whatever the query says.
+    client_service::one(&mut r.conn, r.org.id, id).await?;
+    let (from, to) = months(&mut r, req, 12).await?;
+    Ok(ok(client_anomalies::client_anomalies(
+        &mut r.conn,
+        &r.org,
+        Some(id),
         from,
         to,
         Utc::now(),

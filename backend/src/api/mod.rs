@@ -104,6 +104,7 @@ fn qbr_router() -> Router {
                 .push(Router::with_path("matching").put(clients::put_matching))
                 .push(Router::with_path("import").post(clients::post_client_import))
                 .push(Router::with_path("ranking").get(clients::get_ranking))
+                .push(Router::with_path("anomalies").get(insight::get_clients_anomalies))
                 .push(
                     Router::with_path("thresholds")
                         .get(clients::get_client_thresholds)
@@ -111,6 +112,7 @@ fn qbr_router() -> Router {
                 )
                 .push(Router::with_path("{id}/metrics").get(clients::get_client_metrics))
                 .push(Router::with_path("{id}/report").get(clients::get_client_report))
+                .push(Router::with_path("{id}/anomalies").get(insight::get_client_anomalies))
                 .push(Router::with_path("{id}/values").put(clients::put_client_value)),
         )
         .push(Router::with_path("audit").get(definitions::get_audit))

@@ -292,7 +292,8 @@ async fn bad_parameters_are_refused() {
 
 const BOUNDARY: &str = "qbr-client-import-5c2";
 
-async fn import(app: &TestApp, query: &str, name: &str, bytes: &[u8]) -> (u16, Value) {
+/// Uploads per-client history to `/api/qbr/clients/import?{query}`.
+pub(crate) async fn import(app: &TestApp, query: &str, name: &str, bytes: &[u8]) -> (u16, Value) {
     let mut body = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
     )

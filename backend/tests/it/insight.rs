@@ -310,3 +310,139 @@ async fn report_text(app: &TestApp, quarter: qbr_shared::Quarter, name: &str) ->
         .expect("pdftotext (poppler-utils)");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Two clients' imported history: "Steady Dental" (about ten reactive tickets and
+/// twenty hours a month on 40 endpoints) with a spike in March 2026, and "Quiet Law"
+/// (one ticket in a year on five endpoints) with one ticket and a sixth endpoint then.
+fn client_history() -> String {
+    let mut csv = String::from("client,month,metric,value\n");
+    let first = Month::new(2025, 1).unwrap();
+    let tickets = [10, 12, 9, 11, 10, 13, 9, 10, 12, 11, 10, 9, 11, 12];
+    for (i, t) in tickets.iter().enumerate() {
+        let month = first.add_months(i32::try_from(i).unwrap());
+        let hours = f64::from(*t) * 2.0 + 0.5;
+        let quiet = if i == 6 { 1 } else { 0 };
+        csv += &format!("Steady Dental,{month},reactive_tickets_created,{t}\n");
+        csv += &format!("Steady Dental,{month},reactive_hours,{hours}\n");
+        csv += &format!("Steady Dental,{month},endpoints,40\n");
+        csv += &format!("Quiet Law,{month},reactive_tickets_created,{quiet}\n");
+        csv += &format!("Quiet Law,{month},endpoints,5\n");
+    }
+    csv += "Steady Dental,2026-03,reactive_tickets_created,31\n";
+    csv += "Steady Dental,2026-03,reactive_hours,64\n";
+    csv += "Steady Dental,2026-03,endpoints,40\n";
+    csv += "Quiet Law,2026-03,reactive_tickets_created,1\n";
+    csv += "Quiet Law,2026-03,endpoints,6\n";
+    csv
+}
+
+#[tokio::test]
+async fn a_clients_unusual_month_is_found_against_its_own_history() {
+    let app = TestApp::spawn().await;
+    let csv = client_history();
+    let (status, body) = crate::clients::import(
+        &app,
+        "commit=true&create_clients=true",
+        "history.csv",
+        csv.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, clients) = app.get("/api/qbr/clients").await;
+    let id_of = |name: &str| {
+        clients["data"]["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {clients}"))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (steady, quiet) = (id_of("Steady Dental"), id_of("Quiet Law"));
+
+    let (status, body) = app
+        .get("/api/qbr/clients/anomalies?from=2026-01&to=2026-03")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let data = &body["data"];
+    assert_eq!(data["clients_scored"], 2, "{body}");
+    let list = data["anomalies"].as_array().unwrap();
+    // Only March's spike, and only Steady Dental's: the quiet client's one ticket and
+    // sixth endpoint are chance for a client that small.
+    assert!(
+        list.iter()
+            .all(|a| a["client_id"] == steady && a["anomaly"]["month"] == "2026-03"),
+        "{body}"
+    );
+    let of = |key: &str| {
+        list.iter()
+            .map(|a| &a["anomaly"])
+            .find(|a| a["key"] == key)
+            .unwrap_or_else(|| panic!("no {key} anomaly: {body}"))
+    };
+    let tickets = of("reactive_tickets_created");
+    assert_eq!(tickets["kind"], "client_metric");
+    assert_eq!(tickets["direction"], "above");
+    assert_eq!(f(&tickets["value"]), 31.0);
+    assert!(f(&tickets["typical_high"]) < 31.0 && f(&tickets["typical_low"]) >= 0.0);
+    let text = tickets["explanation"].as_str().unwrap();
+    assert!(
+        text.starts_with("Reactive tickets created in Mar 2026: 31, typical"),
+        "{text}"
+    );
+    let rhem = of("rhem");
+    assert_eq!(rhem["kind"], "client_number");
+    assert!((f(&rhem["value"]) - 1.6).abs() < 1e-9, "{rhem}");
+    assert_eq!(list[0]["client_name"], "Steady Dental");
+    let scores: Vec<f64> = list
+        .iter()
+        .map(|a| f(&a["anomaly"]["score"]).abs())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    // Endpoints did not move: not unusual.
+    assert!(!list.iter().any(|a| a["anomaly"]["key"] == "endpoints"));
+
+    // One client's: the same anomalies, its own only.
+    let (status, one) = app
+        .get(&format!(
+            "/api/qbr/clients/{steady}/anomalies?from=2026-01&to=2026-03"
+        ))
+        .await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["data"]["client_id"], steady);
+    assert_eq!(one["data"]["anomalies"], data["anomalies"]);
+    let (_, none) = app
+        .get(&format!(
+            "/api/qbr/clients/{quiet}/anomalies?from=2026-01&to=2026-03"
+        ))
+        .await;
+    assert_eq!(none["data"]["anomalies"], json!([]), "{none}");
+    assert_eq!(none["data"]["clients_scored"], 1);
+    // The months before the spike are ordinary, even for the quiet client's one ticket
+    // (July 2025) — which its history alone (a MAD of 0) would have flagged.
+    let (_, before) = app
+        .get("/api/qbr/clients/anomalies?from=2025-07&to=2026-02")
+        .await;
+    assert_eq!(before["data"]["anomalies"], json!([]), "{before}");
+
+    // No such client, a reversed or too long range: refused, nothing changed.
+    let sum = checksum(&app.db).await;
+    let resp = app
+        .get(&format!("/api/qbr/clients/{}/anomalies", steady + quiet))
+        .await;
+    assert_error(&resp, 404, "NOT_FOUND");
+    let resp = app
+        .get("/api/qbr/clients/anomalies?from=2026-03&to=2026-01")
+        .await;
+    assert_error(&resp, 400, "INVALID_PARAMETER");
+    let resp = app
+        .get(&format!(
+            "/api/qbr/clients/{steady}/anomalies?from=2019-01&to=2026-03"
+        ))
+        .await;
+    assert_error(&resp, 400, "INVALID_PARAMETER");
+    let resp = app.get("/api/qbr/clients/0/anomalies").await;
+    assert_error(&resp, 400, "INVALID_PARAMETER");
+    assert_eq!(checksum(&app.db).await, sum);
+}

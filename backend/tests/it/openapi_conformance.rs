@@ -986,6 +986,21 @@ async fn clients(c: &mut Conformance, app: &TestApp) {
         let url = app.url(&format!("/api/qbr/clients/{client}/metrics{query}"));
         c.call("get", metrics, app.http.get(url)).await;
     }
+    let anomalies = "/api/qbr/clients/{id}/anomalies";
+    for (client, query) in [
+        (id, "?from=2025-01&to=2025-03"),
+        (id, ""),
+        (id, "?from=2025-03&to=2025-01"),
+        (id + 100, ""),
+    ] {
+        let url = app.url(&format!("/api/qbr/clients/{client}/anomalies{query}"));
+        c.call("get", anomalies, app.http.get(url)).await;
+    }
+    let all = "/api/qbr/clients/anomalies";
+    for query in ["?from=2025-01&to=2025-03", "", "?from=2025-01&to=2031-01"] {
+        let url = app.url(&format!("{all}{query}"));
+        c.call("get", all, app.http.get(url)).await;
+    }
     let report = "/api/qbr/clients/{id}/report";
     for (client, query) in [
         (id, "?period=2025-Q1&internal=true&paper=a4"),

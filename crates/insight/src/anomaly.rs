@@ -119,6 +119,52 @@ pub struct AnomalyScore {
 /// [`MAX_HISTORY`] months; values of `month` or later are ignored, so a series may be
 /// passed whole). `None` with fewer than [`MIN_HISTORY`] values or a non-finite value.
 pub fn score_series(series: &[(Month, f64)], month: Month, value: f64) -> Option<AnomalyScore> {
+    score_series_with(series, month, value, Noise::Measured)
+}
+
+/// How much a series varies by chance alone, beyond what its history shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Noise {
+    /// Only the history's own spread (an organization's totals: hundreds of tickets a
+    /// month, where the history shows the noise well).
+    Measured,
+    /// Counts of independent events (one client's tickets, or hours made of them):
+    /// the spread is at least the Poisson noise `√max(typical, 1)`. A small client with
+    /// tickets in one month of twelve has a MAD of 0, and without this floor its next
+    /// single ticket would score as a wild anomaly; with it, a month needs 4 tickets
+    /// against a typical 0 (and 12 against a typical 4) to be unusual.
+    Counts,
+    /// A level counted in whole things (one client's devices): at least one thing, so
+    /// a client of three endpoints that gets a fourth is not unusual (by the 5 % floor
+    /// alone it would be), while twenty more are.
+    Level,
+    /// A ratio of such a count to a level (tickets per endpoint): the count's Poisson
+    /// noise divided by the level, `√max(typical × level, 1) / level`.
+    CountsPer(f64),
+}
+
+impl Noise {
+    /// The least scale a series of typical value `center` has by chance.
+    fn floor(self, center: f64) -> f64 {
+        match self {
+            Noise::Measured => 0.0,
+            Noise::Counts => center.abs().max(1.0).sqrt(),
+            Noise::Level => 1.0,
+            Noise::CountsPer(level) if level.is_finite() && level > 0.0 => {
+                (center.abs() * level).max(1.0).sqrt() / level
+            }
+            Noise::CountsPer(_) => 0.0,
+        }
+    }
+}
+
+/// [`score_series`] with the series' chance [`Noise`] as a floor on its scale.
+pub fn score_series_with(
+    series: &[(Month, f64)],
+    month: Month,
+    value: f64,
+    noise: Noise,
+) -> Option<AnomalyScore> {
     if !value.is_finite() {
         return None;
     }
@@ -126,7 +172,7 @@ pub fn score_series(series: &[(Month, f64)], month: Month, value: f64) -> Option
     if window.len() < MIN_HISTORY {
         return None;
     }
-    let model = Baseline::fit(&window, month);
+    let model = Baseline::fit(&window, month, noise);
     let expected = model.center + model.seasonal_of(month);
     let score = (value - expected) / model.scale;
     let half_width = THRESHOLD * model.scale;
@@ -176,7 +222,7 @@ struct Baseline {
 }
 
 impl Baseline {
-    fn fit(window: &BTreeMap<Month, f64>, month: Month) -> Baseline {
+    fn fit(window: &BTreeMap<Month, f64>, month: Month, noise: Noise) -> Baseline {
         let seasonal = seasonal_component(window, month);
         let residuals: Vec<f64> = window
             .iter()
@@ -195,7 +241,10 @@ impl Baseline {
             MEAN_AD_TO_SIGMA * deviations.iter().sum::<f64>() / deviations.len().max(1) as f64
         };
         let sigma = spread * inflation;
-        let scale = sigma.max(RELATIVE_FLOOR * center.abs()).max(ABSOLUTE_FLOOR);
+        let scale = sigma
+            .max(RELATIVE_FLOOR * center.abs())
+            .max(noise.floor(center))
+            .max(ABSOLUTE_FLOOR);
         Baseline {
             center,
             scale,
@@ -413,5 +462,70 @@ mod tests {
             elapsed_fraction(june, NaiveDate::from_ymd_opt(2025, 5, 2).unwrap()),
             0.0
         );
+    }
+
+    /// A small client: tickets in one month of twelve, otherwise none.
+    fn rare_tickets() -> Vec<(Month, f64)> {
+        (0..12)
+            .map(|i| (m(i), if i == 5 { 1.0 } else { 0.0 }))
+            .collect()
+    }
+
+    #[test]
+    fn a_single_ticket_of_a_quiet_client_is_chance_with_the_count_floor() {
+        let series = rare_tickets();
+        // The history alone: a MAD of 0, the mean deviation 1/12 — one ticket is "wild".
+        let measured = score_series(&series, m(12), 1.0).unwrap();
+        assert!(measured.is_anomaly, "{measured:?}");
+        // As counts, Poisson noise of a typical 0 is 1: one to three tickets are chance.
+        for n in [1.0, 2.0, 3.0] {
+            let s = score_series_with(&series, m(12), n, Noise::Counts).unwrap();
+            assert!(!s.is_anomaly, "{n} tickets: {s:?}");
+        }
+        let s = score_series_with(&series, m(12), 4.0, Noise::Counts).unwrap();
+        assert!(s.is_anomaly && s.score > 3.5, "{s:?}");
+    }
+
+    #[test]
+    fn the_count_floor_grows_with_the_square_root_of_the_level() {
+        // Four tickets every month: no measured spread at all.
+        let series: Vec<(Month, f64)> = (0..12).map(|i| (m(i), 4.0)).collect();
+        let at = |v| score_series_with(&series, m(12), v, Noise::Counts).unwrap();
+        // √4 = 2: 11 is 3.5 spreads away and still chance, 12 is not.
+        assert!(!at(11.0).is_anomaly);
+        assert!(at(12.0).is_anomaly);
+        assert!((at(12.0).score - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_ratio_floor_is_the_counts_noise_over_the_level() {
+        // 0.1 tickets per endpoint on 20 endpoints: 2 tickets a month, √2 noise, so a
+        let series: Vec<(Month, f64)> = (0..12).map(|i| (m(i), 0.1)).collect();
+        // ratio scale of √2 / 20: 6 tickets (0.3) are 2.8 spreads away, 8 (0.4) 4.2.
+        let at = |v| score_series_with(&series, m(12), v, Noise::CountsPer(20.0)).unwrap();
+        assert!((at(0.3).score - 0.2 / (2f64.sqrt() / 20.0)).abs() < 1e-9);
+        assert!(!at(0.3).is_anomaly);
+        assert!(at(0.4).is_anomaly);
+        // A level of 0 (no endpoints) gives no floor, never a division by zero.
+        let s = score_series_with(&series, m(12), 0.1, Noise::CountsPer(0.0)).unwrap();
+        assert!(s.score.is_finite());
+    }
+
+    #[test]
+    fn a_level_of_things_moves_by_whole_things() {
+        let series: Vec<(Month, f64)> = (0..12).map(|i| (m(i), 3.0)).collect();
+        let at = |v, noise| score_series_with(&series, m(12), v, noise).unwrap();
+        assert!(at(4.0, Noise::Measured).is_anomaly);
+        assert!(!at(4.0, Noise::Level).is_anomaly);
+        assert!(at(7.0, Noise::Level).is_anomaly);
+    }
+
+    #[test]
+    fn a_wide_history_is_not_narrowed_by_the_floor() {
+        // Noisy counts around 100: the measured spread (≫ √100) decides.
+        let series: Vec<(Month, f64)> = (0..12).map(|i| (m(i), 100.0 + 30.0 * wiggle(i))).collect();
+        let measured = score_series(&series, m(12), 180.0).unwrap();
+        let counts = score_series_with(&series, m(12), 180.0, Noise::Counts).unwrap();
+        assert_eq!(measured.score, counts.score);
     }
 }

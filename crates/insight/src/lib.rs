@@ -12,5 +12,7 @@ pub mod anomaly;
 pub mod backtest;
 pub mod forecast;
 
-pub use anomaly::{anomalies, run_rate, score_series, AnomalyScore, Direction};
+pub use anomaly::{
+    anomalies, run_rate, score_series, score_series_with, AnomalyScore, Direction, Noise,
+};
 pub use forecast::{forecast_quarter, ForecastOptions, NumberForecast, QuarterForecast};

@@ -15,6 +15,10 @@ words! {
         Input = "input",
         /// One of the 18 SmartNumbers (`rhem`).
         SmartNumber = "smartnumber",
+        /// A client's monthly input (`reactive_tickets_created`, a [`crate::clients::ClientMetric`]).
+        ClientMetric = "client_metric",
+        /// A client's number of a month (`rhem`, a [`crate::clients::ClientNumber`]).
+        ClientNumber = "client_number",
     }
 }
 
@@ -66,6 +70,37 @@ api_type! {
         /// How a score is judged: |score| above this is an anomaly.
         pub threshold: f64,
         pub anomalies: Vec<Anomaly>,
+    }
+}
+
+api_type! {
+    /// An unusual month of one client's input or number.
+    pub struct ClientAnomaly {
+        pub client_id: i64,
+        pub client_name: String,
+        /// `kind` is `client_metric` or `client_number`; the explanation does not name
+        /// the client.
+        pub anomaly: Anomaly,
+    }
+}
+
+api_type! {
+    /// `GET /api/qbr/clients/anomalies` (every client) and
+    /// `GET /api/qbr/clients/{id}/anomalies` (one): the clients' unusual months of
+    /// `from..=to`, the strongest first.
+    pub struct ClientAnomaliesResponse {
+        pub organization_id: i32,
+        /// The client asked, when one was.
+        pub client_id: Option<i64>,
+        #[cfg_attr(feature = "openapi", salvo(schema(value_type = crate::Month)))]
+        pub from: String,
+        #[cfg_attr(feature = "openapi", salvo(schema(value_type = crate::Month)))]
+        pub to: String,
+        pub threshold: f64,
+        /// How many clients were scored (those with at least six months of history in
+        /// some series).
+        pub clients_scored: u32,
+        pub anomalies: Vec<ClientAnomaly>,
     }
 }
 

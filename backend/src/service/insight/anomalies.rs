@@ -13,6 +13,7 @@ use qbr_shared::expr::Values;
 use qbr_shared::insight::api::{AnomaliesResponse, Anomaly, Direction, SeriesKind};
 use qbr_shared::insight::typical_range;
 use qbr_shared::smartnumbers::{compute, smartnumber_def, SMARTNUMBERS};
+use qbr_shared::thresholds::Bands;
 use qbr_shared::values::with_derived;
 use qbr_shared::{format, Month};
 use std::collections::BTreeMap;
@@ -110,7 +111,19 @@ fn series(inputs: &BTreeMap<Month, Values>, org: &Org, now: DateTime<Utc>) -> Se
     out
 }
 
-/// The answer's entry for a scored month, with its explanation.
+/// What an anomaly is of: its series, its words and how its values read.
+pub(super) struct Subject<'a> {
+    pub kind: SeriesKind,
+    pub key: &'a str,
+    pub label: &'a str,
+    pub unit: Unit,
+    /// A value for people ("216.0 h", "$142/h").
+    pub fmt: &'a dyn Fn(f64) -> String,
+    /// The value cannot be below 0 (a count, hours): the typical range starts at 0.
+    pub non_negative: bool,
+}
+
+/// The answer's entry for a scored month of an organization's input or SmartNumber.
 fn anomaly(kind: SeriesKind, key: &str, s: &AnomalyScore, run_rate: bool) -> Option<Anomaly> {
     let (label, unit) = match kind {
         SeriesKind::Input => metric_def(key).map(|d| (d.label, d.unit))?,
@@ -118,33 +131,58 @@ fn anomaly(kind: SeriesKind, key: &str, s: &AnomalyScore, run_rate: bool) -> Opt
             .iter()
             .find(|d| d.key == key)
             .map(|d| (d.label, d.unit))?,
+        SeriesKind::ClientMetric | SeriesKind::ClientNumber => return None,
     };
+    let fmt = |v: f64| format::value(unit, Some(v));
+    let subject = Subject {
+        kind,
+        key,
+        label,
+        unit,
+        fmt: &fmt,
+        non_negative: false,
+    };
+    Some(anomaly_of(&subject, s, run_rate))
+}
+
+/// The answer's entry for a scored month, with its explanation.
+pub(super) fn anomaly_of(subject: &Subject, s: &AnomalyScore, run_rate: bool) -> Anomaly {
+    let floor = |v: f64| if subject.non_negative { v.max(0.0) } else { v };
+    let (low, high) = (floor(s.typical.low), floor(s.typical.high));
     let direction = if s.score >= 0.0 {
         Direction::Above
     } else {
         Direction::Below
     };
-    Some(Anomaly {
-        key: key.to_string(),
-        kind,
-        label: label.to_string(),
-        unit,
+    Anomaly {
+        key: subject.key.to_string(),
+        kind: subject.kind,
+        label: subject.label.to_string(),
+        unit: subject.unit,
         month: s.month.to_string(),
         value: s.value,
         run_rate,
         score: s.score,
-        typical_low: s.typical.low,
-        typical_high: s.typical.high,
+        typical_low: low,
+        typical_high: high,
         direction,
-        explanation: explanation(label, unit, s, run_rate),
-    })
+        explanation: explanation(subject, s, (low, high), run_rate),
+    }
 }
 
 /// "Total Time on Reactive Tickets in Oct 2025: 542.0 h, typical 250.0 h – 420.0 h for
 /// October."
-fn explanation(label: &str, unit: Unit, s: &AnomalyScore, run_rate: bool) -> String {
-    let fmt = |v: f64| format::value(unit, Some(v));
-    let typical = typical_range(unit, s.typical.low, s.typical.high);
+fn explanation(
+    subject: &Subject,
+    s: &AnomalyScore,
+    (low, high): (f64, f64),
+    run_rate: bool,
+) -> String {
+    let typical = if subject.unit == Unit::Count {
+        typical_range(subject.unit, low, high)
+    } else {
+        Bands::describe(Some(low), Some(high), subject.fmt)
+    };
     let season = if s.seasonal {
         format!(" for {}", s.month.long_name())
     } else {
@@ -156,8 +194,9 @@ fn explanation(label: &str, unit: Unit, s: &AnomalyScore, run_rate: bool) -> Str
         ""
     };
     format!(
-        "{label} in {}: {}{pace}, typical {typical}{season}.",
+        "{} in {}: {}{pace}, typical {typical}{season}.",
+        subject.label,
         s.month.label(),
-        fmt(s.value)
+        (subject.fmt)(s.value)
     )
 }

@@ -6,6 +6,7 @@
 //! (both pure); this module loads what they need — monthly inputs, stored SmartNumbers,
 //! bands, weights, goals — and turns their results into the API's answers.
 pub mod anomalies;
+pub mod client_anomalies;
 pub mod forecast;
 pub mod goals;
 pub mod health;
