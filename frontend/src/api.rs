@@ -12,8 +12,8 @@ use qbr_shared::clients::api::{
 use qbr_shared::clients::ClientNumber;
 use qbr_shared::error::{Envelope, ErrorEnvelope};
 use qbr_shared::insight::api::{
-    AnomaliesResponse, ForecastResponse, GoalUpdate, GoalsResponse, HealthScoreResponse,
-    SummaryResponse,
+    AnomaliesResponse, ClientAnomaliesResponse, ForecastResponse, GoalUpdate, GoalsResponse,
+    HealthScoreResponse, SummaryResponse,
 };
 use qbr_shared::quickbooks::api::{
     BackfillRequest, MappingsUpdateRequest, MappingsUpdateResponse, QuickBooksAccountsResponse,
@@ -691,6 +691,30 @@ pub async fn client_metrics(
 ) -> Result<ClientMetricsResponse, ApiError> {
     get(&format!(
         "{CLIENTS}/{id}/metrics?from={}&to={}",
+        q(from),
+        q(to)
+    ))
+    .await
+}
+
+/// Every client's unusual months of `from`–`to` (`YYYY-MM`), strongest first.
+pub async fn clients_anomalies(from: &str, to: &str) -> Result<ClientAnomaliesResponse, ApiError> {
+    get(&format!(
+        "{CLIENTS}/anomalies?from={}&to={}",
+        q(from),
+        q(to)
+    ))
+    .await
+}
+
+/// One client's unusual months of `from`–`to` (`YYYY-MM`), strongest first.
+pub async fn client_anomalies(
+    id: i64,
+    from: &str,
+    to: &str,
+) -> Result<ClientAnomaliesResponse, ApiError> {
+    get(&format!(
+        "{CLIENTS}/{id}/anomalies?from={}&to={}",
         q(from),
         q(to)
     ))

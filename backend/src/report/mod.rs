@@ -54,6 +54,9 @@ pub struct ReportData {
     pub goals: Vec<String>,
     /// The quarter's most unusual values, explained (strongest first).
     pub unusual: Vec<String>,
+    /// The clients' most unusual months of the quarter ("Acme Dental: Reactive tickets
+    /// created in Mar 2026: 31, typical 0 – 21."), strongest first.
+    pub client_unusual: Vec<String>,
     /// While the quarter is in progress: where each number is heading.
     pub forecast: Vec<String>,
 }
@@ -180,6 +183,7 @@ fn summary_section(c: &mut Composer, data: &ReportData) {
     }
     for (title, lines) in [
         ("Unusual values", &data.unusual),
+        ("Clients' unusual months", &data.client_unusual),
         ("Where the quarter is heading", &data.forecast),
     ] {
         if lines.is_empty() {

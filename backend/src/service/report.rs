@@ -1,7 +1,7 @@
 //! What the printable QBR report of a quarter shows, gathered from the same sources as
 //! the JSON reads: the quarter's SmartNumbers, its Monthly Business Review columns and
 //! eight quarters of trends. `crate::report` draws it.
-use super::insight::{anomalies, forecast, goals, summary};
+use super::insight::{anomalies, client_anomalies, forecast, goals, summary};
 use super::metrics::QuarterInputs;
 use super::smartnumbers::{build_number, load_rows, trend_series};
 use crate::error::{AppError, AppResult};
@@ -82,6 +82,13 @@ pub async fn gather(
         .take(MAX_UNUSUAL)
         .map(|a| a.explanation)
         .collect();
+    let client_unusual = client_anomalies::client_anomalies(conn, org, None, first, last, now)
+        .await?
+        .anomalies
+        .into_iter()
+        .take(MAX_UNUSUAL)
+        .map(|c| format!("{}: {}", c.client_name, c.anomaly.explanation))
+        .collect();
     let forecast = if org.current_month(now).quarter() == quarter {
         heading(&forecast::forecast(conn, org, quarter, now).await?)
     } else {
@@ -104,6 +111,7 @@ pub async fn gather(
         health_score: words.health.score,
         goals,
         unusual,
+        client_unusual,
         forecast,
     })
 }

@@ -179,3 +179,106 @@ async fn browser_insight_health_summary_forecast_unusual_and_goals() {
         .await;
     b.close().await;
 }
+
+/// The clients' unusual months: the history of `insight::client_history` typed in for
+/// two clients, the spike in the last month of the last closed quarter (the month the
+/// clients' list and a client's page show by default).
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_clients_unusual_months_on_the_list_and_the_clients_page() {
+    use backend::store::clients::{create_client, write_manual, ManualWrite};
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let (spike, quiet_id) = {
+        let mut conn = server._db.conn().await;
+        let org = backend::store::org::load(&mut conn, 1)
+            .await
+            .unwrap()
+            .unwrap();
+        let now = chrono::Utc::now();
+        let spike = org.current_month(now).quarter().prev().months()[2];
+        let mut ids = std::collections::HashMap::new();
+        for (client, month, metric, value) in crate::insight::client_history(spike) {
+            let client_id = match ids.get(client) {
+                Some(id) => *id,
+                None => {
+                    let id = create_client(&mut conn, 1, client, "test", now)
+                        .await
+                        .unwrap();
+                    ids.insert(client, id);
+                    id
+                }
+            };
+            let w = ManualWrite {
+                client_id,
+                month,
+                metric,
+                value,
+                source: qbr_shared::api::DataSource::Imported,
+                actor: "test",
+                now,
+            };
+            write_manual(&mut conn, 1, w).await.unwrap();
+        }
+        (spike, ids["Quiet Law"])
+    };
+    let b = Browser::start("America/Chicago").await;
+    b.resize(1280, 800).await;
+    server.sign_in(&b).await;
+
+    // The list: the strip names Steady Dental's spike, links to its page, and says
+    // nothing of the quiet client.
+    b.goto(&server.url("/clients")).await;
+    b.element("#client-unusual li.unusual").await;
+    let first = b.text("#client-unusual li.unusual").await;
+    assert!(first.starts_with("◆UnusualSteady Dental · "), "{first}");
+    assert!(first.contains(&spike.label()), "{first}");
+    let quiet = b
+        .js(
+            "return [...document.querySelectorAll('#client-unusual li.unusual')] \
+             .filter(l => l.textContent.includes('Quiet Law')).length;",
+        )
+        .await;
+    assert_eq!(quiet, json!(0));
+    let title = b.text("#client-unusual .alerts-title").await;
+    assert!(
+        title.ends_with(&format!("in {}", spike.quarter().label())),
+        "{title}"
+    );
+    shots(&b, "clients-unusual").await;
+
+    // The client's page: its own strip (no name, no link) and RHEM's mark explained
+    // under the trend.
+    b.click("#client-unusual li.unusual a.client-link").await;
+    b.wait_text("#client-name", "Steady Dental").await;
+    b.element("#client-unusual li.unusual").await;
+    assert_eq!(
+        b.js("return document.querySelectorAll('#client-unusual a').length;")
+            .await,
+        json!(0)
+    );
+    let note = b.text("#client-trend-unusual li").await;
+    assert!(
+        note.starts_with("Unusual: RHEM") && note.contains(&spike.label()),
+        "{note}"
+    );
+    shots(&b, "client-unusual").await;
+    b.screenshot_of("client-unusual-trend-1280x800", "#client-trend")
+        .await;
+
+    // The quiet client: nothing unusual in its twelve months.
+    b.goto(&server.url("/clients")).await;
+    b.element("#clients-table tbody tr[data-client]").await;
+    b.click(&format!(
+        "#clients-table tr[data-client=\"{quiet_id}\"] th.client-name a"
+    ))
+    .await;
+    b.wait_text("#client-name", "Quiet Law").await;
+    b.wait_text(
+        "#client-unusual",
+        "✓ Nothing unusual in the last 12 months.",
+    )
+    .await;
+    b.close().await;
+}

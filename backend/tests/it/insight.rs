@@ -3,6 +3,7 @@
 //! the health score falling when a number's bands put it in the red, goals (audited,
 //! admins only, bad ones refused changing nothing) and the summary in words.
 use crate::common::*;
+use qbr_shared::clients::ClientMetric;
 use qbr_shared::Month;
 use serde_json::{json, Value};
 
@@ -311,35 +312,45 @@ async fn report_text(app: &TestApp, quarter: qbr_shared::Quarter, name: &str) ->
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Two clients' imported history: "Steady Dental" (about ten reactive tickets and
-/// twenty hours a month on 40 endpoints) with a spike in March 2026, and "Quiet Law"
-/// (one ticket in a year on five endpoints) with one ticket and a sixth endpoint then.
-fn client_history() -> String {
-    let mut csv = String::from("client,month,metric,value\n");
-    let first = Month::new(2025, 1).unwrap();
+/// Two clients' history up to `spike`: "Steady Dental" (about ten reactive tickets and
+/// twenty hours a month on 40 endpoints) with a spike in `spike`, and "Quiet Law" (one
+/// ticket in fourteen months, on five endpoints) with one ticket and a sixth endpoint
+/// then. Rows of (client, month, metric, value); the quiet client's ticket is in the
+/// seventh month.
+pub(crate) fn client_history(spike: Month) -> Vec<(&'static str, Month, ClientMetric, f64)> {
+    use ClientMetric::{Endpoints, ReactiveHours, ReactiveTicketsCreated as Tickets};
     let tickets = [10, 12, 9, 11, 10, 13, 9, 10, 12, 11, 10, 9, 11, 12];
+    let mut rows = Vec::new();
     for (i, t) in tickets.iter().enumerate() {
-        let month = first.add_months(i32::try_from(i).unwrap());
-        let hours = f64::from(*t) * 2.0 + 0.5;
-        let quiet = if i == 6 { 1 } else { 0 };
-        csv += &format!("Steady Dental,{month},reactive_tickets_created,{t}\n");
-        csv += &format!("Steady Dental,{month},reactive_hours,{hours}\n");
-        csv += &format!("Steady Dental,{month},endpoints,40\n");
-        csv += &format!("Quiet Law,{month},reactive_tickets_created,{quiet}\n");
-        csv += &format!("Quiet Law,{month},endpoints,5\n");
+        let month = spike.add_months(i32::try_from(i).unwrap() - 14);
+        let t = f64::from(*t);
+        let quiet = if i == 6 { 1.0 } else { 0.0 };
+        rows.extend([
+            ("Steady Dental", month, Tickets, t),
+            ("Steady Dental", month, ReactiveHours, t * 2.0 + 0.5),
+            ("Steady Dental", month, Endpoints, 40.0),
+            ("Quiet Law", month, Tickets, quiet),
+            ("Quiet Law", month, Endpoints, 5.0),
+        ]);
     }
-    csv += "Steady Dental,2026-03,reactive_tickets_created,31\n";
-    csv += "Steady Dental,2026-03,reactive_hours,64\n";
-    csv += "Steady Dental,2026-03,endpoints,40\n";
-    csv += "Quiet Law,2026-03,reactive_tickets_created,1\n";
-    csv += "Quiet Law,2026-03,endpoints,6\n";
-    csv
+    rows.extend([
+        ("Steady Dental", spike, Tickets, 31.0),
+        ("Steady Dental", spike, ReactiveHours, 64.0),
+        ("Steady Dental", spike, Endpoints, 40.0),
+        ("Quiet Law", spike, Tickets, 1.0),
+        ("Quiet Law", spike, Endpoints, 6.0),
+    ]);
+    rows
 }
 
 #[tokio::test]
 async fn a_clients_unusual_month_is_found_against_its_own_history() {
-    let app = TestApp::spawn().await;
-    let csv = client_history();
+    // The demo's organization-level months (the report needs them); no client's.
+    let (app, _) = demo_app().await;
+    let mut csv = String::from("client,month,metric,value\n");
+    for (client, month, metric, value) in client_history(Month::new(2026, 3).unwrap()) {
+        csv += &format!("{client},{month},{},{value}\n", metric.as_str());
+    }
     let (status, body) = crate::clients::import(
         &app,
         "commit=true&create_clients=true",
@@ -394,6 +405,10 @@ async fn a_clients_unusual_month_is_found_against_its_own_history() {
     let rhem = of("rhem");
     assert_eq!(rhem["kind"], "client_number");
     assert!((f(&rhem["value"]) - 1.6).abs() < 1e-9, "{rhem}");
+    // A ratio's typical range keeps its decimals (a count's is in whole numbers).
+    let per_endpoint = of("tickets_per_endpoint")["explanation"].as_str().unwrap();
+    let typical = per_endpoint.split("typical ").nth(1).unwrap();
+    assert!(typical.contains(" – 0.5"), "{per_endpoint}");
     assert_eq!(list[0]["client_name"], "Steady Dental");
     let scores: Vec<f64> = list
         .iter()
@@ -402,6 +417,14 @@ async fn a_clients_unusual_month_is_found_against_its_own_history() {
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     // Endpoints did not move: not unusual.
     assert!(!list.iter().any(|a| a["anomaly"]["key"] == "endpoints"));
+
+    // The organization's report of the quarter lists them under the summary.
+    let text = report_text(&app, "2026-Q1".parse().unwrap(), "insight-report-clients").await;
+    assert!(text.contains("Clients' unusual months"), "{text}");
+    assert!(
+        text.contains("Steady Dental: Reactive tickets created in Mar 2026: 31"),
+        "{text}"
+    );
 
     // One client's: the same anomalies, its own only.
     let (status, one) = app

@@ -121,6 +121,9 @@ pub(super) struct Subject<'a> {
     pub fmt: &'a dyn Fn(f64) -> String,
     /// The value cannot be below 0 (a count, hours): the typical range starts at 0.
     pub non_negative: bool,
+    /// The values are whole counts (tickets, not tickets per endpoint): the typical
+    /// range reads in whole numbers.
+    pub whole: bool,
 }
 
 /// The answer's entry for a scored month of an organization's input or SmartNumber.
@@ -141,6 +144,7 @@ fn anomaly(kind: SeriesKind, key: &str, s: &AnomalyScore, run_rate: bool) -> Opt
         unit,
         fmt: &fmt,
         non_negative: false,
+        whole: unit == Unit::Count,
     };
     Some(anomaly_of(&subject, s, run_rate))
 }
@@ -178,7 +182,7 @@ fn explanation(
     (low, high): (f64, f64),
     run_rate: bool,
 ) -> String {
-    let typical = if subject.unit == Unit::Count {
+    let typical = if subject.whole {
         typical_range(subject.unit, low, high)
     } else {
         Bands::describe(Some(low), Some(high), subject.fmt)

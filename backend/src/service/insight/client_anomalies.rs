@@ -21,7 +21,7 @@ use crate::store::org::Org;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use insight::Noise;
-use qbr_shared::clients::{numbers, Adding, ClientMetric, ClientNumber, Inputs};
+use qbr_shared::clients::{numbers, Adding, ClientMetric, ClientNumber, ClientUnit, Inputs};
 use qbr_shared::insight::api::{ClientAnomaliesResponse, ClientAnomaly, SeriesKind};
 use qbr_shared::Month;
 
@@ -249,6 +249,7 @@ fn anomaly(
         unit: unit.catalogue_unit(),
         fmt: &fmt,
         non_negative: of.non_negative(),
+        whole: matches!(of, Of::Metric(_)) && unit == ClientUnit::Count,
     };
     anomaly_of(&subject, score, run_rate)
 }

@@ -120,6 +120,9 @@ fn synthetic(quarter: Quarter) -> ReportData {
             "Total Time on Reactive Tickets in Feb 2025: 218.6 h, typical 112.1 h – 159.7 h."
                 .to_string(),
         ],
+        client_unusual: vec![
+            "Acme Dental: Reactive tickets created in Feb 2025: 31, typical 0 – 21.".to_string(),
+        ],
         forecast: Vec::new(),
     }
 }

@@ -1,10 +1,11 @@
 //! One client: the vendor entities linked to it, the latest quarter's numbers as cards
 //! with the change since the quarter before, a number's trend by month, and each
 //! month's inputs with where they came from.
+use super::unusual::ClientUnusual;
 use super::{change_text, improved, last_closed_quarter, short_input, value_text};
 use crate::api;
 use crate::components::chart::{ChartSpec, EChart};
-use crate::components::charts::{trend_chart, SeriesData};
+use crate::components::charts::{trend_chart_with, Overlay, SeriesData, UnusualMark};
 use crate::components::fetch::{use_fetch, view_fetch};
 use crate::components::status::StatusPill;
 use crate::pages::{event_value, period_label};
@@ -13,6 +14,7 @@ use qbr_shared::api::DataSource;
 use qbr_shared::catalogue::Unit;
 use qbr_shared::clients::api::{ClientMetricsResponse, ClientPeriod, VendorEntity};
 use qbr_shared::clients::{ClientMetric, ClientNumber, ClientUnit, LinkStatus};
+use qbr_shared::insight::api::{ClientAnomaly, SeriesKind};
 use qbr_shared::{Month, Period};
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -113,7 +115,33 @@ fn chart_unit(u: ClientUnit) -> Unit {
     }
 }
 
-fn trend(r: &ClientMetricsResponse, number: ClientNumber, on_pick: Callback<Event>) -> Html {
+/// The number's unusual months, marked on its trend.
+fn unusual_marks(
+    r: &ClientMetricsResponse,
+    number: ClientNumber,
+    unusual: &[ClientAnomaly],
+) -> Vec<UnusualMark> {
+    unusual
+        .iter()
+        .map(|c| &c.anomaly)
+        .filter(|a| a.kind == SeriesKind::ClientNumber && a.key == number.as_str())
+        .filter_map(|a| {
+            let index = r.months.iter().position(|m| m.period == a.month)?;
+            Some(UnusualMark {
+                index,
+                value: a.value,
+                text: format!("Unusual: {}", a.explanation),
+            })
+        })
+        .collect()
+}
+
+fn trend(
+    r: &ClientMetricsResponse,
+    number: ClientNumber,
+    unusual: &[ClientAnomaly],
+    on_pick: Callback<Event>,
+) -> Html {
     let labels: Vec<String> = r.months.iter().map(|m| period_label(&m.period)).collect();
     let values: Vec<Option<f64>> = r
         .months
@@ -126,7 +154,9 @@ fn trend(r: &ClientMetricsResponse, number: ClientNumber, on_pick: Callback<Even
         })
         .collect();
     let bands = number.default_bands();
-    let spec = ChartSpec::new(trend_chart(
+    let marks = unusual_marks(r, number, unusual);
+    let notes: Vec<String> = marks.iter().map(|m| m.text.clone()).collect();
+    let spec = ChartSpec::new(trend_chart_with(
         &labels,
         chart_unit(number.unit()),
         vec![SeriesData {
@@ -135,6 +165,10 @@ fn trend(r: &ClientMetricsResponse, number: ClientNumber, on_pick: Callback<Even
             dashed: false,
         }],
         bands.as_ref(),
+        Overlay {
+            forecast: None,
+            unusual: marks,
+        },
     ));
     html! {
         <section class="panel" aria-labelledby="trend-title">
@@ -149,6 +183,11 @@ fn trend(r: &ClientMetricsResponse, number: ClientNumber, on_pick: Callback<Even
                 </label>
             </div>
             <EChart id="client-trend" {spec} height={300} label={format!("{} by month", number.label())} />
+            if !notes.is_empty() {
+                <ul class="drill-unusual" id="client-trend-unusual">
+                    { for notes.iter().map(|n| html! { <li>{ n }</li> }) }
+                </ul>
+            }
         </section>
     }
 }
@@ -203,13 +242,22 @@ pub fn client_page(props: &ClientPageProps) -> Html {
     let number = use_state(|| ClientNumber::Rhem);
     let id = props.id.parse::<i64>().ok().filter(|id| *id > 0);
     let query = session.as_ref().and_then(range).zip(id);
-    let data = use_fetch(query, |q: Option<((String, String), i64)>| async move {
+    let data = use_fetch(
+        query.clone(),
+        |q: Option<((String, String), i64)>| async move {
+            match q {
+                Some(((from, to), id)) => api::client_metrics(id, &from, &to).await,
+                None => Err(api::ApiError {
+                    code: Some(qbr_shared::ErrorCode::NotFound),
+                    message: "No such client.".into(),
+                }),
+            }
+        },
+    );
+    let unusual = use_fetch(query, |q: Option<((String, String), i64)>| async move {
         match q {
-            Some(((from, to), id)) => api::client_metrics(id, &from, &to).await,
-            None => Err(api::ApiError {
-                code: Some(qbr_shared::ErrorCode::NotFound),
-                message: "No such client.".into(),
-            }),
+            Some(((from, to), id)) => api::client_anomalies(id, &from, &to).await.map(Some),
+            None => Ok(None),
         }
     });
     let Some(session) = session else {
@@ -225,6 +273,10 @@ pub fn client_page(props: &ClientPageProps) -> Html {
     };
     let org = session.slug();
     let name = data.done().map(|r| r.client.name.clone());
+    let unusual_list: &[ClientAnomaly] = match unusual.done() {
+        Some(Some(u)) => &u.anomalies,
+        _ => &[],
+    };
     html! {
         <div class="page client-page">
             <Link<Route> to={Route::Clients { org }} classes="back">{ "← All clients" }</Link<Route>>
@@ -237,8 +289,11 @@ pub fn client_page(props: &ClientPageProps) -> Html {
             { view_fetch("the client", &data, |r| html! {
                 <>
                     if let Some(q) = latest_quarter(r) { { cards(q) } }
+                    if let Some(Some(u)) = unusual.done() {
+                        <ClientUnusual anomalies={u.anomalies.clone()} span={format!("the last {MONTHS} months")} />
+                    }
                     <div class="grid-2">
-                        { trend(r, *number, on_pick.clone()) }
+                        { trend(r, *number, unusual_list, on_pick.clone()) }
                         { entities(&r.client.entities) }
                     </div>
                     { inputs_table(r) }

@@ -5,6 +5,7 @@ use super::movers::TopMovers;
 use super::period_select::PeriodSelect;
 use super::reconcile::Reconcile;
 use super::sort::{Column, Sort};
+use super::unusual::ClientUnusual;
 use super::{
     input_value, last_closed_quarter, number_value, short_input, short_label, status_value,
     value_text, LIST_INPUTS,
@@ -15,6 +16,7 @@ use crate::pages::period_label;
 use crate::{Route, Session};
 use qbr_shared::clients::api::{ClientRankingResponse, ClientRow};
 use qbr_shared::clients::ClientNumber;
+use qbr_shared::Period;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -125,6 +127,14 @@ pub fn clients() -> Html {
     let data = use_fetch((*period).clone(), |p: String| async move {
         api::client_ranking(&p, ClientNumber::Rhem).await
     });
+    let unusual = use_fetch((*period).clone(), |p: String| async move {
+        let period: Period = p.parse().map_err(|e| api::ApiError {
+            code: None,
+            message: format!("{e}"),
+        })?;
+        let (from, to) = (period.first_month(), period.last_month());
+        api::clients_anomalies(&from.to_string(), &to.to_string()).await
+    });
     let Some(session) = session else {
         return html! {};
     };
@@ -160,6 +170,9 @@ pub fn clients() -> Html {
                     <Link<Route> to={Route::Matching { org: org.clone() }} classes="btn">{ "Matching" }</Link<Route>>
                 </div>
             </div>
+            if let Some(u) = unusual.done() {
+                <ClientUnusual anomalies={u.anomalies.clone()} org={Some(org.clone())} span={period_label(&period)} />
+            }
             { view_fetch("the clients", &data, |r| html! {
                 <>
                     { table(r, &sort, &filter, &org) }

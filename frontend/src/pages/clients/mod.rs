@@ -9,6 +9,7 @@ mod movers;
 mod period_select;
 mod reconcile;
 mod sort;
+mod unusual;
 
 use crate::components::status;
 use crate::Session;
