@@ -34,7 +34,9 @@
 //! # An incident, on purpose
 //! Five months before the current one a client was hit by ransomware and the clean-up
 //! was logged on the Help Desk board: that month's reactive hours are 70 % above the
-//! month before (its RHEM is red). Collection flags such a
+//! month before (its RHEM is red). With the simulated vendors the extra hours are that
+//! client's (Magnolia Family Medicine, `vendors::INCIDENT_COMPANY`), so the clients'
+//! pages show it as the client's unusual month. Collection flags such a
 //! jump (`warning`): the value carries the flag, and every run that reads the month
 //! again reports it.
 //!

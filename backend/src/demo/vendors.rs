@@ -8,13 +8,17 @@
 use super::demo_values;
 use chrono::{DateTime, Utc};
 use qbr_shared::Month;
-use vendor_sim::msp::{self, DeskMonth};
+use vendor_sim::msp::{self, DeskMonth, Incident};
 use vendor_sim::{ConnectWiseSim, NinjaOneSim};
 
 /// Reactive tickets ConnectWise reports beyond the demo's count for the month
 /// [`LATE_TICKETS_MONTHS_AGO`] months before the demo's current month.
 pub const LATE_TICKETS: u32 = 3;
 pub const LATE_TICKETS_MONTHS_AGO: i32 = 1;
+
+/// The client hit by the demo's ransomware (Magnolia Family Medicine): the incident
+/// month's extra reactive hours are its alone, so its page shows the unusual month.
+pub const INCIDENT_COMPANY: i64 = 19_307;
 
 /// What the simulated vendors hold, month by month.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +57,7 @@ pub fn plan(loaded: Month, current: Month, tz: chrono_tz::Tz) -> Plan {
                 created: 0,
                 closed: 0,
                 hundredths: 0,
+                incident: None,
             };
             months.push((v.month, desk));
         }
@@ -65,7 +70,17 @@ pub fn plan(loaded: Month, current: Month, tz: chrono_tz::Tz) -> Plan {
             }
             "reactive_tickets_created" => desk.created = whole(v.value),
             "reactive_tickets_closed" => desk.closed = whole(v.value),
-            "reactive_time_spent" => desk.hundredths = u64::from(whole(v.value * 100.0)),
+            "reactive_time_spent" => {
+                desk.hundredths = u64::from(whole(v.value * 100.0));
+                // The incident's month (flagged): what is beyond the usual hours.
+                if !v.flags.is_empty() {
+                    let usual = u64::from(whole(v.value / super::INCIDENT_HOURS * 100.0));
+                    desk.incident = Some(Incident {
+                        company: INCIDENT_COMPANY,
+                        hundredths: desk.hundredths.saturating_sub(usual),
+                    });
+                }
+            }
             "endpoints_managed" => endpoints = whole(v.value),
             "seats_managed" => seats = whole(v.value),
             _ => {}

@@ -149,6 +149,27 @@ async fn the_demo_collects_from_its_simulated_vendors() {
         .iter()
         .any(|e| e["name"] == "Ener Systems, LLC"));
 
+    // The ransomware month is one client's: its reactive hours are the clients' most
+    // unusual hours of that month (strongest first).
+    let (status, body) = app
+        .get(&format!(
+            "/api/qbr/clients/anomalies?from={incident}&to={incident}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let hours: Vec<&Value> = body["data"]["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["anomaly"]["key"] == "reactive_hours")
+        .collect();
+    assert_eq!(hours.len(), 1, "{body}");
+    assert_eq!(
+        hours[0]["client_name"], "Magnolia Family Medicine",
+        "{body}"
+    );
+    assert_eq!(hours[0]["anomaly"]["direction"], "above");
+
     // What the vendors say of each month of the window, read again without writing:
     // the demo's values, but for the late tickets.
     let report = run::run(

@@ -88,6 +88,18 @@ pub struct DeskMonth {
     /// Hours entered in the month on reactive tickets (children included), in
     /// hundredths of an hour.
     pub hundredths: u64,
+    /// Part of `hundredths` that is one company's incident (a ransomware clean-up):
+    /// charged to that company alone instead of shared out over the month's tickets.
+    pub incident: Option<Incident>,
+}
+
+/// One company's extra reactive hours in a month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Incident {
+    /// The company's id in [`CW_COMPANIES`].
+    pub company: i64,
+    /// Its hours, in hundredths (at most the month's).
+    pub hundredths: u64,
 }
 
 /// A deterministic stream of numbers (SplitMix64).
@@ -239,6 +251,28 @@ impl Desk {
         self.entries.push(e);
     }
 
+    /// The ticket an incident's time is entered on: a follow-up (a child ticket, so no
+    /// new reactive ticket is counted) of the company's latest reactive ticket,
+    /// entered as the month starts. `None` when the company has no ticket yet.
+    fn incident_ticket(
+        &mut self,
+        incident: Incident,
+        start: DateTime<Utc>,
+        span: TimeDelta,
+    ) -> Option<i64> {
+        let company = CW_COMPANIES.iter().position(|c| c.0 == incident.company)?;
+        let parent = self
+            .tickets
+            .iter()
+            .rev()
+            .filter_map(|t| t["id"].as_i64())
+            .find(|id| self.help_desk.contains(id) && self.company_of.get(id) == Some(&company))?;
+        let entered = at(start, span, 0.01);
+        let (child, id) = self.ticket(REACTIVE_BOARD, "In Progress", Some(parent), entered);
+        self.close(child, CLOSED_STATUSES[0], entered);
+        Some(id)
+    }
+
     /// An entry that is not on a service ticket (internal time on a charge code).
     fn charge_code_entry(&mut self, hours: f64, at: DateTime<Utc>) {
         let id = self.next_entry;
@@ -369,8 +403,21 @@ pub fn service_desk(months: &[DeskMonth], now: DateTime<Utc>) -> CwData {
             }
         }
 
+        // An incident's hours go to its company; the rest are the month's usual hours.
+        let incident = m
+            .incident
+            .and_then(|i| desk.incident_ticket(i, m.start, span).map(|t| (t, i)));
+        let usual = m.hundredths - incident.map_or(0, |(_, i)| i.hundredths.min(m.hundredths));
+        if let Some((ticket, i)) = incident {
+            let parts = split(i.hundredths.min(m.hundredths), &[1.0; 8]);
+            for (k, part) in parts.into_iter().enumerate() {
+                let share = (k as f64 + 0.5) / 8.0 * 0.9;
+                desk.entry(ticket, part, at(m.start, span, share));
+            }
+        }
+
         // Hours on reactive tickets: the month's total split over its entries.
-        if charged.is_empty() && m.hundredths > 0 {
+        if charged.is_empty() && usual > 0 {
             // No ticket entered this month: the hours go to a follow-up of an older one.
             let entered = at(m.start, span, 0.5);
             let parent = queue
@@ -383,7 +430,7 @@ pub fn service_desk(months: &[DeskMonth], now: DateTime<Utc>) -> CwData {
             charged.push((id, entered));
         }
         let weights: Vec<f64> = charged.iter().map(|_| 0.5 + desk.rng.unit()).collect();
-        let parts = split(m.hundredths, &weights);
+        let parts = split(usual, &weights);
         for ((id, entered), part) in charged.into_iter().zip(parts) {
             let after = TimeDelta::minutes(i64::try_from(5 + desk.rng.below(115)).unwrap_or(5));
             let date = (entered + after).min(at(entered, stop - entered, 0.5));
@@ -678,6 +725,7 @@ mod tests {
             created,
             closed,
             hundredths,
+            incident: None,
         };
         vec![
             m(
@@ -753,6 +801,54 @@ mod tests {
                 m.start
             );
         }
+    }
+
+    /// Reactive hours (hundredths) entered in `m`, of one company or all.
+    fn reactive_hundredths(data: &CwData, m: &DeskMonth, company: Option<i64>) -> u64 {
+        let help_desk: HashSet<i64> = data
+            .tickets
+            .iter()
+            .filter(|r| r["board"]["name"] == REACTIVE_BOARD)
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        let sum: f64 = data
+            .time_entries
+            .iter()
+            .filter(|e| e["chargeToType"] == "ServiceTicket")
+            .filter(|e| help_desk.contains(&e["chargeToId"].as_i64().unwrap()))
+            .filter(|e| company.is_none_or(|c| e["company"]["id"] == c))
+            .filter(|e| {
+                let d = t(e["dateEntered"].as_str().unwrap());
+                d >= m.start && d < m.end
+            })
+            .map(|e| e["actualHours"].as_f64().unwrap() * 100.0)
+            .sum();
+        sum.round() as u64
+    }
+
+    #[test]
+    fn an_incident_s_hours_go_to_its_company_and_the_month_keeps_its_figures() {
+        let now = t("2025-05-03T17:00:00Z");
+        let usual = months();
+        let mut with = months();
+        with[1].incident = Some(Incident {
+            company: 19_307,
+            hundredths: 4_000,
+        });
+        let (before, after) = (service_desk(&usual, now), service_desk(&with, now));
+        let feb = &with[1];
+        assert_eq!(reactive_hundredths(&after, feb, None), feb.hundredths);
+        let magnolia = |d: &CwData| reactive_hundredths(d, feb, Some(19_307));
+        assert!(magnolia(&after) >= 4_000, "{}", magnolia(&after));
+        assert!(magnolia(&after) > magnolia(&before) + 3_000);
+        // No new reactive ticket: the month's counts are the same.
+        let reactive = |d: &CwData| {
+            count(
+                &d.tickets,
+                r#"board/name = "Help Desk" AND parentTicketId = null"#,
+            )
+        };
+        assert_eq!(reactive(&after), reactive(&before));
     }
 
     #[test]
