@@ -234,6 +234,14 @@ async fn browser_clients_unusual_months_on_the_list_and_the_clients_page() {
     let first = b.text("#client-unusual li.unusual").await;
     assert!(first.starts_with("◆UnusualSteady Dental · "), "{first}");
     assert!(first.contains(&spike.label()), "{first}");
+    // One event, one line: the client's other unusual values of that month named after
+    // the strongest.
+    assert!(first.contains("Also unusual: "), "{first}");
+    assert_eq!(
+        b.js("return document.querySelectorAll('#client-unusual li.unusual').length;")
+            .await,
+        json!(1)
+    );
     let quiet = b
         .js(
             "return [...document.querySelectorAll('#client-unusual li.unusual')] \

@@ -34,7 +34,34 @@ fn title(a: &Anomaly) -> String {
     }
 }
 
-/// The strip: "◆ Unusual  Acme Dental · Reactive tickets created in Mar 2026: 31, …".
+/// One client's month: its strongest unusual value first, the others of that month
+/// named after it (one event — a ransomware clean-up — moves tickets, hours and RHEM
+/// together, and should not fill the strip on its own).
+struct Group<'a> {
+    first: &'a ClientAnomaly,
+    also: Vec<&'a str>,
+}
+
+/// The anomalies (strongest first) grouped by client and month, in that order.
+fn groups(anomalies: &[ClientAnomaly]) -> Vec<Group<'_>> {
+    let mut out: Vec<Group> = Vec::new();
+    for c in anomalies {
+        let same = |g: &&mut Group| {
+            g.first.client_id == c.client_id && g.first.anomaly.month == c.anomaly.month
+        };
+        match out.iter_mut().find(|g| same(g)) {
+            Some(g) => g.also.push(&c.anomaly.label),
+            None => out.push(Group {
+                first: c,
+                also: Vec::new(),
+            }),
+        }
+    }
+    out
+}
+
+/// The strip: "◆ Unusual  Acme Dental · Reactive tickets created in Mar 2026: 31, …
+/// Also unusual: RHEM, Reactive hours."
 #[function_component(ClientUnusual)]
 pub fn client_unusual(p: &UnusualProps) -> Html {
     if p.anomalies.is_empty() {
@@ -45,14 +72,15 @@ pub fn client_unusual(p: &UnusualProps) -> Html {
             </div>
         };
     }
-    let more = p.anomalies.len().saturating_sub(p.limit);
+    let groups = groups(&p.anomalies);
+    let more = groups.len().saturating_sub(p.limit);
     let count = p.anomalies.len();
     html! {
-        <section class="alerts only-unusual" id="client-unusual" aria-label="Unusual months">
+        <section class="alerts only-unusual client-unusual" id="client-unusual" aria-label="Unusual months">
             <div class="alerts-title">{ format!("{count} unusual value{} in {}", if count == 1 { "" } else { "s" }, p.span) }</div>
             <ul>
-                { for p.anomalies.iter().take(p.limit).map(|c| {
-                    let a = &c.anomaly;
+                { for groups.iter().take(p.limit).map(|g| {
+                    let (c, a) = (g.first, &g.first.anomaly);
                     html! {
                         <li class="alert unusual" data-client={c.client_id.to_string()} data-key={a.key.clone()} data-month={a.month.clone()} title={title(a)}>
                             <span class="alert-icon" aria-hidden="true">{ "◆" }</span>
@@ -63,11 +91,14 @@ pub fn client_unusual(p: &UnusualProps) -> Html {
                                     { " · " }
                                 }
                                 { &a.explanation }
+                                if !g.also.is_empty() {
+                                    <span class="muted also">{ format!(" Also unusual: {}.", g.also.join(", ")) }</span>
+                                }
                             </span>
                         </li>
                     }
                 }) }
-                if more > 0 { <li class="alert more">{ format!("and {more} more unusual") }</li> }
+                if more > 0 { <li class="alert more">{ format!("and {more} more client month{}", if more == 1 { "" } else { "s" }) }</li> }
             </ul>
         </section>
     }
