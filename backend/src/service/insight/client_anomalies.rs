@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use insight::Noise;
 use qbr_shared::clients::{numbers, Adding, ClientMetric, ClientNumber, ClientUnit, Inputs};
-use qbr_shared::insight::api::{ClientAnomaliesResponse, ClientAnomaly, SeriesKind};
+use qbr_shared::insight::api::{Anomaly, ClientAnomaliesResponse, ClientAnomaly, SeriesKind};
 use qbr_shared::Month;
 
 /// What a client's series is of.
@@ -157,11 +157,7 @@ struct ClientMonths<'a> {
 impl ClientMonths<'_> {
     /// Whether any series had enough history to be scored, and the anomalies of
     /// `months`.
-    fn anomalies(
-        &self,
-        loaded: &[Month],
-        months: &[Month],
-    ) -> (bool, Vec<qbr_shared::insight::api::Anomaly>) {
+    fn anomalies(&self, loaded: &[Month], months: &[Month]) -> (bool, Vec<Anomaly>) {
         let series = self.series(loaded);
         let mut scored = false;
         let mut found = Vec::new();
@@ -232,11 +228,7 @@ fn noise(of: Of, inputs: &Inputs) -> Noise {
     }
 }
 
-fn anomaly(
-    of: Of,
-    score: &insight::AnomalyScore,
-    run_rate: bool,
-) -> qbr_shared::insight::api::Anomaly {
+fn anomaly(of: Of, score: &insight::AnomalyScore, run_rate: bool) -> Anomaly {
     let (kind, key, label, unit) = match of {
         Of::Metric(m) => (SeriesKind::ClientMetric, m.as_str(), m.label(), m.unit()),
         Of::Number(n) => (SeriesKind::ClientNumber, n.as_str(), n.label(), n.unit()),
