@@ -20,7 +20,8 @@
 //! months by the catalogue's rules (`values::aggregate_inputs`, `values::with_derived`) and
 //! the 18 SmartNumbers computed (`smartnumbers::compute`); the interval is the 10th–90th
 //! percentile of the draws. The point forecast is computed from the point inputs. Draws of
-//! an input whose unit can't be negative (counts, hours) are cut at zero.
+//! an input whose unit can't be negative (counts, hours), or that never was negative in
+//! its history (lost MRR, expenses), are cut at zero.
 //!
 //! A month's draws follow the innovations form of ETS: `y_h = point_h + σ·e_h +
 //! c_h·σ·(e_1 + … + e_{h-1})`, with `c_h` set so that each month's spread equals ETS's
@@ -30,7 +31,7 @@ use std::collections::BTreeMap;
 
 use augurs_core::{Fit, Predict};
 use augurs_ets::AutoETS;
-use qbr_shared::catalogue::{is_input, MetricDef, METRICS};
+use qbr_shared::catalogue::{is_input, metric_def, MetricDef, METRICS};
 use qbr_shared::expr::{EvalContext, Values};
 use qbr_shared::smartnumbers::{compute, SMARTNUMBERS};
 use qbr_shared::thresholds::{Bands, Status};
@@ -214,9 +215,21 @@ struct PathModel {
     innovation: f64,
     carry: Vec<f64>,
     shared: f64,
+    /// Draws are cut at zero: the unit can't be negative (counts, hours), or the
+    /// amount never was in its history (lost MRR, expenses — only NRR goes below zero
+    /// with credits, and its history shows it).
+    non_negative: bool,
 }
 
 impl PathModel {
+    fn floor(&self, v: f64) -> f64 {
+        if self.non_negative {
+            v.max(0.0)
+        } else {
+            v
+        }
+    }
+
     /// The standard deviation of month `h` (0-based).
     fn spread(&self, h: usize) -> f64 {
         let carried = self.carry[h] * self.carry[h] * h as f64;
@@ -224,7 +237,7 @@ impl PathModel {
     }
 
     fn describe(&self, def: &MetricDef, remaining: &[Month]) -> InputForecast {
-        let floor = |v: f64| clamp_to_unit(def, v);
+        let floor = |v: f64| self.floor(v);
         InputForecast {
             key: def.key,
             model: self.model,
@@ -254,14 +267,6 @@ impl PathModel {
     }
 }
 
-fn clamp_to_unit(def: &MetricDef, v: f64) -> f64 {
-    if def.allows_negative() {
-        v
-    } else {
-        v.max(0.0)
-    }
-}
-
 /// The model of `key`'s months from `start` on, from the values before it; `None` when
 /// the input is not regularly recorded.
 fn input_model(
@@ -280,12 +285,16 @@ fn input_model(
     }
     let values: Vec<f64> = series.iter().map(|(_, x)| *x).collect();
     let constant = values.iter().all(|x| *x == values[0]);
-    if values.len() >= ETS_MIN_HISTORY && !constant {
-        if let Some(p) = ets_model(&values, horizon) {
-            return Some(p);
-        }
-    }
-    Some(recent_mean_model(&values, horizon))
+    let model = (values.len() >= ETS_MIN_HISTORY && !constant)
+        .then(|| ets_model(&values, horizon))
+        .flatten()
+        .unwrap_or_else(|| recent_mean_model(&values, horizon));
+    let never_negative = values.iter().all(|x| *x >= 0.0);
+    let can_be_negative = metric_def(key).is_some_and(MetricDef::allows_negative);
+    Some(PathModel {
+        non_negative: !can_be_negative || never_negative,
+        ..model
+    })
 }
 
 /// Recorded in at least two thirds of the last twelve months before `start` (of those the
@@ -333,6 +342,7 @@ fn ets_model(values: &[f64], horizon: usize) -> Option<PathModel> {
         innovation,
         carry,
         shared: 0.0,
+        non_negative: false,
     })
 }
 
@@ -348,6 +358,7 @@ fn recent_mean_model(values: &[f64], horizon: usize) -> PathModel {
         innovation: sd,
         carry: vec![0.0; horizon],
         shared: sd / k.sqrt(),
+        non_negative: false,
     }
 }
 
@@ -366,7 +377,7 @@ impl Simulation<'_> {
             .map(|h| {
                 self.paths
                     .iter()
-                    .map(|(d, p)| (d.key.to_string(), clamp_to_unit(d, p.point[h])))
+                    .map(|(d, p)| (d.key.to_string(), p.floor(p.point[h])))
                     .collect()
             })
             .collect()
@@ -415,7 +426,7 @@ impl Simulation<'_> {
                 model.draw(&mut rng, &mut path);
                 for (month, v) in future.iter_mut().zip(&path) {
                     if let Some(slot) = month.get_mut(def.key) {
-                        *slot = clamp_to_unit(def, *v);
+                        *slot = model.floor(*v);
                     }
                 }
             }
@@ -717,6 +728,24 @@ mod tests {
         let months = single("reactive_time_spent", &values);
         let f = forecast_quarter(&months, quarter_at(24), 0, &|_| None, &options(100)).unwrap();
         assert!(f.inputs[0].months.iter().all(|m| m.low >= 0.0));
+    }
+
+    #[test]
+    fn an_amount_never_negative_is_not_drawn_negative_but_one_that_was_can_be() {
+        // Lost MRR: zero most months, a cancellation now and then.
+        let lost: Vec<f64> = (0..24)
+            .map(|i| if i % 3 == 0 { 900.0 } else { 0.0 })
+            .collect();
+        let months = single("lost_mrr", &lost);
+        let f = forecast_quarter(&months, quarter_at(24), 0, &|_| None, &options(100)).unwrap();
+        assert!(f.inputs[0].months.iter().all(|m| m.low >= 0.0), "{f:?}");
+        // NRR with credits larger than billing in some months keeps its lower tail.
+        let nrr: Vec<f64> = (0..24)
+            .map(|i| if i % 3 == 0 { -900.0 } else { 300.0 })
+            .collect();
+        let months = single("nrr", &nrr);
+        let f = forecast_quarter(&months, quarter_at(24), 0, &|_| None, &options(100)).unwrap();
+        assert!(f.inputs[0].months.iter().any(|m| m.low < 0.0), "{f:?}");
     }
 
     #[test]
