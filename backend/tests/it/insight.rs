@@ -59,6 +59,22 @@ async fn the_demos_incident_is_an_anomaly_with_its_typical_range() {
     assert!(!list
         .iter()
         .any(|a| a["key"] == "reactive_time_spent" && a["month"] == before));
+    // Lost MRR is never negative in the demo: its unusual months' typical ranges start
+    // at $0, not below.
+    let (_, all) = app
+        .get(&format!(
+            "/api/qbr/anomalies?from={}&to={to}",
+            current.add_months(-22)
+        ))
+        .await;
+    let lost: Vec<&Value> = all["data"]["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["key"] == "lost_mrr")
+        .collect();
+    assert!(!lost.is_empty(), "{all}");
+    assert!(lost.iter().all(|a| f(&a["typical_low"]) >= 0.0), "{lost:?}");
     // Bad ranges are refused.
     let resp = app
         .get(&format!("/api/qbr/anomalies?from={to}&to={from}"))

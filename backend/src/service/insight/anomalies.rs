@@ -56,7 +56,9 @@ pub async fn anomalies(
             };
             if score.is_anomaly {
                 let run_rate = series.run_rate_month == Some(*month);
-                found.extend(anomaly(kind, key, &score, run_rate));
+                // A series never below zero (hours, lost MRR) has no typical value below it.
+                let never_negative = *value >= 0.0 && history.iter().all(|(_, v)| *v >= 0.0);
+                found.extend(anomaly(kind, key, &score, run_rate, never_negative));
             }
         }
     }
@@ -127,7 +129,13 @@ pub(super) struct Subject<'a> {
 }
 
 /// The answer's entry for a scored month of an organization's input or SmartNumber.
-fn anomaly(kind: SeriesKind, key: &str, s: &AnomalyScore, run_rate: bool) -> Option<Anomaly> {
+fn anomaly(
+    kind: SeriesKind,
+    key: &str,
+    s: &AnomalyScore,
+    run_rate: bool,
+    non_negative: bool,
+) -> Option<Anomaly> {
     let (label, unit) = match kind {
         SeriesKind::Input => metric_def(key).map(|d| (d.label, d.unit))?,
         SeriesKind::SmartNumber => SMARTNUMBERS
@@ -143,7 +151,7 @@ fn anomaly(kind: SeriesKind, key: &str, s: &AnomalyScore, run_rate: bool) -> Opt
         label,
         unit,
         fmt: &fmt,
-        non_negative: false,
+        non_negative,
         whole: unit == Unit::Count,
     };
     Some(anomaly_of(&subject, s, run_rate))
