@@ -54,8 +54,9 @@ pub struct ReportData {
     pub goals: Vec<String>,
     /// The quarter's most unusual values, explained (strongest first).
     pub unusual: Vec<String>,
-    /// The clients' most unusual months of the quarter ("Acme Dental: Reactive tickets
-    /// created in Mar 2026: 31, typical 0 – 21."), strongest first.
+    /// The clients' most unusual months of the quarter, one line per client and month
+    /// ("Acme Dental: Reactive hours in Mar 2026: 64.0 h, typical 5.3 h – 37.7 h. Also
+    /// unusual: RHEM."), strongest first.
     pub client_unusual: Vec<String>,
     /// While the quarter is in progress: where each number is heading.
     pub forecast: Vec<String>,

@@ -11,7 +11,7 @@ use crate::store::thresholds;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use qbr_shared::catalogue::METRICS;
-use qbr_shared::insight::api::ForecastResponse;
+use qbr_shared::insight::api::{by_client_month, ClientAnomaliesResponse, ForecastResponse};
 use qbr_shared::smartnumbers::{SmartNumberDef, SMARTNUMBERS};
 use qbr_shared::thresholds::Status;
 use qbr_shared::{ErrorCode, Period, Quarter};
@@ -82,13 +82,9 @@ pub async fn gather(
         .take(MAX_UNUSUAL)
         .map(|a| a.explanation)
         .collect();
-    let client_unusual = client_anomalies::client_anomalies(conn, org, None, first, last, now)
-        .await?
-        .anomalies
-        .into_iter()
-        .take(MAX_UNUSUAL)
-        .map(|c| format!("{}: {}", c.client_name, c.anomaly.explanation))
-        .collect();
+    let client_unusual = client_unusual(
+        &client_anomalies::client_anomalies(conn, org, None, first, last, now).await?,
+    );
     let forecast = if org.current_month(now).quarter() == quarter {
         heading(&forecast::forecast(conn, org, quarter, now).await?)
     } else {
@@ -116,8 +112,24 @@ pub async fn gather(
     })
 }
 
-/// How many unusual values the report lists.
+/// How many unusual values (and clients' unusual months) the report lists.
 const MAX_UNUSUAL: usize = 5;
+
+/// "Acme Dental: Reactive hours in Mar 2026: 64.0 h, typical … Also unusual: RHEM." —
+/// one line per client and month, as the clients' page lists them.
+fn client_unusual(found: &ClientAnomaliesResponse) -> Vec<String> {
+    by_client_month(&found.anomalies)
+        .iter()
+        .take(MAX_UNUSUAL)
+        .map(|g| {
+            let also = g.also_text().map(|t| format!(" {t}")).unwrap_or_default();
+            format!(
+                "{}: {}{also}",
+                g.first.client_name, g.first.anomaly.explanation
+            )
+        })
+        .collect()
+}
 
 /// "Tickets / Endpoint / Month: on track for 0.31 (0.28 – 0.34), yellow" per number
 /// with a forecast.

@@ -434,11 +434,19 @@ async fn a_clients_unusual_month_is_found_against_its_own_history() {
     // Endpoints did not move: not unusual.
     assert!(!list.iter().any(|a| a["anomaly"]["key"] == "endpoints"));
 
-    // The organization's report of the quarter lists them under the summary.
+    // The organization's report of the quarter lists them under the summary, one line
+    // per client and month: the strongest explained, the others named after it.
     let text = report_text(&app, "2026-Q1".parse().unwrap(), "insight-report-clients").await;
     assert!(text.contains("Clients' unusual months"), "{text}");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let strongest = list[0]["anomaly"]["explanation"].as_str().unwrap();
     assert!(
-        text.contains("Steady Dental: Reactive tickets created in Mar 2026: 31"),
+        flat.contains(&format!("Steady Dental: {strongest}")),
+        "{text}"
+    );
+    assert_eq!(flat.matches("Steady Dental: ").count(), 1, "{text}");
+    assert!(
+        flat.contains("Also unusual: ") && flat.contains("Reactive tickets created"),
         "{text}"
     );
 

@@ -41,6 +41,17 @@ pub struct UnusualMark {
     pub text: String,
 }
 
+impl UnusualMark {
+    /// The mark of `a` at point `index` of a chart, drawn at `value`.
+    pub fn of(a: &qbr_shared::insight::api::Anomaly, index: usize, value: f64) -> UnusualMark {
+        UnusualMark {
+            index,
+            value,
+            text: format!("Unusual: {}", a.explanation),
+        }
+    }
+}
+
 /// What a chart draws over its lines.
 #[derive(Default)]
 pub struct Overlay {

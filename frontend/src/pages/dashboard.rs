@@ -207,7 +207,7 @@ fn alerts_strip(a: &Option<AlertsResponse>, unusual: Option<&AnomaliesResponse>)
                 if more > 0 { <li class="alert more">{ format!("and {more} more") }</li> }
                 { for anomalies.iter().take(shown_unusual).map(|an| html! {
                     <li class="alert unusual" data-key={an.key.clone()} data-month={an.month.clone()}
-                        title={format!("Typical range {}–{}{}", qbr_shared::format::value(an.unit, Some(an.typical_low)), qbr_shared::format::value(an.unit, Some(an.typical_high)), if an.run_rate { "; the month in progress, judged on its run rate" } else { "" })}>
+                        title={an.hint()}>
                         <span class="alert-icon" aria-hidden="true">{ "◆" }</span>
                         <span class="tag unusual-tag">{ "Unusual" }</span>
                         <span>{ &an.explanation }</span>

@@ -264,11 +264,7 @@ fn unusual_marks(
                 Granularity::Month => a.value,
                 Granularity::Quarter => values[index].unwrap_or(a.value),
             };
-            Some(UnusualMark {
-                index,
-                value,
-                text: format!("Unusual: {}", a.explanation),
-            })
+            Some(UnusualMark::of(a, index, value))
         })
         .collect()
 }

@@ -73,6 +73,20 @@ api_type! {
     }
 }
 
+impl Anomaly {
+    /// The hover hint: "Typical range 250.0 h – 420.0 h", and for the month in progress
+    /// that it was judged on its run rate.
+    pub fn hint(&self) -> String {
+        let range = super::typical_range(self.unit, self.typical_low, self.typical_high);
+        let pace = if self.run_rate {
+            "; the month in progress, judged on its run rate"
+        } else {
+            ""
+        };
+        format!("Typical range {range}{pace}")
+    }
+}
+
 api_type! {
     /// An unusual month of one client's input or number.
     pub struct ClientAnomaly {
@@ -217,5 +231,99 @@ api_type! {
         pub health: HealthScore,
         /// The previous period's score, for the change.
         pub previous_score: Option<f64>,
+    }
+}
+
+/// One client's month with unusual values: the strongest explained, the others named.
+/// One event (a ransomware clean-up) moves tickets, hours and RHEM together; listed
+/// one per line it would fill a list on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientMonth<'a> {
+    pub first: &'a ClientAnomaly,
+    /// The labels of the month's other unusual values, strongest first.
+    pub also: Vec<&'a str>,
+}
+
+impl ClientMonth<'_> {
+    /// "Also unusual: RHEM, Reactive hours." when there are others.
+    pub fn also_text(&self) -> Option<String> {
+        (!self.also.is_empty()).then(|| format!("Also unusual: {}.", self.also.join(", ")))
+    }
+}
+
+/// `anomalies` (strongest first) grouped by client and month, strongest group first.
+pub fn by_client_month(anomalies: &[ClientAnomaly]) -> Vec<ClientMonth<'_>> {
+    let mut out: Vec<ClientMonth> = Vec::new();
+    for c in anomalies {
+        let same = |g: &&mut ClientMonth| {
+            g.first.client_id == c.client_id && g.first.anomaly.month == c.anomaly.month
+        };
+        match out.iter_mut().find(|g| same(g)) {
+            Some(g) => g.also.push(&c.anomaly.label),
+            None => out.push(ClientMonth {
+                first: c,
+                also: Vec::new(),
+            }),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn unusual(client_id: i64, month: &str, label: &str, score: f64) -> ClientAnomaly {
+        ClientAnomaly {
+            client_id,
+            client_name: format!("Client {client_id}"),
+            anomaly: Anomaly {
+                key: label.to_lowercase(),
+                kind: SeriesKind::ClientMetric,
+                label: label.to_string(),
+                unit: Unit::Count,
+                month: month.to_string(),
+                value: 10.0,
+                run_rate: false,
+                score,
+                typical_low: 1.2,
+                typical_high: 4.6,
+                direction: Direction::Above,
+                explanation: format!("{label} in {month}."),
+            },
+        }
+    }
+
+    #[test]
+    fn a_clients_month_is_one_group_in_the_order_of_its_strongest_value() {
+        let list = [
+            unusual(1, "2026-03", "Hours", 9.0),
+            unusual(2, "2026-03", "Tickets", 8.0),
+            unusual(1, "2026-03", "RHEM", 7.0),
+            unusual(1, "2026-02", "Hours", 6.0),
+            unusual(1, "2026-03", "Tickets", 5.0),
+        ];
+        let groups = by_client_month(&list);
+        let firsts: Vec<(i64, &str)> = groups
+            .iter()
+            .map(|g| (g.first.client_id, g.first.anomaly.month.as_str()))
+            .collect();
+        assert_eq!(firsts, [(1, "2026-03"), (2, "2026-03"), (1, "2026-02")]);
+        assert_eq!(groups[0].also, ["RHEM", "Tickets"]);
+        assert_eq!(
+            groups[0].also_text().as_deref(),
+            Some("Also unusual: RHEM, Tickets.")
+        );
+        assert_eq!(groups[1].also_text(), None);
+    }
+
+    #[test]
+    fn the_hint_gives_the_typical_range_and_the_pace() {
+        let mut a = unusual(1, "2026-03", "Hours", 9.0).anomaly;
+        // A count's range in the whole numbers inside it.
+        assert_eq!(a.hint(), "Typical range 2 – 4");
+        a.run_rate = true;
+        assert!(a.hint().ends_with("judged on its run rate"));
     }
 }

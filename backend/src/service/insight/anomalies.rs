@@ -121,7 +121,8 @@ pub(super) struct Subject<'a> {
     pub unit: Unit,
     /// A value for people ("216.0 h", "$142/h").
     pub fmt: &'a dyn Fn(f64) -> String,
-    /// The value cannot be below 0 (a count, hours): the typical range starts at 0.
+    /// The value is never below 0 (a count, hours, an amount never negative in its
+    /// history): the typical range starts at 0.
     pub non_negative: bool,
     /// The values are whole counts (tickets, not tickets per endpoint): the typical
     /// range reads in whole numbers.

@@ -127,11 +127,7 @@ fn unusual_marks(
         .filter(|a| a.kind == SeriesKind::ClientNumber && a.key == number.as_str())
         .filter_map(|a| {
             let index = r.months.iter().position(|m| m.period == a.month)?;
-            Some(UnusualMark {
-                index,
-                value: a.value,
-                text: format!("Unusual: {}", a.explanation),
-            })
+            Some(UnusualMark::of(a, index, a.value))
         })
         .collect()
 }

@@ -2,8 +2,7 @@
 //! typical for that client (the server's robust score), as a strip like the
 //! dashboard's — on the clients' list for every client, on a client's page for it.
 use crate::Route;
-use qbr_shared::format;
-use qbr_shared::insight::api::{Anomaly, ClientAnomaly};
+use qbr_shared::insight::api::{by_client_month, ClientAnomaly};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -21,45 +20,6 @@ pub struct UnusualProps {
     pub limit: usize,
 }
 
-fn title(a: &Anomaly) -> String {
-    let typical = format!(
-        "Typical range {} – {}",
-        format::value(a.unit, Some(a.typical_low)),
-        format::value(a.unit, Some(a.typical_high))
-    );
-    if a.run_rate {
-        format!("{typical}; the month in progress, judged on its run rate")
-    } else {
-        typical
-    }
-}
-
-/// One client's month: its strongest unusual value first, the others of that month
-/// named after it (one event — a ransomware clean-up — moves tickets, hours and RHEM
-/// together, and should not fill the strip on its own).
-struct Group<'a> {
-    first: &'a ClientAnomaly,
-    also: Vec<&'a str>,
-}
-
-/// The anomalies (strongest first) grouped by client and month, in that order.
-fn groups(anomalies: &[ClientAnomaly]) -> Vec<Group<'_>> {
-    let mut out: Vec<Group> = Vec::new();
-    for c in anomalies {
-        let same = |g: &&mut Group| {
-            g.first.client_id == c.client_id && g.first.anomaly.month == c.anomaly.month
-        };
-        match out.iter_mut().find(|g| same(g)) {
-            Some(g) => g.also.push(&c.anomaly.label),
-            None => out.push(Group {
-                first: c,
-                also: Vec::new(),
-            }),
-        }
-    }
-    out
-}
-
 /// The strip: "◆ Unusual  Acme Dental · Reactive tickets created in Mar 2026: 31, …
 /// Also unusual: RHEM, Reactive hours."
 #[function_component(ClientUnusual)]
@@ -72,7 +32,7 @@ pub fn client_unusual(p: &UnusualProps) -> Html {
             </div>
         };
     }
-    let groups = groups(&p.anomalies);
+    let groups = by_client_month(&p.anomalies);
     let more = groups.len().saturating_sub(p.limit);
     let count = p.anomalies.len();
     html! {
@@ -82,7 +42,7 @@ pub fn client_unusual(p: &UnusualProps) -> Html {
                 { for groups.iter().take(p.limit).map(|g| {
                     let (c, a) = (g.first, &g.first.anomaly);
                     html! {
-                        <li class="alert unusual" data-client={c.client_id.to_string()} data-key={a.key.clone()} data-month={a.month.clone()} title={title(a)}>
+                        <li class="alert unusual" data-client={c.client_id.to_string()} data-key={a.key.clone()} data-month={a.month.clone()} title={a.hint()}>
                             <span class="alert-icon" aria-hidden="true">{ "◆" }</span>
                             <span class="tag unusual-tag">{ "Unusual" }</span>
                             <span>
@@ -91,8 +51,8 @@ pub fn client_unusual(p: &UnusualProps) -> Html {
                                     { " · " }
                                 }
                                 { &a.explanation }
-                                if !g.also.is_empty() {
-                                    <span class="muted also">{ format!(" Also unusual: {}.", g.also.join(", ")) }</span>
+                                if let Some(also) = g.also_text() {
+                                    <span class="muted also">{ format!(" {also}") }</span>
                                 }
                             </span>
                         </li>
